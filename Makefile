@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8050
+
+.PHONY: setup run test lint bench snapshot clean
+
+$(BIN)/drivers: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+setup: $(BIN)/drivers
+
+## Start the dashboard on the embedded snapshot (or data/drivers.duckdb if a fetch made one).
+run: setup
+	$(BIN)/drivers serve --host $(HOST) --port $(PORT)
+
+## Lint and run the whole test suite (browser tests need Debian's chromium + chromium-driver).
+test: setup
+	$(BIN)/ruff check src tests bench app.py
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests bench app.py
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/fetch_plan.py
+	$(BIN)/python bench/drivers.py
+
+## Rebuild data/snapshot.duckdb from ../shared (real SSB and Kartverket data).
+snapshot: setup
+	$(BIN)/drivers snapshot build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
