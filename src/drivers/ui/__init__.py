@@ -1,0 +1,1 @@
+"""Dash user interface (thin pages over the drivers engine)."""
