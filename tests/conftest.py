@@ -1,0 +1,3 @@
+"""Shared pytest fixtures. Each helper adds one import line for its own fixtures module."""
+
+from fakessb.fixtures import *  # noqa: F401,F403  (fake SSB server: fake_ssb, make_client, vclock)

@@ -1,0 +1,201 @@
+"""Tables the fake SSB serves, built only from real data in ../shared/ssb.
+
+- 12134: the recorded v2 response (3 municipalities, KOSAG110000, 2024), as recorded.
+- 07459: the real population by single year of age, 1 January 2015-2026 (csdata's copy of SSB 07459,
+  2024 borders), re-shaped to SSB's 07459 layout: Region (357 municipalities + '0' Hele landet),
+  Kjonn (only the both-sexes total is real, so the fake has just that one category, code '0', and
+  marks it eliminable), Alder '000'-'104' and '105+', ContentsCode Personer1, Tid.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+RAW = SHARED / "ssb" / "raw"
+DERIVED = SHARED / "ssb" / "derived"
+FIXTURE_12134 = RAW / "pxwebapi-v2_12134_data_0301-4601-5001_KOSAG110000_2024.json"
+POPULATION_CSV = DERIVED / "csdata_nor_population_by_age_b2024_total_2015-2026.csv.gz"
+KLASS_131 = RAW / "klass-v1_classifications-131_codesAt_2026-01-01_nb.json"
+ERRORS = RAW / "pxwebapi-v2_error-responses_2026-04-25.json"
+
+
+@dataclass
+class Dim:
+    id: str
+    label: str
+    codes: list[str]
+    labels: dict[str, str]
+    elimination: bool = False
+    extension: dict = field(default_factory=dict)
+    units: dict | None = None
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.codes)}
+
+
+@dataclass
+class Table:
+    """A dense cube of values (NaN = missing) with optional SSB status symbols per flat index."""
+
+    id: str
+    label: str
+    updated: str
+    dims: list[Dim]
+    values: np.ndarray
+    status: dict[int, str] = field(default_factory=dict)
+    role: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    extension: dict = field(default_factory=dict)
+
+    @property
+    def dim(self) -> dict[str, Dim]:
+        return {d.id: d for d in self.dims}
+
+    def dimension_json(self, dims: list[Dim]) -> dict:
+        out = {}
+        for d in dims:
+            cat = {"index": {c: i for i, c in enumerate(d.codes)}, "label": {c: d.labels[c] for c in d.codes}}
+            if d.units:
+                cat["unit"] = {c: d.units[c] for c in d.codes if c in d.units}
+            out[d.id] = {"label": d.label, "category": cat,
+                         "extension": {"elimination": d.elimination, **d.extension}}
+        return out
+
+    def metadata(self) -> dict:
+        """JSON-stat2 metadata (no values), as /tables/{id}/metadata?outputFormat=json-stat2."""
+        return {
+            "version": "2.0", "class": "dataset", "label": self.label, "source": "Statistisk sentralbyrå",
+            "updated": self.updated, "note": self.notes, "role": self.role,
+            "id": [d.id for d in self.dims], "size": [len(d.codes) for d in self.dims],
+            "dimension": self.dimension_json(self.dims), "extension": self.extension,
+        }
+
+    def info(self) -> dict:
+        tid = self.dim.get("Tid")
+        return {
+            "type": "Table", "id": self.id, "label": self.label, "updated": self.updated,
+            "firstPeriod": tid.codes[0] if tid else None, "lastPeriod": tid.codes[-1] if tid else None,
+            "discontinued": False, "links": [{"rel": "metadata", "href": f"tables/{self.id}/metadata"},
+                                             {"rel": "data", "href": f"tables/{self.id}/data"}],
+        }
+
+    def cells(self, selection: dict[str, list[str]]) -> int:
+        return math.prod(len(selection[d.id]) if d.id in selection else 1 for d in self.dims)
+
+    def data(self, selection: dict[str, list[str]]) -> dict:
+        """The dataset for a validated selection; omitted eliminable dims are summed and dropped."""
+        axes, kept, sum_axes = [], [], []
+        for i, d in enumerate(self.dims):
+            if d.id in selection:
+                idx = [d.index[c] for c in selection[d.id]]
+                kept.append(Dim(d.id, d.label, list(selection[d.id]), d.labels, d.elimination, d.extension, d.units))
+            else:
+                idx = list(range(len(d.codes)))
+                sum_axes.append(i)
+            axes.append(idx)
+        cube = self.values[np.ix_(*axes)]
+        flat_status = {}
+        if sum_axes:
+            cube = cube.sum(axis=tuple(sum_axes))  # NaN if any part is missing: a sum with a gap is no sum
+        elif self.status:
+            strides = np.cumprod([1] + [len(d.codes) for d in self.dims[::-1]])[:-1][::-1]
+            grid = np.ix_(*[np.asarray(a) for a in axes])
+            flat = sum(g * s for g, s in zip(grid, strides, strict=True)).ravel()
+            flat_status = {str(j): self.status[int(f)] for j, f in enumerate(flat) if int(f) in self.status}
+        values = [None if math.isnan(v) else (int(v) if float(v).is_integer() else float(v)) for v in cube.ravel()]
+        doc = {
+            "version": "2.0", "class": "dataset", "label": self.label, "source": "Statistisk sentralbyrå",
+            "updated": self.updated, "note": self.notes, "role": self.role,
+            "id": [d.id for d in kept], "size": [len(d.codes) for d in kept],
+            "dimension": self.dimension_json(kept), "extension": self.extension, "value": values,
+        }
+        if flat_status:
+            doc["status"] = flat_status
+        return doc
+
+
+def table_from_jsonstat(doc: dict) -> Table:
+    """A fake table holding exactly a recorded JSON-stat2 response."""
+    dims = []
+    for did in doc["id"]:
+        d = doc["dimension"][did]
+        cat = d["category"]
+        codes = sorted(cat["index"], key=cat["index"].get)
+        ext = {k: v for k, v in d.get("extension", {}).items() if k != "elimination"}
+        dims.append(Dim(did, d.get("label", did), codes, cat.get("label", {c: c for c in codes}),
+                        d.get("extension", {}).get("elimination", False), ext, cat.get("unit")))
+    vals = np.array([np.nan if v is None else v for v in doc["value"]], dtype=float).reshape(doc["size"])
+    status = doc.get("status") or {}
+    if isinstance(status, list):
+        status = {i: s for i, s in enumerate(status) if s}
+    return Table(doc["extension"]["px"]["tableid"], doc["label"], doc["updated"], dims, vals,
+                 {int(k): v for k, v in status.items()}, doc.get("role", {}), doc.get("note", []),
+                 doc.get("extension", {}))
+
+
+@functools.cache
+def table_12134() -> Table:
+    return table_from_jsonstat(json.loads(FIXTURE_12134.read_text(encoding="utf-8")))
+
+
+@functools.cache
+def population_frame() -> pd.DataFrame:
+    """The real population rows (municipalities and nation) as region, year, age, persons."""
+    with gzip.open(POPULATION_CSV, "rt", encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype={"location_code": str})
+    df = df[df["granularity_geo"].isin(["municip", "nation"])]
+    region = df["location_code"].str.replace("municip_nor", "", regex=False).replace({"nation_nor": "0"})
+    return pd.DataFrame({"region": region.to_numpy(), "year": df["calyear"].astype(int).to_numpy(),
+                         "age": df["age"].astype(int).to_numpy(), "persons": df["pop_jan1_n"].astype(int).to_numpy()})
+
+
+def age_code(age: int) -> str:
+    return "105+" if age >= 105 else f"{age:03d}"
+
+
+@functools.cache
+def table_07459(updated: str = "2026-02-20T07:00:00Z") -> Table:
+    pop = population_frame()
+    names = {c["code"]: c["name"] for c in json.loads(KLASS_131.read_text(encoding="utf-8"))["codes"]}
+    regions = ["0"] + sorted(r for r in pop["region"].unique() if r != "0")
+    years = sorted(pop["year"].unique())
+    ages = list(range(0, 106))
+    cube = np.full((len(regions), 1, len(ages), 1, len(years)), np.nan)
+    ri = {r: i for i, r in enumerate(regions)}
+    yi = {y: i for i, y in enumerate(years)}
+    cube[pop["region"].map(ri).to_numpy(), 0, pop["age"].to_numpy(), 0, pop["year"].map(yi).to_numpy()] = pop["persons"]
+    dims = [
+        Dim("Region", "region", regions, {r: ("Hele landet" if r == "0" else names.get(r, r)) for r in regions}),
+        Dim("Kjonn", "kjønn", ["0"], {"0": "Begge kjønn"}, elimination=True),
+        Dim("Alder", "alder", [age_code(a) for a in ages], {age_code(a): f"{a} år" + (" eller eldre" if a == 105 else "")
+                                                          for a in ages}, elimination=True),
+        Dim("ContentsCode", "statistikkvariabel", ["Personer1"], {"Personer1": "Personer"},
+            units={"Personer1": {"base": "personer", "decimals": 0}}),
+        Dim("Tid", "år", [str(y) for y in years], {str(y): str(y) for y in years}),
+    ]
+    role = {"time": ["Tid"], "geo": ["Region"], "metric": ["ContentsCode"]}
+    ext = {"px": {"tableid": "07459", "decimals": 0, "aggregallowed": True, "language": "no", "matrix": "BefolkSnittKomm"}}
+    return Table("07459", "07459: Befolkning, etter region, kjønn, alder, statistikkvariabel og år", updated, dims, cube,
+                 {}, role, [], ext)
+
+
+@functools.cache
+def error_bodies() -> dict[str, bytes]:
+    """SSB's real error bodies (2026-04-25) by title, plus the IIS 404 page for a too-long URL."""
+    doc = json.loads(ERRORS.read_text(encoding="utf-8"))
+    out = {}
+    for err in doc["errors"]:
+        body = err["snippet"].encode()
+        out[json.loads(body)["title"]] = body
+    out["url_too_long"] = doc["singleBatch_url_too_long"]["body"].encode("utf-8")
+    return out
