@@ -21,16 +21,38 @@ population(region, year, age)          residents 1 January of `year` by single y
 kostra_groups(region, group_code)      KOSTRA group membership (2020 grouping, 2024 numbering)
 need_index(region, year, sector)       expenditure-need index (kostnadsindeks), national mean = 1.0
 boundaries(level, detail)              GeoJSON text (Kartverket via robhop), level kommune | fylke
+
+Readers and one writer at the same time
+---------------------------------------
+DuckDB (checked with duckdb 2.0.1) takes an OS file lock: while one process has the file open read-write,
+another process cannot open it at all, not even read-only ("Could not set lock on file ... Conflicting lock
+is held"); and while a reader holds it, a writer cannot open it. So a fetch must never hold the served file.
+
+Decision: **copy-on-write with an atomic rename.** `writer(path)` copies the database to a temporary file
+next to it, opens the copy read-write, and on success checkpoints, closes, fsyncs and `os.replace`s the copy
+onto `path`; on any exception (or kill) the copy is discarded and `path` is untouched. Writers are
+serialised by an flock on `path.lock`. Readers (`connect(path, read_only=True)`) open whichever complete
+file is in place: a reader that already has the old file open keeps reading the old inode, the next open
+sees the new file. The dashboard loads what it needs and closes the connection, so it never blocks a
+writer. Callers that load several tables open one `writer` per table, so every finished table is kept and
+the table in progress is all-or-nothing. The copy costs one file copy per session (tens of ms for the
+snapshot), small against SSB's rate limit of 30 calls a minute. `write_table` itself also runs in one
+transaction (`transaction`), so it is atomic on any connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from drivers.errors import UserError
@@ -143,7 +165,7 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
 def check_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Refuse a database written by another schema version."""
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = _one(con, "SELECT value FROM meta WHERE key = 'schema_version'")
     except duckdb.CatalogException as exc:
         raise UserError("the file is not a drivers database (no meta table)") from exc
     if row is None or int(row[0]) != SCHEMA_VERSION:
@@ -162,6 +184,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """First row or None. Reads the whole result: duckdb 2.0 refuses further work on a connection while
+    a result is only partly fetched (e.g. after fetchone() on a multi-row result)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -173,3 +202,432 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 def read_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
     """Run a read query and return a DataFrame."""
     return con.execute(sql, params or []).df()
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+
+@contextlib.contextmanager
+def writer(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection on a private copy of `path`, renamed into place only on success.
+
+    See "Readers and one writer at the same time" in the module docstring.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time; readers take no part in this lock
+        try:
+            _discard(tmp)
+            if path.exists():
+                shutil.copyfile(path, tmp)
+                wal = path.with_name(path.name + ".wal")
+                if wal.exists():  # left by a direct read-write connection; replayed when the copy opens
+                    shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+            con = connect(tmp)
+            try:
+                yield con
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            _discard(tmp.with_name(tmp.name + ".wal"))
+            os.replace(tmp, path)
+            _discard(path.with_name(path.name + ".wal"))
+        except BaseException:
+            _discard(tmp)
+            _discard(tmp.with_name(tmp.name + ".wal"))
+            raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _discard(p: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        p.unlink()
+
+
+# SSB's KOSTRA calendar: preliminary (unrevised) figures on 15 March, final on 15 June; a weekend date
+# moves to Monday. Known actual dates override the rule (2026: 16 March and 16 June; 15 June 2026 was a
+# Monday, yet SSB published on the 16th).
+KNOWN_RELEASE_DATES: dict[int, tuple[date, date]] = {2026: (date(2026, 3, 16), date(2026, 6, 16))}
+
+
+def _weekday_or_monday(d: date) -> date:
+    return d + timedelta(days=(7 - d.weekday()) % 7) if d.weekday() >= 5 else d
+
+
+def release_dates(year: int) -> tuple[date, date]:
+    """(preliminary, final) publication dates of KOSTRA year `year - 1` in calendar year `year`."""
+    if year in KNOWN_RELEASE_DATES:
+        return KNOWN_RELEASE_DATES[year]
+    return _weekday_or_monday(date(year, 3, 15)), _weekday_or_monday(date(year, 6, 15))
+
+
+def release_for(updated: datetime | None) -> str | None:
+    """'foreløpig' or 'endelig' for a KOSTRA table last updated at `updated` (None if unknown).
+
+    Between the March and the June date of year Y the newest KOSTRA year (Y-1) is preliminary; from the
+    June date, and before the March date (when Y-2 is the newest year, final since last June), it is final.
+    """
+    if updated is None or pd.isna(updated):
+        return None
+    day = pd.Timestamp(updated).date()
+    march, june = release_dates(day.year)
+    return "foreløpig" if march <= day < june else "endelig"
+
+
+def kostra_year_for(updated: datetime | None) -> int | None:
+    """The newest KOSTRA year a table updated at `updated` can hold (Y-1 from the March date, else Y-2)."""
+    if updated is None or pd.isna(updated):
+        return None
+    day = pd.Timestamp(updated).date()
+    march, _ = release_dates(day.year)
+    return day.year - 1 if day >= march else day.year - 2
+
+
+TABLE_COLUMNS = ["table_id", "title", "updated", "fetched_at", "source_url", "release", "origin", "note", "notes_json"]
+OBS_COLUMNS = ["table_id", "region", "year", "contents_code", "dims", "measure", "value", "status"]
+CAT_COLUMNS = ["table_id", "dimension", "code", "label", "unit", "decimals", "position"]
+
+
+def _table_row(meta: dict) -> list:
+    if not meta.get("table_id"):
+        raise UserError("the table has no id (no extension.px.tableid and none given)")
+    unknown = set(meta) - set(TABLE_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown ssb_tables fields: {sorted(unknown)}")
+    row = dict(meta)
+    row.setdefault("fetched_at", utcnow())
+    row.setdefault("origin", "ssb-api")
+    if "release" not in row:
+        row["release"] = release_for(row.get("updated"))
+    if isinstance(row.get("notes_json"), list):
+        row["notes_json"] = json.dumps(row["notes_json"], ensure_ascii=False)
+    for key in ("updated", "fetched_at"):
+        value = row.get(key)
+        if value is not None and not isinstance(value, datetime):
+            value = pd.Timestamp(value)
+            if value.tzinfo is not None:
+                value = value.tz_convert("UTC").tz_localize(None)
+            row[key] = value.to_pydatetime()
+        elif isinstance(value, datetime) and value.tzinfo is not None:
+            row[key] = value.astimezone(UTC).replace(tzinfo=None)
+    return [row.get(c) for c in TABLE_COLUMNS]
+
+
+def _plain(col: pd.Series | None, n: int) -> pd.Series:
+    """A string column as a plain object Series (None for missing).
+
+    DuckDB reads object strings much faster than pandas Categoricals (which it turns into ENUMs) or
+    pandas' arrow-backed str dtype, so categoricals are decoded here with one numpy take.
+    """
+    if col is None:
+        return pd.Series(np.full(n, None, dtype=object), dtype=object)
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        cats = np.append(np.asarray(col.cat.categories, dtype=object), None)  # code -1 -> None
+        return pd.Series(cats[codes], dtype=object)
+    arr = col.to_numpy(dtype=object, na_value=None)
+    return pd.Series(arr, dtype=object)
+
+
+def _observation_frame(table_id: str, observations: pd.DataFrame) -> pd.DataFrame:
+    """The frame in store order with plain types DuckDB reads fast."""
+    missing = {"region", "year", "value"} - set(observations.columns)
+    if missing:
+        raise UserError(f"observations lack the columns {sorted(missing)}")
+    obs = observations
+    n = len(obs)
+    if obs["year"].isna().any():
+        raise UserError("some cells have no year (the table has no time dimension with years); not stored")
+    empty = pd.Series(np.full(n, "", dtype=object), dtype=object)
+    frame = {
+        "region": _plain(obs["region"], n),
+        "year": pd.Series(obs["year"].to_numpy(dtype=np.int32)),
+        "contents_code": _plain(obs["contents_code"], n) if "contents_code" in obs else empty,
+        "dims": _plain(obs["dims"], n) if "dims" in obs else empty,
+        "measure": _plain(obs.get("measure"), n),
+        "value": pd.Series(obs["value"].to_numpy(dtype=np.float64, na_value=np.nan)),
+        "status": _plain(obs.get("status"), n),
+    }
+    return pd.DataFrame(frame, copy=False)
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection,
+    meta: dict,
+    observations: pd.DataFrame,
+    categories: pd.DataFrame | None = None,
+    replace: str = "region_year",
+) -> int:
+    """Store one SSB table's cells in one transaction; returns the number of observations written.
+
+    `meta` is the ssb_tables row (table_id required; `release` is judged from `updated` when absent,
+    `fetched_at` defaults to now, `origin` to 'ssb-api'). `observations` has region, year, contents_code,
+    dims, value, status and optionally measure (the catalog's id). Existing cells of the table are replaced:
+    replace='region_year' deletes the table's rows for every (region, year) present in the new frame;
+    'table' deletes all of the table's rows; 'cells' deletes only rows with the same (region, year,
+    contents_code, dims). Pass a table's whole fetch (all chunks concatenated) in one call.
+    """
+    if replace not in ("region_year", "table", "cells"):
+        raise ValueError(f"replace must be region_year, table or cells, not {replace!r}")
+    row = _table_row(meta)
+    table_id = str(row[0])
+    obs = _observation_frame(table_id, observations)
+    cats = None
+    if categories is not None and len(categories):
+        cats = categories.reindex(columns=CAT_COLUMNS[1:]).drop_duplicates(["dimension", "code"], keep="last")
+        cats = cats.astype({"decimals": "Int64", "position": "Int64"})
+    with transaction(con):
+        con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+        if cats is not None:
+            con.register("_new_categories", cats)
+            try:
+                con.execute(
+                    "INSERT OR REPLACE INTO categories SELECT ?, dimension::VARCHAR, code::VARCHAR, label::VARCHAR, "
+                    "unit::VARCHAR, decimals::INTEGER, position::INTEGER FROM _new_categories",
+                    [table_id],
+                )
+            finally:
+                con.unregister("_new_categories")
+        con.register("_new_obs", obs)
+        try:
+            if replace == "table":
+                con.execute("DELETE FROM observations WHERE table_id = ?", [table_id])
+            elif replace == "region_year":
+                con.execute(
+                    "DELETE FROM observations o USING (SELECT DISTINCT region, year FROM _new_obs) n "
+                    "WHERE o.table_id = ? AND o.region = n.region AND o.year = n.year",
+                    [table_id],
+                )
+            else:
+                con.execute(
+                    "DELETE FROM observations o USING (SELECT DISTINCT region, year, contents_code, dims FROM _new_obs) n "
+                    "WHERE o.table_id = ? AND o.region = n.region AND o.year = n.year "
+                    "AND o.contents_code = n.contents_code AND o.dims = n.dims",
+                    [table_id],
+                )
+            con.execute(
+                "INSERT INTO observations SELECT ?, region, year, contents_code, dims, measure, value, status FROM _new_obs",
+                [table_id],
+            )
+        finally:
+            con.unregister("_new_obs")
+    return len(obs)
+
+
+def _replace_all(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
+    """Replace a reference table's whole contents with `frame` in one transaction."""
+    missing = set(columns) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{table}: missing columns {sorted(missing)}")
+    data = frame[columns].reset_index(drop=True)
+    with transaction(con):
+        con.execute(f"DELETE FROM {table}")
+        con.register("_new_ref", data)
+        try:
+            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _new_ref")
+        finally:
+            con.unregister("_new_ref")
+    return len(data)
+
+
+REGION_COLUMNS = ["code", "name", "kind", "county", "valid_from", "valid_to", "current_code"]
+
+
+def write_regions(con: duckdb.DuckDBPyConnection, regions: pd.DataFrame) -> int:
+    """Replace `regions` (code, name, kind, county, valid_from, valid_to, current_code)."""
+    return _replace_all(con, "regions", regions, REGION_COLUMNS)
+
+
+def write_code_changes(con: duckdb.DuckDBPyConnection, changes: pd.DataFrame) -> int:
+    """Replace `code_changes` (old_code, new_code, valid_to, name)."""
+    return _replace_all(con, "code_changes", changes, ["old_code", "new_code", "valid_to", "name"])
+
+
+def write_population(con: duckdb.DuckDBPyConnection, population: pd.DataFrame) -> int:
+    """Replace `population` (region, year, age, persons): residents 1 January by single year of age."""
+    return _replace_all(con, "population", population, ["region", "year", "age", "persons"])
+
+
+def write_kostra_groups(con: duckdb.DuckDBPyConnection, groups: pd.DataFrame) -> int:
+    """Replace `kostra_groups` (region, group_code, group_name, source)."""
+    return _replace_all(con, "kostra_groups", groups, ["region", "group_code", "group_name", "source"])
+
+
+def write_need_index(con: duckdb.DuckDBPyConnection, need: pd.DataFrame) -> int:
+    """Replace `need_index` (region, year, sector, value, source)."""
+    return _replace_all(con, "need_index", need, ["region", "year", "sector", "value", "source"])
+
+
+def write_boundaries(con: duckdb.DuckDBPyConnection, level: str, detail: str, geojson: str, source: str) -> None:
+    """Store one GeoJSON text for (level, detail), replacing any earlier one."""
+    with transaction(con):
+        con.execute("INSERT OR REPLACE INTO boundaries VALUES (?, ?, ?, ?)", [level, detail, geojson, source])
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def _in_clause(column: str, values: Iterable | None, params: list) -> str:
+    if values is None:
+        return ""
+    values = [values] if isinstance(values, (str, int)) else list(values)
+    if not values:
+        return " AND FALSE"
+    params.extend(values)
+    return f" AND {column} IN ({', '.join('?' * len(values))})"
+
+
+def read_observations(
+    con: duckdb.DuckDBPyConnection,
+    measures: Iterable[str] | str | None = None,
+    tables: Iterable[str] | str | None = None,
+    regions: Iterable[str] | str | None = None,
+    years: Iterable[int] | int | None = None,
+) -> pd.DataFrame:
+    """Observations (table_id, region, year, contents_code, dims, measure, value, status), filtered."""
+    params: list = []
+    sql = f"SELECT {', '.join(OBS_COLUMNS)} FROM observations WHERE TRUE"
+    sql += _in_clause("measure", measures, params)
+    sql += _in_clause("table_id", tables, params)
+    sql += _in_clause("region", regions, params)
+    sql += _in_clause("year", years, params)
+    return read_frame(con, sql + " ORDER BY table_id, measure, region, year, contents_code, dims", params)
+
+
+def read_population(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Residents on 1 January by region, year and single year of age (region, year, age, persons)."""
+    return read_frame(con, "SELECT region, year, age, persons FROM population ORDER BY region, year, age")
+
+
+def read_regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """All region codes with names, kind, county, valid years and the 2024-structure code they map to."""
+    return read_frame(con, f"SELECT {', '.join(REGION_COLUMNS)} FROM regions ORDER BY kind, code")
+
+
+def read_code_changes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """KLASS 131 code changes (old_code, new_code, valid_to, name)."""
+    return read_frame(con, "SELECT old_code, new_code, valid_to, name FROM code_changes ORDER BY new_code, old_code")
+
+
+def read_kostra_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """KOSTRA group membership (region, group_code, group_name, source)."""
+    return read_frame(con, "SELECT region, group_code, group_name, source FROM kostra_groups ORDER BY region")
+
+
+def read_need_index(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Expenditure-need index (region, year, sector, value, source)."""
+    return read_frame(con, "SELECT region, year, sector, value, source FROM need_index ORDER BY region, year, sector")
+
+
+def read_tables(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Provenance: one row per stored table (see ssb_tables)."""
+    return read_frame(con, f"SELECT {', '.join(TABLE_COLUMNS)} FROM ssb_tables ORDER BY table_id")
+
+
+def read_categories(con: duckdb.DuckDBPyConnection, table_id: str) -> pd.DataFrame:
+    """The table's dimensions' codes with label, unit, decimals and position."""
+    return read_frame(
+        con,
+        "SELECT dimension, code, label, unit, decimals, position FROM categories WHERE table_id = ? "
+        "ORDER BY dimension, position, code",
+        [table_id],
+    )
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The meta table as a dict (schema_version, built_at, input hashes, ...)."""
+    return dict(con.execute("SELECT key, value FROM meta ORDER BY key").fetchall())
+
+
+def read_boundaries(con: duckdb.DuckDBPyConnection, level: str, detail: str = "S") -> str:
+    """GeoJSON text for level 'kommune' or 'fylke' at detail 'S' or 'M'."""
+    row = _one(con, "SELECT geojson FROM boundaries WHERE level = ? AND detail = ?", [level, detail])
+    if row is None:
+        raise UserError(f"no boundaries for {level}/{detail} in the database")
+    return row[0]
+
+
+def _label_map(cats: pd.DataFrame, codes: pd.Series, preferred: Iterable[str] = ()) -> dict[str, str]:
+    """code -> label from the dimension whose codes cover `codes` best (preferred dimension names first)."""
+    wanted = set(codes.dropna().astype(str).unique())
+    if not wanted or cats.empty:
+        return {}
+    best, best_hits = None, 0
+    for dim, group in cats.groupby("dimension", sort=False):
+        hits = len(wanted & set(group["code"]))
+        if hits > best_hits or (hits == best_hits and hits and dim in preferred):
+            best, best_hits = dim, hits
+    if best is None:
+        return {}
+    group = cats[cats["dimension"] == best]
+    return dict(zip(group["code"], group["label"], strict=True))
+
+
+def export_frame(con: duckdb.DuckDBPyConnection, table_id: str) -> pd.DataFrame:
+    """A stored table in long format with codes and labels, value and status (what `export_table` writes)."""
+    table_id = str(table_id)
+    if _one(con, "SELECT 1 FROM ssb_tables WHERE table_id = ?", [table_id]) is None:
+        known = [r[0] for r in con.execute("SELECT table_id FROM ssb_tables ORDER BY 1").fetchall()]
+        raise UserError(f"table {table_id} is not in the database (it has: {', '.join(known) or 'none'})")
+    obs = read_observations(con, tables=[table_id])
+    cats = read_categories(con, table_id)
+    names = dict(con.execute("SELECT code, name FROM regions").fetchall())
+    region_labels = _label_map(cats, obs["region"])
+    contents_labels = _label_map(cats, obs["contents_code"], preferred=("ContentsCode",))
+    by_dim = {d: dict(zip(g["code"], g["label"], strict=True)) for d, g in cats.groupby("dimension")}
+
+    def dims_label(dims: str) -> str:
+        if not dims:
+            return ""
+        parts = []
+        for part in dims.split(";"):
+            dim, _, code = part.partition("=")
+            parts.append(f"{dim}={by_dim.get(dim, {}).get(code, code)}")
+        return ";".join(parts)
+
+    dims_labels = {d: dims_label(d) for d in obs["dims"].unique()}
+    out = pd.DataFrame(
+        {
+            "table_id": obs["table_id"],
+            "region": obs["region"],
+            "region_label": obs["region"].map(lambda c: region_labels.get(c) or names.get(c)),
+            "year": obs["year"],
+            "contents_code": obs["contents_code"],
+            "contents_label": obs["contents_code"].map(contents_labels),
+            "dims": obs["dims"],
+            "dims_label": obs["dims"].map(dims_labels),
+            "measure": obs["measure"],
+            "value": obs["value"],
+            "status": obs["status"],
+        }
+    )
+    return out
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table_id: str, path: Path | str, fmt: str) -> int:
+    """Write a stored table as CSV or Parquet (long: codes, labels, value, status); returns the row count.
+
+    Written to a temporary file and renamed, so a failed export leaves no half-written file.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise UserError(f"unknown export format {fmt!r}; use csv or parquet")
+    frame = export_frame(con, table_id)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "csv":
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return len(frame)
