@@ -1,0 +1,243 @@
+"""Charts: one plotly template and one function per chart, DataFrame in, `Chart` out (pure; no Dash, no DuckDB).
+
+The template is made for a projector: large type, few lines, a colour-blind-safe palette (Okabe-Ito),
+neutral blues and greys for cost (more spending is not painted as "bad"), and one fixed highlight colour
+(vermillion) that always means "the selected municipality". Numbers use the Norwegian format
+(decimal comma, space for thousands) through the layout's `separators`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from drivers import fmt
+
+# Okabe & Ito (2008), "Color Universal Design"
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#CC79A7", "#F0E442", "#D55E00", "#000000"]
+HIGHLIGHT = "#D55E00"  # the selected municipality, everywhere
+PEER = "#0072B2"  # the peer average / reference
+COST = "#56B4E9"  # neutral cost bars
+NEUTRAL = "#A0A7B0"  # other municipalities
+MORE = "#0072B2"  # spends more than peers (neutral blue, not red)
+LESS = "#A0A7B0"  # spends less than peers (grey, not green)
+NORM = "#009E73"  # a recommended level
+GRID = "#E3E6EA"
+FONT = "Inter, 'Source Sans 3', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+TEMPLATE_NAME = "drivers"
+
+
+def _template() -> go.layout.Template:
+    t = go.layout.Template()
+    t.layout = go.Layout(
+        font=dict(family=FONT, size=17, color="#1F2933"),
+        title=dict(font=dict(size=22), x=0, xanchor="left", y=0.97),
+        colorway=OKABE_ITO,
+        separators=", ",
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=16, r=24, t=56, b=40),
+        hoverlabel=dict(font=dict(size=16, family=FONT)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, font=dict(size=16)),
+        xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", tickfont=dict(size=16), automargin=True),
+        yaxis=dict(gridcolor=GRID, zerolinecolor="#9AA5B1", tickfont=dict(size=16), automargin=True),
+    )
+    return t
+
+
+pio.templates[TEMPLATE_NAME] = _template()
+
+
+@dataclass
+class Chart:
+    """A chart and what it stands on. `data` has Norwegian headers with units; `caption` names source and year."""
+
+    id: str
+    title: str
+    figure: go.Figure
+    data: pd.DataFrame
+    caption: str
+    notes: list[str] = field(default_factory=list)  # missing-value notes shown under the caption
+
+
+def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
+    fig.update_layout(template=TEMPLATE_NAME, title=None, height=height, **kw)
+    fig.update_layout(meta={"title": title})
+    return fig
+
+
+def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | str | None,
+                peers_label: str | None = None, konv_label: str | None = None, extra: str | None = None,
+                lang: str = "nb") -> str:
+    """'Kilde: SSB, KOSTRA tabell 12362 (snapshot …), 2024 · Sammenligning: … · Snitt: …'."""
+    en = lang == "en"
+    parts = []
+    for tid in table_ids:
+        text = f"{'table' if en else 'tabell'} {tid}"
+        if tables is not None and len(tables) and "table_id" in tables:
+            row = tables[tables["table_id"].astype(str) == str(tid)]
+            if len(row):
+                row = row.iloc[0]
+                updated = row.get("updated")
+                if updated is not None and not pd.isna(updated):
+                    text += f", {'updated' if en else 'oppdatert'} {pd.Timestamp(updated):%d.%m.%Y}"
+                release = row.get("release")
+                if isinstance(release, str) and release:
+                    text += f", {release} {'figures' if en else 'tall'}"
+        parts.append(text)
+    line = ("Source: Statistics Norway (SSB), KOSTRA " if en else "Kilde: Statistisk sentralbyrå (SSB), KOSTRA ")
+    line += "; ".join(parts) if parts else ""
+    if year is not None:
+        line += f" · {'Year' if en else 'År'} {year}"
+    if peers_label:
+        line += f" · {'Compared with' if en else 'Sammenligning'}: {peers_label}"
+    if konv_label:
+        line += f" · {'Average' if en else 'Snitt'}: {konv_label}"
+    if extra:
+        line += f" · {extra}"
+    return line
+
+
+def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str, lang: str = "nb") -> Chart:
+    """Per-service gap in NOK (own minus peers per resident × residents) as a waterfall ending in the sum.
+
+    `gaps`: service, name (label), gap_nok. Rows without a gap are left out of the bars (listed in notes).
+    """
+    en = lang == "en"
+    have = gaps[gaps["gap_nok"].notna()].copy()
+    missing = gaps[gaps["gap_nok"].isna()]
+    have = have.reindex(have["gap_nok"].abs().sort_values(ascending=False).index)
+    mill = have["gap_nok"] / 1e6
+    total = float(mill.sum())
+    fig = go.Figure(
+        go.Waterfall(
+            orientation="v",
+            x=[*have["name"], "Sum of services" if en else "Sum tjenester"],
+            y=[*mill, total],
+            measure=["relative"] * len(have) + ["total"],
+            text=[fmt.number(v, 1, ) for v in [*mill, total]],
+            textposition="outside",
+            textfont=dict(size=16),
+            increasing=dict(marker=dict(color=MORE)),
+            decreasing=dict(marker=dict(color=LESS)),
+            totals=dict(marker=dict(color=HIGHLIGHT)),
+            connector=dict(line=dict(color="#9AA5B1", width=1)),
+            hovertemplate="%{x}: %{y:,.1f} " + ("NOK m" if en else "mill. kr") + "<extra></extra>",
+        )
+    )
+    title = (f"{name}: spending above (+) or below (−) {peers_label}, NOK million" if en
+             else f"{name}: mer- (+) eller mindreforbruk (−) mot {peers_label}, mill. kr")
+    _layout(fig, title, height=480, yaxis_title="NOK million" if en else "mill. kr", showlegend=False)
+    fig.update_xaxes(tickangle=-30)
+    table = pd.DataFrame({
+        ("Service" if en else "Tjeneste"): [*have["name"], "Sum of services" if en else "Sum tjenester"],
+        ("Gap (NOK million)" if en else "Avvik (mill. kr)"): [*mill.round(1), round(total, 1)],
+    })
+    notes = [f"{r['name']}: {r.get('reason') or ('no figure' if en else 'mangler tall')}" for _, r in missing.iterrows()]
+    return Chart("gap-waterfall", title, fig, table, caption, notes)
+
+
+def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, unit: str, caption: str,
+               norm: float | None = None, norm_label: str | None = None, decimals: int = 0,
+               chart_id: str = "timeseries", lang: str = "nb") -> Chart:
+    """`frame`: year, value, peer_value (either may be NaN). Selected municipality in the highlight colour."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["year"], y=frame["value"], name=name, mode="lines+markers",
+                             line=dict(color=HIGHLIGHT, width=4), marker=dict(size=11)))
+    if "peer_value" in frame and frame["peer_value"].notna().any():
+        fig.add_trace(go.Scatter(x=frame["year"], y=frame["peer_value"], name=peers_label, mode="lines+markers",
+                                 line=dict(color=PEER, width=3, dash="dot"), marker=dict(size=9)))
+    if norm is not None:
+        fig.add_hline(y=norm, line=dict(color=NORM, width=2, dash="dash"),
+                      annotation_text=norm_label or fmt.number(norm, 1), annotation_position="top left",
+                      annotation_font=dict(size=15, color=NORM))
+    _layout(fig, title, yaxis_title=unit)
+    fig.update_xaxes(dtick=1, tickformat="d")
+    table = pd.DataFrame({"År" if lang != "en" else "Year": frame["year"], f"{name} ({unit})": frame["value"]})
+    if "peer_value" in frame:
+        table[f"{peers_label} ({unit})"] = frame["peer_value"]
+    return Chart(chart_id, title, fig, table, caption)
+
+
+def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption: str, peer_value: float | None = None,
+              peer_label: str | None = None, decimals: int = 0, chart_id: str = "peer-rank", lang: str = "nb") -> Chart:
+    """Horizontal bars for every peer and the selected municipality, sorted; the selected one highlighted.
+
+    `frame`: region, name, value, status. Missing values are not drawn as bars; they are listed in notes.
+    """
+    en = lang == "en"
+    have = frame[frame["value"].notna()].sort_values("value")
+    missing = frame[frame["value"].isna()]
+    colors = [HIGHLIGHT if r == selected else NEUTRAL for r in have["region"]]
+    rank = None
+    if selected in set(have["region"]):
+        order = have.sort_values("value", ascending=False)["region"].tolist()
+        rank = order.index(selected) + 1
+    fig = go.Figure(go.Bar(
+        x=have["value"], y=have["name"], orientation="h", marker_color=colors,
+        text=[fmt.number(v, decimals) for v in have["value"]], textposition="outside", textfont=dict(size=14),
+        hovertemplate="%{y}: %{x:,." + str(decimals) + "f} " + unit + "<extra></extra>", cliponaxis=False,
+    ))
+    if peer_value is not None and not fmt.is_missing(peer_value):
+        fig.add_vline(x=peer_value, line=dict(color=PEER, width=3, dash="dot"),
+                      annotation_text=peer_label or "", annotation_position="top",
+                      annotation_font=dict(size=15, color=PEER))
+    height = max(360, 26 * len(have) + 120)
+    _layout(fig, title, height=height, xaxis_title=unit, showlegend=False)
+    fig.update_yaxes(tickfont=dict(size=14 if len(have) > 20 else 16))
+    table = pd.DataFrame({("Municipality" if en else "Kommune"): have["name"], f"{unit}": have["value"]})
+    notes = [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}" for _, r in missing.iterrows()]
+    chart = Chart(chart_id, title, fig, table, caption, notes)
+    chart.rank = (rank, len(have))  # type: ignore[attr-defined]
+    return chart
+
+
+def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: str, y_label: str, caption: str,
+                       chart_id: str = "coverage-unit-cost", lang: str = "nb") -> Chart:
+    """Scatter of coverage (x) against unit cost (y) with iso-cost curves x·y = const (spending per target resident).
+
+    `frame`: region, name, coverage, unit_cost. Only rows with both values are drawn.
+    """
+    have = frame.dropna(subset=["coverage", "unit_cost"])
+    fig = go.Figure()
+    if len(have):
+        product = have["coverage"] * have["unit_cost"]
+        levels = np.quantile(product, [0.1, 0.5, 0.9])
+        xs = np.linspace(max(have["coverage"].min() * 0.85, 1e-9), have["coverage"].max() * 1.15, 80)
+        for level in levels:
+            fig.add_trace(go.Scatter(x=xs, y=level / xs, mode="lines", line=dict(color=GRID, width=2),
+                                     hoverinfo="skip", showlegend=False))
+        others = have[have["region"] != selected]
+        sel = have[have["region"] == selected]
+        fig.add_trace(go.Scatter(x=others["coverage"], y=others["unit_cost"], mode="markers", text=others["name"],
+                                 marker=dict(color=NEUTRAL, size=12), name="", showlegend=False,
+                                 hovertemplate="%{text}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=sel["coverage"], y=sel["unit_cost"], mode="markers+text", text=sel["name"],
+                                 textposition="top center", marker=dict(color=HIGHLIGHT, size=18),
+                                 showlegend=False, hovertemplate="%{text}<extra></extra>"))
+        ymax = have["unit_cost"].max() * 1.2
+        fig.update_yaxes(range=[0, ymax])
+    _layout(fig, title, xaxis_title=x_label, yaxis_title=y_label)
+    table = have.rename(columns={"name": "Kommune", "coverage": x_label, "unit_cost": y_label})[["Kommune", x_label, y_label]]
+    return Chart(chart_id, title, fig, table, caption)
+
+
+def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb",
+                  labels: dict[str, str] | None = None, chart_id: str = "decomposition") -> Chart:
+    """Bars of a gap split into components (need, target share, coverage, unit cost, net/gross) in NOK million."""
+    have = frame[frame["nok"].notna()]
+    labels = labels or {}
+    names = [labels.get(c, c) for c in have["component"]]
+    mill = have["nok"] / 1e6
+    fig = go.Figure(go.Bar(x=names, y=mill, marker_color=[MORE if v >= 0 else LESS for v in mill],
+                           text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False))
+    _layout(fig, title, yaxis_title="NOK million" if lang == "en" else "mill. kr", showlegend=False)
+    table = pd.DataFrame({"Komponent": names, "mill. kr": mill.round(1)})
+    notes = [f"{labels.get(r['component'], r['component'])}: {r.get('reason') or ''}"
+             for _, r in frame[frame["nok"].isna()].iterrows()]
+    return Chart(chart_id, title, fig, table, caption, notes)

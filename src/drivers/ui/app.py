@@ -1,0 +1,53 @@
+"""The Dash app factory: pages from drivers/ui/pages, assets from the top-level assets/ folder.
+
+State lives in the URL. The app holds one dcc.Location (`ids.URL`, refresh="callback-nav") that the
+control callback writes to; Dash pages' own location picks the change up and re-renders the page, and
+the browser's back/forward buttons walk through the history of views.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import dcc, html
+
+from drivers.config import Settings
+from drivers.ui import components, data, ids
+
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
+
+
+def create_app(settings: Settings | None = None, preload: bool = True) -> dash.Dash:
+    """Build the app. `preload` loads the Panel now (a broken or missing database fails here, clearly)."""
+    settings = settings or Settings.from_env()
+    data.configure(settings)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES_DIR),
+        assets_folder=str(settings.assets_dir),
+        title="Kommuneøkonomi – hva driver den?",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dash.page_container,
+            html.Footer(
+                [
+                    html.Span("Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · "
+                              "Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB"),
+                ],
+                className="footer",
+            ),
+        ],
+        className="app",
+    )
+    components.register_callbacks(app)
+    if preload:
+        data.get_panel()
+        data.meta()
+    return app

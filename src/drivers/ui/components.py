@@ -1,0 +1,211 @@
+"""Shared components: page frame with navigation, the control bar, chart cards with a caption line,
+missing-data notices that name the fetch command, and the friendly error view. Plain functions returning
+component trees, so tests call them without a browser.
+
+Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callback (registered by
+`register_callbacks`) writes every control's value into the URL, so pages can add their own controls
+(e.g. param "tjeneste" or "indikator") without a callback of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dash
+from dash import ALL, Input, Output, State, dcc, html
+
+from drivers import fmt
+from drivers.figures import Chart
+from drivers.ui import data, ids
+from drivers.ui import state as st
+from drivers.ui.i18n import t
+
+NAV = [
+    ("/", "nav_oversikt"),
+    ("/tjenester", "nav_tjenester"),
+    ("/sammenlign", "nav_sammenlign"),
+    ("/kart", "nav_kart"),
+    ("/metode", "nav_metode"),
+    ("/presentasjon", "nav_presentasjon"),
+]
+
+# Exports hook in here: each function takes a Chart and returns a component (e.g. download buttons) or None.
+CHART_ACTIONS: list[Callable[[Chart], object]] = []
+
+
+def ctl(param: str) -> dict:
+    """The id of the control that sets query parameter `param`."""
+    return {"type": "ctl", "param": param}
+
+
+def register_chart_action(fn: Callable[[Chart], object]) -> None:
+    if fn not in CHART_ACTIONS:
+        CHART_ACTIONS.append(fn)
+
+
+def nav(state: st.State, active: str) -> html.Nav:
+    links = []
+    registered = {p["path"] for p in dash.page_registry.values()} if dash.page_registry else set()
+    for path, key in NAV:
+        if registered and path not in registered:
+            continue
+        keep = {k: v for k, v in state.extra.items() if path == active}
+        href = st.url(path, st.State(state.kommune, state.aar, state.peers, state.konv, state.lang, keep))
+        links.append(dcc.Link(t(key, state.lang), href=href, className="nav-link active" if path == active else "nav-link"))
+    return html.Nav(links, id=ids.NAV, className="nav")
+
+
+def kommune_options() -> list[dict]:
+    """Every municipality: label "Kautokeino - Guovdageaidnu (5430)", searchable by number and any name form."""
+    meta = data.meta()
+    options = []
+    for row in meta.municipalities.itertuples():
+        names = row.name.replace(" - ", " ").replace("-", " ")
+        options.append({"label": f"{row.name} ({row.code})", "value": row.code, "search": f"{row.code} {row.name} {names}"})
+    return options
+
+
+def _peer_options(lang: str) -> list[dict]:
+    options = [{"label": t(f"peers_{p}", lang), "value": p} for p in st.PEER_SETS]
+    options += [{"label": name, "value": name} for name in st.saved_peer_sets()]
+    return options
+
+
+def control_bar(state: st.State, extra_controls: list | None = None) -> html.Div:
+    """Municipality search, year, peer set, convention and language, set from the state in the URL."""
+    lang = state.lang
+    meta = data.meta()
+    field = lambda label, control, cls="ctl": html.Div([html.Label(label, className="ctl-label"), control], className=cls)  # noqa: E731
+    return html.Div(
+        [
+            field(t("ctl_kommune", lang), dcc.Dropdown(id=ctl("kommune"), options=kommune_options(), value=state.kommune,
+                                                        clearable=False, placeholder=t("ctl_kommune_ph", lang),
+                                                        className="ctl-kommune"), "ctl ctl-wide"),
+            field(t("ctl_aar", lang), dcc.Dropdown(id=ctl("aar"), options=[{"label": str(y), "value": str(y)} for y in reversed(meta.years)],
+                                                    value=str(state.aar), clearable=False, searchable=False)),
+            field(t("ctl_peers", lang), dcc.Dropdown(id=ctl("peers"), options=_peer_options(lang), value=state.peers,
+                                                      clearable=False, searchable=False), "ctl ctl-mid"),
+            field(t("ctl_konv", lang), dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
+                                                      options=[{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS])),
+            *(extra_controls or []),
+            html.Div(dcc.RadioItems(id=ctl("lang"), value=lang, inline=True, className="radio lang",
+                                    options=[{"label": "Bokmål", "value": "nb"}, {"label": "English", "value": "en"}]),
+                     className="ctl ctl-lang"),
+        ],
+        className="control-bar",
+    )
+
+
+def page(state: st.State, path: str, children: list, extra_controls: list | None = None, title: str | None = None) -> html.Div:
+    """A page: header with navigation, the control bar, then the page's content."""
+    lang = state.lang
+    return html.Div(
+        [
+            html.Header(
+                [html.Div([html.Span(t("app_title", lang), className="brand"),
+                           html.Span(f"{data.meta().name(state.kommune)} · {state.aar}", className="brand-sub")],
+                          className="brand-row"),
+                 nav(state, path)],
+                className="header",
+            ),
+            control_bar(state, extra_controls),
+            html.Main([*([html.H1(title, className="page-title")] if title else []), *children], className="content"),
+            html.Div(st.url(path, state), id=ids.STATE_KEY, hidden=True),
+        ],
+        id=ids.PAGE_ROOT,
+        lang=lang,
+    )
+
+
+def chart_card(chart: Chart, lang: str = "nb", wide: bool = False) -> html.Figure:
+    """The chart with its title, then the caption line (source, year, peers, average), missing-value notes,
+    and whatever download actions the exports helper registered."""
+    actions = [a for a in (fn(chart) for fn in CHART_ACTIONS) if a is not None]
+    return html.Figure(
+        [
+            html.H3(chart.title, className="chart-title"),
+            dcc.Graph(id=ids.chart(chart.id), figure=chart.figure, config={
+                "displaylogo": False, "responsive": True,
+                "toImageButtonOptions": {"format": "png", "filename": chart.id, "scale": 2},
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+            }),
+            html.Figcaption(chart.caption, className="caption"),
+            *([html.Ul([html.Li(n) for n in chart.notes], className="chart-notes")] if chart.notes else []),
+            *([html.Div(actions, className="chart-actions")] if actions else []),
+        ],
+        className="card chart-card wide" if wide else "card chart-card",
+        **{"data-chart": chart.id},
+    )
+
+
+def missing_notice(what: str, command: str | None, lang: str = "nb", reason: str | None = None) -> html.Div:
+    """Says a figure is not in the data, and which command fetches it."""
+    body = [html.Strong(t("missing_title", lang) + ": "), html.Span(what)]
+    if reason:
+        body += [html.Br(), html.Span(reason, className="reason")]
+    if command:
+        body += [html.Br(), html.Span(t("missing_fetch", lang) + " "), html.Code(command)]
+    return html.Div(body, className="missing-notice", role="note")
+
+
+def status_note(status: str | None, lang: str = "nb") -> html.Span:
+    """An SSB status symbol with what it means, for a missing or suppressed value."""
+    return html.Span(fmt.missing_label(status, lang), className="status-note", title=fmt.status_text(status, lang))
+
+
+def stat(label: str, value: str, note: str | None = None, cls: str = "") -> html.Div:
+    """A key figure tile."""
+    return html.Div([html.Div(label, className="stat-label"), html.Div(value, className="stat-value"),
+                     *([html.Div(note, className="stat-note")] if note else [])], className=f"stat {cls}".strip())
+
+
+def error_view(err: Exception, lang: str | None = None) -> html.Div:
+    """The friendly error page: what is wrong, links that work, never a traceback."""
+    lang = lang or getattr(err, "lang", "nb")
+    suggestions = getattr(err, "suggestions", []) or []
+    return html.Div(
+        [
+            html.Header([html.Div([html.Span(t("app_title", lang), className="brand")], className="brand-row")], className="header"),
+            html.Div(
+                [
+                    html.H1(t("error_title", lang)),
+                    html.P(str(getattr(err, "message", err)), className="error-message"),
+                    *([html.P(t("error_try", lang)), html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in suggestions])]
+                      if suggestions else []),
+                    html.P(dcc.Link(t("error_home", lang), href=st.url("/", None, lang=lang))),
+                ],
+                className="card error-card",
+            ),
+        ],
+        id=ids.ERROR_PAGE,
+        lang=lang,
+    )
+
+
+def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None):
+    """The callback body: merge control values into the current query; no_update if nothing changes."""
+    query = st.query_from_search(search)
+    changed = {}
+    for value, cid in zip(values, id_list, strict=True):
+        param = cid["param"]
+        if value in (None, "", []):
+            continue
+        if str(value) != query.get(param):
+            changed[param] = str(value)
+    if not changed:
+        return dash.no_update
+    query.update(changed)
+    return st.url(pathname or "/", None, **query)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    @app.callback(
+        Output(ids.URL, "href"),
+        Input(ctl(ALL), "value"),
+        State(ctl(ALL), "id"),
+        State(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+    def _controls_to_url(values, id_list, pathname, search):
+        return controls_to_href(values, id_list, pathname, search)

@@ -1,0 +1,121 @@
+"""Oversikt (/): the municipality's profile, the headline gap against its peers (total and per service),
+the plain-language summary, and financial health over time against the recommended level."""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+from drivers import figures, fmt
+from drivers.errors import UserError
+from drivers.ui import components, data, ids, views
+from drivers.ui import state as st
+from drivers.ui.i18n import t
+
+dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – kommuneøkonomi")
+
+
+def layout(**query):
+    try:
+        state = st.parse(query)
+        return components.page(state, "/", content(state), title=views.page_title(state, "nav_oversikt"))
+    except UserError as err:
+        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+def content(state: st.State) -> list:
+    return [
+        html.Section(profile(state), id=ids.PROFILE, className="card profile"),
+        html.Section(summary(state), id=ids.SUMMARY, className="card summary"),
+        html.Section(gap_section(state), className="gap-section"),
+        html.Section(health_section(state), className="health-section"),
+    ]
+
+
+def profile(state: st.State) -> list:
+    lang = state.lang
+    p = views.profile(state)
+    m = data.meta().municipalities.set_index("code").loc[state.kommune]
+    pop = p.get("population")
+    free = p.get("frie_inntekter_per_innb")
+    need = p.get("need_index")
+    tiles = [
+        components.stat(t("profile_population", lang), fmt.number(pop),
+                        t("profile_population_note", lang, year=state.aar + 1) + " (SSB 07459)"),
+        components.stat(t("profile_group", lang), views.group_label(m.get("group_code"), lang)),
+        components.stat(t("profile_county", lang), f"{m.get('county_name') or ''} ({m.get('county')})"),
+        components.stat(t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING,
+                        t("profile_need_note", lang)),
+    ]
+    if fmt.is_missing(free):
+        tiles.append(html.Div([html.Div(t("profile_free_income", lang), className="stat-label"),
+                               components.missing_notice(
+                                   "frie inntekter per innbygger (SSB 12134)" if lang != "en" else "free income per resident (SSB 12134)",
+                                   "drivers fetch --tables 12134", lang)], className="stat stat-missing"))
+    else:
+        tiles.append(components.stat(t("profile_free_income", lang), fmt.kr(free), f"SSB 12134, {state.aar}"))
+    return [html.H2(f"{t('profile_title', lang)}: {data.meta().name(state.kommune)}"), html.Div(tiles, className="stats")]
+
+
+def summary(state: st.State) -> list:
+    text = views.summary_text(state)
+    return [html.H2(t("summary_title", state.lang)), html.P(text, className="summary-text")]
+
+
+def gap_section(state: st.State) -> list:
+    lang = state.lang
+    g = views.gaps(state)
+    total = g[g["service"] == "TOTAL"]
+    services = g[g["service"] != "TOTAL"].copy()
+    services["name"] = services["service"].map(lambda s: views.service_name(s, lang))
+    out = [html.H2(t("gap_title", lang) + f" ({views.peers_label(state)}, {state.aar})")]
+    if len(total) and not fmt.is_missing(total["gap_nok"].iloc[0]):
+        r = total.iloc[0]
+        out.append(html.Div([
+            components.stat("Netto driftsutgifter i alt per innbygger" if lang != "en" else "Net operating expenditure per resident",
+                            fmt.kr(r["per_resident"]), f"{views.peers_label(state)}: {fmt.kr(r['peer_per_resident'])}"),
+            components.stat("Forskjell i kroner" if lang != "en" else "Difference in NOK", fmt.mill_kr(r["gap_nok"], sign=True),
+                            "(egen − gruppens) kr per innbygger × innbyggere" if lang != "en"
+                            else "(own − peers) NOK per resident × residents", "stat-headline"),
+        ], className="stats headline"))
+    else:
+        reason = total["reason"].iloc[0] if len(total) else None
+        out.append(components.missing_notice(
+            f"netto driftsutgifter i alt (AGD1) for {state.aar}" if lang != "en" else f"total net operating expenditure for {state.aar}",
+            "drivers fetch --tables 12362", lang, reason))
+    if services["gap_nok"].notna().any():
+        caption = figures.source_line(views.tables(), ["12362", "07459"], state.aar, views.peers_label(state),
+                                      views.konv_label(state), "Tjenestene overlapper delvis; summen er veiledende"
+                                      if lang != "en" else "function groups overlap partly; the sum is indicative", lang)
+        chart = figures.gap_waterfall(services, data.meta().name(state.kommune), views.peers_label(state), caption, lang)
+        out.append(components.chart_card(chart, lang, wide=True))
+    else:
+        out.append(components.missing_notice("netto driftsutgifter per tjeneste" if lang != "en" else "net expenditure per service",
+                                             "drivers fetch --tables 12362", lang))
+    return out
+
+
+def health_section(state: st.State) -> list:
+    lang = state.lang
+    out = [html.H2(t("health_title", lang))]
+    cards = []
+    for spec in views.HEALTH:
+        frame = views.health_series(state, spec["measure"])
+        title = spec["title_en"] if lang == "en" else spec["title_nb"]
+        if frame is None or frame["value"].notna().sum() == 0:
+            cards.append(html.Div([html.H3(title, className="chart-title"),
+                                   components.missing_notice(
+                                       f"{title} ({data.meta().name(state.kommune)})",
+                                       "drivers fetch --tables 12134", lang,
+                                       views.health_missing_reason(state, frame))], className="card chart-card"))
+            continue
+        norm = spec.get("norm")
+        caption = figures.source_line(views.tables(), ["12134"], f"{int(frame['year'].min())}–{int(frame['year'].max())}",
+                                      views.peers_label(state), views.konv_label(state),
+                                      spec.get("norm_source_en" if lang == "en" else "norm_source_nb"), lang)
+        chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,
+                                   norm=norm, norm_label=spec.get("norm_label"), decimals=1,
+                                   chart_id=f"health-{spec['measure']}", lang=lang)
+        cards.append(components.chart_card(chart, lang))
+    out.append(html.Div(cards, className="grid-3"))
+    return out

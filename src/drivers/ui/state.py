@@ -1,0 +1,195 @@
+"""URL state: every view is a query string, so a link reproduces it and back/forward works.
+
+Shared parameters (every page):
+  kommune  4-digit municipality code. Default 3222 Lørenskog: the municipality with a full
+           third-party KOSTRA workbook in ../shared, so the default view can be cross-checked.
+  aar      KOSTRA year. Default: the latest year where the municipal total exists in the data.
+  peers    kostragruppe | fylke | landet | landet-uten-oslo | naboer | a saved set name. Default kostragruppe.
+  konv     weighted | unweighted. Default weighted (sum over sum, as SSB's group averages).
+  lang     nb | en. Default nb.
+Page parameters (kept as `extra`): tjeneste (FGK code, /tjenester), indikator (/kart), lysbilde (/presentasjon).
+
+`parse(query)` gives a State or raises StateError (a friendly message plus suggested links, never a traceback).
+`url(path, state, **changes)` builds a link with every shared parameter written out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl, urlencode
+
+from drivers.errors import UserError
+from drivers.ui import data
+
+DEFAULT_KOMMUNE = "3222"
+DEFAULT_PEERS = "kostragruppe"
+DEFAULT_KONV = "weighted"
+DEFAULT_LANG = "nb"
+PEER_SETS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
+CONVENTIONS = ["weighted", "unweighted"]
+SHARED = ("kommune", "aar", "peers", "konv", "lang")
+_NAME_RE = re.compile(r"^[\w\-]{1,40}$")
+
+
+class StateError(UserError):
+    """A URL that does not describe a view: message plus (label, href) suggestions."""
+
+    def __init__(self, message: str, suggestions: list[tuple[str, str]] | None = None, lang: str = "nb"):
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions or []
+        self.lang = lang
+
+
+@dataclass(frozen=True)
+class State:
+    kommune: str
+    aar: int
+    peers: str = DEFAULT_PEERS
+    konv: str = DEFAULT_KONV
+    lang: str = DEFAULT_LANG
+    extra: dict = field(default_factory=dict, hash=False, compare=True)
+
+    def query(self, **changes) -> dict:
+        """The query parameters of this state with `changes` applied (None removes an extra parameter)."""
+        params = {"kommune": self.kommune, "aar": str(self.aar), "peers": self.peers, "konv": self.konv, "lang": self.lang}
+        params.update({k: str(v) for k, v in self.extra.items()})
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        return params
+
+    def with_(self, **changes) -> State:
+        shared = {k: v for k, v in changes.items() if k in SHARED}
+        extra = {**self.extra, **{k: v for k, v in changes.items() if k not in SHARED}}
+        if "aar" in shared:
+            shared["aar"] = int(shared["aar"])
+        return replace(self, **shared, extra={k: v for k, v in extra.items() if v is not None})
+
+
+def saved_peer_sets() -> list[str]:
+    """Names of saved peer sets, if the engine offers them."""
+    try:
+        return [p for p in data.api().PEER_SETS if p not in PEER_SETS]
+    except AttributeError:
+        return []
+
+
+def _first(value):
+    return value[0] if isinstance(value, list | tuple) else value
+
+
+def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
+    """Validate query parameters against the data. Unknown extra parameters are ignored (links stay tolerant)."""
+    query = {k: _first(v) for k, v in (query or {}).items()}
+    lang = query.get("lang") or DEFAULT_LANG
+    if lang not in ("nb", "en"):
+        lang = DEFAULT_LANG
+    meta = data.meta()
+    home = url("/", None)
+
+    kommune = (query.get("kommune") or DEFAULT_KOMMUNE).strip()
+    if not meta.has(kommune):
+        raise StateError(_unknown_kommune_msg(kommune, lang), suggest_kommune(kommune), lang)
+
+    raw_year = query.get("aar")
+    if raw_year in (None, ""):
+        year = meta.default_year
+    else:
+        try:
+            year = int(str(raw_year).strip())
+        except ValueError:
+            raise StateError(
+                _msg(lang, f"«{raw_year}» er ikke et årstall.", f"«{raw_year}» is not a year."),
+                _year_links(kommune, meta.years, lang),
+                lang,
+            ) from None
+        if year not in meta.years:
+            span = f"{meta.years[0]}–{meta.years[-1]}" if len(meta.years) > 1 else str(meta.years[0])
+            raise StateError(
+                _msg(
+                    lang,
+                    f"Dataene har ikke tall for {year}. Årene som finnes: {span}. "
+                    "Flere år hentes med `drivers fetch --years 2015-2025`.",
+                    f"The data has no figures for {year}. Years available: {span}. "
+                    "Fetch more with `drivers fetch --years 2015-2025`.",
+                ),
+                _year_links(kommune, meta.years, lang),
+                lang,
+            )
+
+    peers = query.get("peers") or DEFAULT_PEERS
+    if peers not in PEER_SETS and peers not in saved_peer_sets():
+        if not _NAME_RE.match(peers):
+            peers = "?"
+        raise StateError(
+            _msg(
+                lang,
+                f"Ukjent sammenligningsgruppe «{peers}». Velg en av: {', '.join(PEER_SETS)}.",
+                f"Unknown peer set «{peers}». Choose one of: {', '.join(PEER_SETS)}.",
+            ),
+            [(p, url("/", None, kommune=kommune, aar=year, peers=p, lang=lang)) for p in PEER_SETS],
+            lang,
+        )
+    konv = query.get("konv") or DEFAULT_KONV
+    if konv not in CONVENTIONS:
+        raise StateError(
+            _msg(lang, f"Ukjent snittberegning «{konv[:40]}». Bruk weighted eller unweighted.",
+                 f"Unknown averaging «{konv[:40]}». Use weighted or unweighted."),
+            [(c, url("/", None, kommune=kommune, aar=year, konv=c, lang=lang)) for c in CONVENTIONS] + [("/", home)],
+            lang,
+        )
+    extra = {k: str(query[k]) for k in allowed_extra if query.get(k) not in (None, "")}
+    return State(kommune, year, peers, konv, lang, extra)
+
+
+def url(path: str, state: State | None, **changes) -> str:
+    """`path?query` for `state` with `changes`; with state=None only the given parameters are written."""
+    params = state.query(**changes) if state is not None else {k: str(v) for k, v in changes.items() if v is not None}
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def query_from_search(search: str | None) -> dict:
+    """'?kommune=0301&aar=2024' -> {'kommune': '0301', 'aar': '2024'} (last value wins)."""
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def suggest_kommune(text: str, n: int = 5) -> list[tuple[str, str]]:
+    """Municipalities whose number starts with, or whose name resembles, `text`: (label, href)."""
+    meta = data.meta()
+    text = (text or "").strip().lower()
+    frame = meta.municipalities
+    codes: list[str] = []
+    if text.isdigit():
+        codes = [c for c in frame["code"] if c.startswith(text[:2])][:n]
+    else:
+        lowered = {row.name.lower(): row.code for row in frame.itertuples()}
+        parts = {part.strip(): code for name, code in lowered.items() for part in name.split(" - ")}
+        codes = [c for c in frame["code"] if text and text in meta.name(c).lower()][:n]
+        for hit in difflib.get_close_matches(text, list(parts), n=n, cutoff=0.6):
+            if parts[hit] not in codes:
+                codes.append(parts[hit])
+    if not codes:
+        codes = [DEFAULT_KOMMUNE, "0301", "1151"]
+    return [(f"{c} {meta.name(c)}", url("/", None, kommune=c)) for c in codes[:n] if meta.has(c)]
+
+
+def _unknown_kommune_msg(kommune: str, lang: str) -> str:
+    shown = kommune[:40]
+    if not re.fullmatch(r"\d{4}", kommune):
+        return _msg(lang, f"«{shown}» er ikke et kommunenummer (fire sifre, f.eks. 0301).",
+                    f"«{shown}» is not a municipality number (four digits, e.g. 0301).")
+    return _msg(lang, f"Fant ingen kommune med nummer {shown} i 2024-strukturen.",
+                f"No municipality numbered {shown} in the 2024 structure.")
+
+
+def _year_links(kommune: str, years: list[int], lang: str) -> list[tuple[str, str]]:
+    return [(str(y), url("/", None, kommune=kommune, aar=y, lang=lang)) for y in reversed(years)]
+
+
+def _msg(lang: str, nb: str, en: str) -> str:
+    return en if lang == "en" else nb
