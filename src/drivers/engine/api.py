@@ -1,0 +1,267 @@
+"""The engine's public functions (contract: .team/ENGINE_API.md). Pure: Panel in, DataFrame/dict out.
+
+Everything expensive is computed for all municipalities at once and memoised on the Panel per
+(year, peers, convention, options), so a dashboard callback asking for one municipality is a lookup.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from drivers.engine import decompose as dec
+from drivers.engine import drivertable, measures
+from drivers.engine import gaps as gapmod
+from drivers.engine import indicators as reg
+from drivers.engine import peers as peermod
+from drivers.engine import summary as summ
+from drivers.engine.averages import CONVENTION_NB, check_convention
+from drivers.engine.panel import NEED_NOTE_NB, Panel
+from drivers.errors import UserError
+
+PEER_SETS = list(peermod.BUILTIN)
+
+
+def peer_sets(path=None) -> list[str]:
+    """Built-in peer definitions followed by the user's saved sets."""
+    return PEER_SETS + sorted(peermod.load_peer_sets(path))
+
+
+def _check(panel: Panel, year: int | None, peer_set: str, convention: str) -> int:
+    check_convention(convention)
+    if not isinstance(peer_set, str) or not peer_set:
+        raise UserError("velg en sammenligningsgruppe (peers)")
+    return panel.check_year(panel.latest_year() if year is None else year)
+
+
+def peer_members(panel: Panel, region: str, year: int, peers: str = "kostragruppe", *, exclude_self: bool = True,
+                 exclude_oslo: bool = False, k: int = 10) -> list[str]:
+    """The peer municipalities of `region` (codes, sorted)."""
+    i = panel.check_region(region)
+    m = peermod.membership(panel, peers, year, exclude_self=exclude_self, exclude_oslo=exclude_oslo, k=k)
+    return [str(c) for c in panel.municipalities[m[i]]]
+
+
+def driver_table(panel: Panel, year: int | None = None, peers: str = "kostragruppe", convention: str = "weighted",
+                 regions: list[str] | None = None, *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
+    """One row per (region, indicator): value, peer value, rank, gaps in kroner, status and reason."""
+    year = _check(panel, year, peers, convention)
+    key = ("driver_table", year, peers, convention, exclude_oslo, k, _saved_key(peers))
+    full = panel.memo(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k))
+    if regions is None:
+        return full.copy()
+    codes = [panel.municipalities[panel.check_region(r)] for r in regions]
+    out = full[full["region"].isin(codes)].reset_index(drop=True)
+    out.attrs = dict(full.attrs)
+    return out
+
+
+def _saved_key(peer_set: str):
+    if peer_set in peermod.BUILTIN:
+        return None
+    path = peermod.peer_sets_path()
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def _region_rows(panel, region, year, peer_set, convention, exclude_oslo=False, k=10) -> pd.DataFrame:
+    year = _check(panel, year, peer_set, convention)
+    key = ("driver_table", year, peer_set, convention, exclude_oslo, k, _saved_key(peer_set))
+    full = panel.memo(key, lambda: drivertable.compute(panel, year, peer_set, convention, exclude_oslo=exclude_oslo, k=k))
+    i = panel.check_region(region)
+    m = len(reg.all())
+    return full.iloc[i * m:(i + 1) * m]  # region-major layout: a slice, no search
+
+
+def gaps(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+         convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
+    """Per service and in total: NDU, per resident, peer per resident, gap and need-corrected gap (kr)."""
+    rows = _region_rows(panel, region, year, peers, convention, exclude_oslo, k)
+    year = int(rows["year"].iloc[0])
+    need, used = panel.need_index(year)
+    i = panel.check_region(region)
+    out = gapmod.service_gaps(rows, reg.services(), None if math.isnan(need[i]) else float(need[i]))
+    out.attrs["need_note"] = NEED_NOTE_NB
+    out.attrs["need_index_year"] = used
+    out.attrs["peer_label"] = rows["peer_label"].iloc[0]
+    out.attrs["convention_nb"] = CONVENTION_NB[convention]
+    return out
+
+
+# ---- decomposition -------------------------------------------------------------------------------------
+def _service_inputs(panel: Panel, service: str, year: int):
+    """Arrays N, NDU, T, B, KBDU, I over all municipalities for one service, and why any are missing."""
+
+    def compute():
+        svc = reg.services().get(service) if service != "TOTAL" else {"target": None, "coverage_measure": None, "fetch_tables": ["12362"]}
+        dims = "KOKart0000=AGD1" if service == "TOTAL" else f"KOKart0000=AGD2;KOKfunksjon0000={service}"
+        n = panel.residents_kostra(year)
+        ndu = panel.measure("ndu_1000kr", dims, year).value * 1000.0
+        target = svc.get("target")
+        t = panel.residents_kostra(year, *target) if target else np.full(panel.n, np.nan)
+        missing: dict[str, str] = {}
+        cov = svc.get("coverage_measure")
+        if cov:
+            pct = panel.measure(cov, "", year).value
+            b = pct / 100.0 * t
+            if np.isnan(pct).all():
+                spec = reg.measure_spec(cov) or {}
+                tab = spec.get("table", "?")
+                missing["B"] = f"mangler brukertall ({cov}, tabell {tab}); hent med {reg.fetch_hint([tab])}"
+        else:
+            b = np.full(panel.n, np.nan)
+            missing["B"] = (f"ingen brukertall for {svc.get('name_nb', service).lower()} i katalogen ennå; "
+                            "dekningsgrad og enhetskostnad kan ikke skilles")
+        kb = panel.measure("kbdu_1000kr", f"KOKart0000=AGD4;KOKfunksjon0000={service}", year).value * 1000.0
+        if np.isnan(kb).all():
+            missing["KBDU"] = ("mangler korrigerte brutto driftsutgifter (kbdu_1000kr, tabell 12362 art AGD4); "
+                               f"hent med {reg.fetch_hint(['12362'])}")
+        need, _ = panel.need_index(year)
+        if np.isnan(need).all():
+            missing["I"] = "mangler kostnadsindeks (utgiftsbehov) i databasen"
+        return {"N": n, "NDU": ndu, "T": t, "B": b, "KBDU": kb, "I": need}, missing, bool(target)
+
+    return panel.memo(("service_inputs", service, year), compute)
+
+
+def decompose(panel: Panel, region: str, year: int | None = None, service: str = "FGK9", peers: str = "kostragruppe",
+              convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
+    """The service's gap split into need, target share, coverage, unit cost, net/gross (+ not split, averaging)."""
+    year = _check(panel, year, peers, convention)
+    if service != "TOTAL":
+        reg.service(service)
+    i = panel.check_region(region)
+    key = ("decompose", region, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
+
+    def compute():
+        arrays, missing, has_target = _service_inputs(panel, service, year)
+        m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
+        own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
+        peer_inputs = [dec.Inputs(**{key_: float(v[j]) for key_, v in arrays.items()}) for j in np.flatnonzero(m[i])]
+        rows = dec.split(own, peer_inputs, convention, has_target, missing)
+        out = pd.DataFrame(rows)[["component", "name_nb", "name_en", "nok", "available", "reason"]]
+        gap = out.loc[out["available"], "nok"].sum() if out["available"].any() else math.nan
+        out["share"] = out["nok"] / gap if gap else math.nan
+        out["status"] = None
+        out.attrs.update(gap_nok=gap, service=service, region=panel.municipalities[i], year=year,
+                         need_note=NEED_NOTE_NB, convention_nb=CONVENTION_NB[convention])
+        return out
+
+    res = panel.memo(key, compute)
+    out = res.copy()
+    out.attrs = dict(res.attrs)
+    return out
+
+
+def peers_mod_membership(panel, peer_set, year, exclude_oslo, k):
+    return peermod.membership(panel, peer_set, year, exclude_oslo=exclude_oslo, k=k)
+
+
+def what_if(panel: Panel, region: str, year: int | None = None, service: str = "FGK7", lever: str = "coverage",
+            peers: str = "kostragruppe", convention: str = "weighted", **kw) -> dict:
+    """NDU change (kr) if the municipality had its peers' coverage or unit cost, all else equal."""
+    year = _check(panel, year, peers, convention)
+    if lever not in ("coverage", "unit_cost"):
+        raise UserError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad)")
+    reg.service(service)
+    i = panel.check_region(region)
+    arrays, missing, _ = _service_inputs(panel, service, year)
+    m = peers_mod_membership(panel, peers, year, kw.get("exclude_oslo", False), kw.get("k", 10))
+    idx = np.flatnonzero(m[i])
+    top, bottom = ("B", "T") if lever == "coverage" else ("KBDU", "B")
+    need = [top, bottom]
+    lack = [missing[x] for x in need if x in missing]
+    result = {"service": service, "lever": lever, "region": panel.municipalities[i], "year": year, "nok": math.nan,
+              "own": math.nan, "peer": math.nan, "unit": "%" if lever == "coverage" else "kr", "available": False}
+    if lack:
+        result["reason"] = "; ".join(dict.fromkeys(lack))
+        return result
+    own_ratio = arrays[top][i] / arrays[bottom][i]
+    a, b = arrays[top][idx], arrays[bottom][idx]
+    ok = ~(np.isnan(a) | np.isnan(b)) & (b > 0)
+    if not ok.any() or not np.isfinite(own_ratio) or own_ratio <= 0:
+        result["reason"] = "kommunen eller sammenligningsgruppen mangler tall for dette"
+        return result
+    peer_ratio = a[ok].sum() / b[ok].sum() if convention == "weighted" else float(np.mean(a[ok] / b[ok]))
+    ndu = arrays["NDU"][i]
+    scale = 100.0 if lever == "coverage" else 1.0
+    result.update(nok=float(ndu * (peer_ratio / own_ratio - 1.0)), own=float(own_ratio * scale),
+                  peer=float(peer_ratio * scale), available=True, reason=None,
+                  inputs={"ndu_nok": float(ndu), "n_peers": int(ok.sum())})
+    return result
+
+
+# ---- series, neighbours, profile, summary ------------------------------------------------------------------
+def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragruppe", convention: str = "weighted",
+               *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
+    """The indicator for every year the data has, on the 2024 structure, with back-cast years flagged."""
+    check_convention(convention)
+    ind = reg.get(indicator)
+    i = panel.check_region(region)
+    num = ind.numerator
+    years = panel.measure_years(num["measure"], num.get("dims", ""))
+    rows = []
+    j = [x.id for x in reg.all()].index(ind.id)
+    m = len(reg.all())
+    for y in years:
+        key = ("driver_table", y, peers, convention, exclude_oslo, k, _saved_key(peers))
+        full = panel.memo(key, lambda y=y: drivertable.compute(panel, y, peers, convention, exclude_oslo=exclude_oslo, k=k))
+        r = full.iloc[i * m + j]
+        rows.append({"year": y, "value": r["value"], "peer_value": r["peer_value"], "backcast": bool(r["backcast"]),
+                     "status": r["status"], "gap_nok": r["gap_nok"], "reason": r["reason"]})
+    out = pd.DataFrame(rows, columns=["year", "value", "peer_value", "backcast", "status", "gap_nok", "reason"])
+    out.attrs.update(indicator=ind.id, unit=ind.unit, region=panel.municipalities[i])
+    return out
+
+
+def nearest_neighbours(panel: Panel, region: str, year: int | None = None, k: int = 10, weights: dict | None = None,
+                       service: str | None = None) -> pd.DataFrame:
+    """The k most similar municipalities (CIPFA-style), distance rebased to 0..1, contrib_<variable> shares."""
+    year = panel.latest_year() if year is None else int(year)
+    return peermod.nearest_frame(panel, region, year, k=k, weights=weights, service=service)
+
+
+def profile(panel: Panel, region: str, year: int | None = None) -> dict:
+    """Key facts about a municipality for headers and exports."""
+    year = panel.latest_year() if year is None else int(year)
+    i = panel.check_region(region)
+    code = panel.municipalities[i]
+    pop = panel.residents_kostra(year)[i]
+    need, used = panel.need_index(year)
+    frie = panel.measure("frie_inntekter_per_innbygger_kr", "", year)
+    total = measures.components(panel, reg.get("ndu_total_per_innb"), year)
+    group = panel.group[i]
+    return {
+        "region": code,
+        "name": panel.name(code),
+        "year": year,
+        "population": None if math.isnan(pop) else int(pop),
+        "population_date": f"{year + 1}-01-01",
+        "kostragruppe": group,
+        "kostragruppe_label": peermod.peer_label(panel, i, "kostragruppe"),
+        "county": panel.county[i],
+        "county_name": panel.county_name(panel.county[i]),
+        "need_index": None if math.isnan(need[i]) else float(need[i]),
+        "need_index_year": used,
+        "need_note": NEED_NOTE_NB,
+        "frie_inntekter_per_innb": None if math.isnan(frie.value[i]) else float(frie.value[i]),
+        "frie_inntekter_status": frie.status[i],
+        "ndu_total_per_innb": None if math.isnan(total.value[i]) else float(total.value[i]),
+        "ndu_total_1000kr": None if math.isnan(total.num[i]) else float(total.num[i] / 1000.0),
+        "backcast": bool(total.backcast[i]),
+    }
+
+
+def summary_text(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+                 convention: str = "weighted", lang: str = "nb", **kw) -> str:
+    """A few sentences on the largest gaps and what drives them, from the numbers above."""
+    g = gaps(panel, region, year, peers, convention, **kw)
+    year = panel.latest_year() if year is None else int(year)
+    decs = {}
+    for svc in g.loc[(g["service"] != "TOTAL") & g["gap_nok"].notna(), "service"]:
+        decs[svc] = decompose(panel, region, year, svc, peers, convention, **kw)
+    name = panel.name(panel.municipalities[panel.check_region(region)])
+    label = g.attrs.get("peer_label", peers)
+    conv = CONVENTION_NB[convention] if lang == "nb" else convention
+    return summ.summary(name, label, year, g, decs, conv, lang=lang)

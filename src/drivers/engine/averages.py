@@ -1,0 +1,77 @@
+"""Peer averages in the two conventions, for all municipalities at once (kostra-method.md §1.4, §5.4).
+
+- weighted:   Σ numerators / Σ denominators over the peers, as SSB (and Framsikt, noegletal.dk) do.
+- unweighted: the plain mean of the peers' ratios, as ASSS and Kolada do.
+
+A peer whose value is missing is left out (never counted as 0), as in SSB's ssb-kostra-python helper.
+The municipality's own row is left out by the membership matrix (peers.membership, exclude_self).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CONVENTIONS = ["weighted", "unweighted"]
+CONVENTION_NB = {"weighted": "vektet snitt (Σteller/Σnevner, som SSB)", "unweighted": "uvektet snitt (gjennomsnitt av forholdstall, som ASSS/Kolada)"}
+
+
+def check_convention(convention: str) -> str:
+    from drivers.errors import UserError
+
+    if convention not in CONVENTIONS:
+        raise UserError(f"ukjent snittkonvensjon «{convention}»; bruk weighted eller unweighted")
+    return convention
+
+
+def peer_average(
+    members: np.ndarray, num: np.ndarray, den: np.ndarray, value: np.ndarray, convention: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Peer average and number of contributing peers for every municipality.
+
+    members is n × n boolean; num, den, value are n (one indicator) or n × m (m indicators at once).
+    """
+    m = members.astype(np.float64)
+    if convention == "weighted":
+        valid = ~(np.isnan(num) | np.isnan(den))
+        s_num = m @ np.where(valid, num, 0.0)
+        s_den = m @ np.where(valid, den, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = np.where(s_den != 0, s_num / s_den, np.nan)
+    else:
+        valid = ~np.isnan(value)
+        s = m @ np.where(valid, value, 0.0)
+        cnt = m @ valid.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = np.where(cnt > 0, s / cnt, np.nan)
+    n_peers = (m @ valid.astype(np.float64)).astype(np.int64)
+    return avg, n_peers
+
+
+def weighted_mean(num, den) -> float:
+    """Σnum/Σden over the rows where both are present (one peer group)."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    ok = ~(np.isnan(num) | np.isnan(den))
+    d = den[ok].sum()
+    return float(num[ok].sum() / d) if d else float("nan")
+
+
+def unweighted_mean(values) -> float:
+    """Mean of the ratios that are present (one peer group)."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
+def rank_within(members: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Rank of each municipality among itself and its peers, 1 = highest value (NaN if own value missing).
+
+    value is n or n × m.
+    """
+    v = value if value.ndim == 2 else value[:, None]
+    valid = ~np.isnan(v)
+    vf = np.where(valid, v, -np.inf)
+    # higher[i, j, c] = peer j of i has a higher value than i for indicator c
+    higher = (vf[None, :, :] > vf[:, None, :]) & valid[None, :, :] & members[:, :, None]
+    rank = 1.0 + higher.sum(axis=1)
+    rank = np.where(valid, rank, np.nan)
+    return rank if value.ndim == 2 else rank[:, 0]

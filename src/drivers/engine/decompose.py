@@ -1,0 +1,183 @@
+"""Exact split of a spending gap into drivers (kostra-method.md §5.7, LMDI).
+
+    x = NDU/N = (T/N) · (B/T) · (KBDU/B) · (NDU/KBDU)
+              target-group share · coverage · unit cost · net/gross share
+
+and the target-group share is split further into the need index I and the rest: (T/N) = I · [(T/N)/I].
+Against the peer value x̄, each factor's log ratio ln(f_i/f̄) times N·L(x, x̄), with the logarithmic mean
+L(a, b) = (a − b)/(ln a − ln b), gives its part in kroner; the parts add up to N·(x − x̄) exactly.
+
+Where an input is missing (no user counts B or no korrigerte brutto driftsutgifter KBDU) the factors
+that need it are not split: their joint part is reported as one row ("not_split") and the separate rows
+say which input is missing and how to fetch it. Nothing is guessed. With the unweighted convention the
+peer factors are means of ratios whose product is not the mean of x; that difference is its own row
+("averaging"), zero under the weighted convention.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+COMPONENTS = ["need", "target_share", "coverage", "unit_cost", "net_gross", "not_split", "averaging"]
+NAMES_NB = {
+    "need": "Utgiftsbehov (kostnadsindeks)",
+    "target_share": "Andel i målgruppen (utover kostnadsindeksen)",
+    "coverage": "Dekningsgrad",
+    "unit_cost": "Enhetskostnad",
+    "net_gross": "Netto/brutto-andel (egenbetaling, kjøp, tilskudd)",
+    "not_split": "Ikke splittet (standard og effektivitet samlet)",
+    "averaging": "Forskjell mellom snittkonvensjoner",
+}
+NAMES_EN = {
+    "need": "Expenditure need (cost index)",
+    "target_share": "Target-group share (beyond the cost index)",
+    "coverage": "Coverage",
+    "unit_cost": "Unit cost",
+    "net_gross": "Net/gross share (fees, purchases, grants)",
+    "not_split": "Not split (standard and efficiency together)",
+    "averaging": "Averaging convention",
+}
+
+
+@dataclass
+class Inputs:
+    """One municipality's (or one peer's) inputs, in kroner and persons. NaN = missing."""
+
+    N: float  # residents 31.12
+    NDU: float  # netto driftsutgifter, kr
+    T: float = math.nan  # target-group residents
+    B: float = math.nan  # users
+    KBDU: float = math.nan  # korrigerte brutto driftsutgifter, kr
+    I: float = math.nan  # need index  # noqa: E741
+
+
+def logmean(a: float, b: float) -> float:
+    """L(a, b) = (a − b)/(ln a − ln b), L(a, a) = a."""
+    if a == b:
+        return a
+    return (a - b) / (math.log(a) - math.log(b))
+
+
+def _ok(*xs) -> bool:
+    return all(x is not None and np.isfinite(x) for x in xs)
+
+
+def _peer_ratio(peers: list[Inputs], convention: str, top: str, bottom: str, top_scale=None) -> float:
+    """Peer value of the ratio top/bottom: Σtop/Σbottom (weighted) or mean of ratios (unweighted)."""
+    pairs = [(getattr(p, top), getattr(p, bottom)) for p in peers]
+    pairs = [(a, b) for a, b in pairs if _ok(a, b) and b != 0]
+    if not pairs:
+        return math.nan
+    a = np.array([x for x, _ in pairs], float)
+    b = np.array([y for _, y in pairs], float)
+    return float(a.sum() / b.sum()) if convention == "weighted" else float(np.mean(a / b))
+
+
+def _peer_need(peers: list[Inputs], convention: str) -> float:
+    ok = [p for p in peers if _ok(p.I, p.N)]
+    if not ok:
+        return math.nan
+    if convention == "weighted":  # resident-weighted, so that Σ NDU / Σ(N·I) is SSB-style (§5.4)
+        return float(sum(p.N * p.I for p in ok) / sum(p.N for p in ok))
+    return float(np.mean([p.I for p in ok]))
+
+
+def split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+    """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
+
+    `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
+    command); an input is used only if present for the municipality and some peer.
+    """
+    missing = dict(missing or {})
+    x_i = own.NDU / own.N if _ok(own.NDU, own.N) and own.N else math.nan
+    x_p = _peer_ratio(peers, convention, "NDU", "N")
+    rows = {c: {"component": c, "nok": math.nan, "available": False, "reason": None} for c in COMPONENTS}
+    if not _ok(x_i, x_p):
+        for r in rows.values():
+            r["reason"] = "netto driftsutgifter eller innbyggere mangler for kommunen eller sammenligningsgruppen"
+        return list(rows.values())
+    total = own.N * (x_i - x_p)
+    if x_i <= 0 or x_p <= 0:
+        for r in rows.values():
+            r["reason"] = "negative eller null netto driftsutgifter: en multiplikativ (LMDI) deling er ikke definert"
+        rows["not_split"].update(nok=total, available=True, reason="hele avviket; kan ikke deles når utgiftene er ≤ 0")
+        return list(rows.values())
+
+    def present(name: str) -> bool:
+        if name in missing:
+            return False
+        if not _ok(getattr(own, name)) or getattr(own, name) <= 0:
+            missing[name] = f"kommunen mangler {name}"
+            return False
+        if not any(_ok(getattr(p, name)) for p in peers):
+            missing[name] = f"sammenligningsgruppen mangler {name}"
+            return False
+        return True
+
+    logs: dict[str, float] = {}
+    use_need = present("I")
+    if use_need:
+        i_p = _peer_need(peers, convention)
+        logs["need"] = math.log(own.I / i_p)
+    else:
+        rows["need"]["reason"] = missing.get("I")
+    start = "N"
+    if has_target and present("T"):
+        t_share = math.log((own.T / own.N) / _peer_ratio(peers, convention, "T", "N"))
+        logs["target_share"] = t_share - logs.get("need", 0.0)
+        if not use_need:
+            rows["target_share"]["reason"] = "inkluderer utgiftsbehov (kostnadsindeks mangler)"
+        start = "T"
+    else:
+        rows["target_share"]["reason"] = "tjenesten har ingen målgruppe (per innbygger)" if not has_target else missing.get("T")
+        if use_need:  # per-resident service: need is split off the rest directly
+            start = "NEED"
+
+    use_b = present("B")
+    use_k = present("KBDU")
+    base = "T" if start == "T" else "N"
+
+    def ratio(top: str, bottom: str) -> float:
+        mine = getattr(own, top) / getattr(own, bottom)
+        return math.log(mine / _peer_ratio(peers, convention, top, bottom))
+
+    chain = [base] + (["B"] if use_b else []) + (["KBDU"] if use_k else []) + ["NDU"]
+    names = {("T", "B"): "coverage", ("N", "B"): "coverage", ("B", "KBDU"): "unit_cost", ("KBDU", "NDU"): "net_gross"}
+    for a, b in zip(chain, chain[1:], strict=False):
+        part = ratio(b, a)
+        if start == "NEED" and a == "N":
+            part -= logs.get("need", 0.0)  # the need index is carved out of the first link
+        comp = names.get((a, b), "not_split")
+        logs[comp] = logs.get(comp, 0.0) + part
+    if "not_split" not in logs:
+        rows["not_split"]["reason"] = "alle faktorer er splittet"
+    else:
+        what = [("coverage", "B"), ("unit_cost", "KBDU" if use_b else "B"), ("net_gross", "KBDU")]
+        for comp, inp in what:
+            if comp not in logs:
+                rows[comp]["reason"] = missing.get(inp) or missing.get("B") or missing.get("KBDU")
+        rows["not_split"]["reason"] = "samlet del for faktorene som mangler data: " + ", ".join(
+            NAMES_NB[c].lower() for c, _ in what if c not in logs
+        )
+
+    lm = own.N * logmean(x_i, x_p)
+    total_log = math.log(x_i / x_p)
+    logs["averaging"] = total_log - sum(logs.values())
+    for comp, lg in logs.items():
+        rows[comp].update(nok=lm * lg, available=True)
+        if comp == "averaging":
+            rows[comp]["reason"] = (
+                "0 ved vektet snitt; ved uvektet snitt er produktet av snittene ikke lik snittet av produktet"
+            )
+    # make the rows add up to the krone (floating error only): put the residual on the largest part
+    parts = [r for r in rows.values() if r["available"]]
+    resid = total - sum(r["nok"] for r in parts)
+    if parts and abs(resid) > 0:
+        max(parts, key=lambda r: abs(r["nok"]))["nok"] += resid
+    for r in rows.values():
+        r["name_nb"] = NAMES_NB[r["component"]]
+        r["name_en"] = NAMES_EN[r["component"]]
+    return list(rows.values())

@@ -1,0 +1,58 @@
+"""Gaps in kroner against the peers (mer-/mindreforbruk, kostra-method.md §5.4).
+
+    gap_nok                = N · (x − x̄_peer)            N = the indicator's denominator (residents)
+    gap_need_corrected_nok = N · I · (k − k̄_peer)        k = NDU / (N · I), I = need index
+
+For a per-resident indicator N is all residents at 31.12; for a per-target-group indicator it is the
+target group, so the gap answers "what would it cost at the peers' spending per child". Only kroner
+indicators have a gap; for the others the gap is NaN with a reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def gap_nok(denominator, value, peer_value):
+    """N · (x − x̄) in kroner (NaN where any input is missing)."""
+    return np.asarray(denominator, float) * (np.asarray(value, float) - np.asarray(peer_value, float))
+
+
+def gap_need_corrected_nok(residents, need_index, k, peer_k):
+    """N · I · (k − k̄) in kroner, §5.4."""
+    return np.asarray(residents, float) * np.asarray(need_index, float) * (np.asarray(k, float) - np.asarray(peer_k, float))
+
+
+def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: float | None) -> pd.DataFrame:
+    """Per service and in total, from one municipality's rows of the driver table."""
+    by_id = table.set_index("indicator")
+    rows = []
+    for code, svc in list(services.items()) + [("TOTAL", {"name_nb": "Samlede netto driftsutgifter"})]:
+        pid = f"ndu_{code.lower()}_per_innb"
+        if pid not in by_id.index:
+            continue
+        r = by_id.loc[pid]
+        nc = by_id.loc[f"{pid}_behovskorr"] if f"{pid}_behovskorr" in by_id.index else None
+        ndu = r["numerator"] / 1000.0 if pd.notna(r["numerator"]) else np.nan
+        reason = r["reason"]
+        if nc is not None and pd.isna(nc["gap_nok"]) and pd.notna(nc["reason"]):
+            reason = "; ".join(x for x in [reason, f"behovskorrigert: {nc['reason']}"] if x)
+        rows.append(
+            {
+                "service": code,
+                "name_nb": svc["name_nb"],
+                "ndu_1000kr": ndu,
+                "per_resident": r["value"],
+                "peer_per_resident": r["peer_value"],
+                "gap_nok": r["gap_nok"],
+                "gap_need_corrected_nok": r["gap_need_corrected_nok"],
+                "need_index": need_index,
+                "need_corrected_per_resident": nc["value"] if nc is not None else np.nan,
+                "peer_need_corrected_per_resident": nc["peer_value"] if nc is not None else np.nan,
+                "n_peers": r["n_peers"],
+                "status": r["status"],
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,108 @@
+"""The indicator registry: definitions live in indicators.json (data), this module only reads them.
+
+Each indicator is numerator / denominator × scale. Numerators are catalog measures (`ndu_1000kr` with the
+function group in dims, …); denominators are residents of an age band at 31.12 of the year (1 January of
+the next), optionally times the need index, or another measure. SSB's own published rates (kind "ssb")
+are taken as they are; their weighted peer average uses the SSB denominator (residents) as weight where
+the registry names one, and is otherwise unavailable rather than guessed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.errors import UserError
+
+REGISTRY = Path(__file__).with_name("indicators.json")
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_nb: str
+    name_en: str
+    kind: str
+    category: str
+    service: str | None
+    numerator: dict
+    denominator: dict | None
+    table: str
+    unit: str
+    decimals: int
+    target_group: tuple[int, int] | None
+    polarity: str
+    gap: bool
+    need_correctable: bool
+    ssb_definition: str
+    ssb_match: str
+    weight: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def measures(self) -> list[str]:
+        """Catalog measure ids this indicator reads."""
+        out = [self.numerator["measure"]]
+        den = self.denominator or {}
+        if "measure" in den:
+            out.append(den["measure"])
+        if "times_measure_pct" in den:
+            out.append(den["times_measure_pct"])
+        return out
+
+    def name(self, lang: str = "nb") -> str:
+        return self.name_en if lang == "en" else self.name_nb
+
+
+@functools.cache
+def _registry() -> dict:
+    return json.loads(REGISTRY.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _indicators() -> tuple[Indicator, ...]:
+    known = {f for f in Indicator.__dataclass_fields__ if f != "extra"}
+    out = []
+    for raw in _registry()["indicators"]:
+        kw = {k: v for k, v in raw.items() if k in known}
+        tg = kw.get("target_group")
+        kw["target_group"] = tuple(tg) if tg else None
+        kw["extra"] = {k: v for k, v in raw.items() if k not in known}
+        out.append(Indicator(**kw))
+    return tuple(out)
+
+
+def all() -> list[Indicator]:  # noqa: A001 - the contract's name (indicators.all())
+    """Every indicator in the registry, in registry order."""
+    return list(_indicators())
+
+
+def get(indicator_id: str) -> Indicator:
+    for ind in _indicators():
+        if ind.id == indicator_id:
+            return ind
+    ids = ", ".join(i.id for i in _indicators())
+    raise UserError(f"ukjent indikator {indicator_id!r} (unknown indicator); kjente: {ids}")
+
+
+def services() -> dict[str, dict]:
+    """KOSTRA function groups the engine knows: name, target group, need sector, coverage measure."""
+    return _registry()["services"]
+
+
+def service(code: str) -> dict:
+    svc = services()
+    if code not in svc:
+        raise UserError(f"ukjent tjeneste {code!r} (unknown service); kjente: {', '.join(svc)}")
+    return svc[code]
+
+
+def measure_spec(measure: str) -> dict | None:
+    return _registry()["measures"].get(measure)
+
+
+def fetch_hint(tables: list[str] | tuple[str, ...]) -> str:
+    """The command that fetches what is missing (named in every 'reason')."""
+    return f"`drivers fetch --tables {','.join(tables)}`"

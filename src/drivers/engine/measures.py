@@ -1,0 +1,163 @@
+"""Indicator values from their components (kostra-method.md §5.1, §5.3, §5.7).
+
+The small formula functions take numpy arrays or pandas Series and return the same. `components()` turns a
+registry indicator into numerator and denominator arrays over all municipalities for one year, so that
+peer averages can be taken either as Σnumerator/Σdenominator (SSB) or as the mean of the ratios (ASSS).
+A division by zero or a missing input gives NaN, never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from drivers.engine import indicators as reg
+from drivers.engine.indicators import Indicator
+from drivers.engine.panel import NEED_NOTE_NB, Panel
+
+
+def _div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(a, dtype=float) / np.asarray(b, dtype=float)
+    out = np.where(np.asarray(b, dtype=float) == 0, np.nan, out)
+    return out
+
+
+def per_resident(ndu_1000kr, residents):
+    """Netto driftsutgifter per innbygger (kr): NDU in 1000 kr × 1000 / residents at 31.12."""
+    return _div(np.asarray(ndu_1000kr, dtype=float) * 1000.0, residents)
+
+
+def per_target(ndu_1000kr, target_residents):
+    """NDU per resident of the target group (kr), e.g. barnehage per innbygger 1–5 år."""
+    return per_resident(ndu_1000kr, target_residents)
+
+
+def coverage(users, target_residents):
+    """Dekningsgrad (%): users / target population × 100."""
+    return _div(np.asarray(users, dtype=float) * 100.0, target_residents)
+
+
+def unit_cost(kbdu_1000kr, users):
+    """Enhetskostnad (kr): korrigerte brutto driftsutgifter × 1000 per user."""
+    return _div(np.asarray(kbdu_1000kr, dtype=float) * 1000.0, users)
+
+
+def priority(ndu_service_1000kr, ndu_total_1000kr):
+    """Prioritering (%): the service's share of total net operating expenditure."""
+    return _div(np.asarray(ndu_service_1000kr, dtype=float) * 100.0, ndu_total_1000kr)
+
+
+def need_corrected(ndu_1000kr, residents, need_index):
+    """k = NDU × 1000 / (residents × need index) (kr), §5.3."""
+    return _div(np.asarray(ndu_1000kr, dtype=float) * 1000.0, np.asarray(residents, dtype=float) * np.asarray(need_index, dtype=float))
+
+
+@dataclass
+class Components:
+    """An indicator for one year over panel.municipalities. value = num / den; weighted_ok says whether
+    Σnum/Σden is SSB's weighted average (False for SSB rates whose denominator we do not have)."""
+
+    value: np.ndarray
+    num: np.ndarray
+    den: np.ndarray
+    status: np.ndarray
+    backcast: np.ndarray
+    reason: np.ndarray  # object: None or Norwegian text per municipality
+    weighted_ok: bool
+    need_year: int | None = None
+
+
+def _missing_reason(panel: Panel, measure: str, tables: list[str]) -> str:
+    spec = reg.measure_spec(measure) or {}
+    table = spec.get("table")
+    tabs = [table] if table else tables
+    return f"mangler {measure} (tabell {', '.join(tabs)}) i databasen; hent med {reg.fetch_hint(tabs)}"
+
+
+def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[str], np.ndarray, int | None]:
+    """Denominator array, reasons for missing parts, back-cast mask, need-index year used."""
+    reasons: list[str] = []
+    backcast = np.zeros(panel.n, dtype=bool)
+    need_year = None
+    if "population" in den:
+        lo, hi = den["population"]
+        pop_year = year + int(den.get("year_offset", 1))
+        arr = panel.residents(pop_year, lo, hi)
+        if np.isnan(arr).all():
+            reasons.append(f"mangler befolkning 1.1.{pop_year} (tabell 07459); hent med {reg.fetch_hint(['07459'])}")
+        backcast |= panel.code_backcast(year)
+        if den.get("times_need"):
+            need, need_year = panel.need_index(year)
+            arr = arr * need
+            if np.isnan(need).all():
+                reasons.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
+        if den.get("times_measure_pct"):
+            m = den["times_measure_pct"]
+            ma = panel.measure(m, "", year)
+            arr = arr * ma.value / 100.0
+            backcast |= ma.backcast
+            if np.isnan(ma.value).all():
+                reasons.append(_missing_reason(panel, m, []))
+        return arr, reasons, backcast, need_year
+    ma = panel.measure(den["measure"], den.get("dims", ""), year)
+    if np.isnan(ma.value).all():
+        reasons.append(_missing_reason(panel, den["measure"], []))
+    return ma.value * float(den.get("scale", 1.0)), reasons, ma.backcast, need_year
+
+
+def components(panel: Panel, ind: Indicator, year: int) -> Components:
+    """Numerator and denominator of `ind` for `year` over all municipalities (memoised on the panel)."""
+    return panel.memo(("components", ind.id, year), lambda: _components(panel, ind, year))
+
+
+def _components(panel: Panel, ind: Indicator, year: int) -> Components:
+    n = panel.n
+    num_spec = ind.numerator
+    ma = panel.measure(num_spec["measure"], num_spec.get("dims", ""), year)
+    raw = ma.value * float(num_spec.get("scale", 1.0))
+    reasons_all: list[str] = []
+    if np.isnan(ma.value).all():
+        reasons_all.append(_missing_reason(panel, num_spec["measure"], [ind.table]))
+    backcast = ma.backcast.copy()
+    weighted_ok = True
+    need_year = None
+    if ind.kind == "ssb":
+        if ind.weight:
+            den, r, bc, need_year = _denominator(panel, ind.weight, year)
+            reasons_all += r
+            num = raw * den
+            backcast |= bc
+        else:
+            den = np.where(np.isnan(raw), np.nan, 1.0)
+            num = raw
+            weighted_ok = False
+        value = raw.copy()
+    else:
+        den, r, bc, need_year = _denominator(panel, ind.denominator, year)
+        reasons_all += r
+        backcast |= bc
+        num = raw
+        value = _div(num, den)
+    value = np.where(np.isnan(num) | np.isnan(den), np.nan, value)
+    reason = np.full(n, None, dtype=object)
+    missing = np.isnan(value)
+    if reasons_all:
+        reason[missing] = "; ".join(dict.fromkeys(reasons_all))
+    else:
+        for i in np.flatnonzero(missing):
+            if ma.status[i]:
+                reason[i] = f"SSB-status «{ma.status[i]}»: tallet er ikke publisert"
+            elif np.isnan(ma.value[i]):
+                reason[i] = f"kommunen mangler {num_spec['measure']} for {year}"
+            elif ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need"):
+                reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
+            else:
+                reason[i] = "nevneren mangler eller er null"
+    status = np.where(missing, ma.status, None)
+    return Components(value, num, den, status, backcast, reason, weighted_ok, need_year)
+
+
+def need_note(ind: Indicator) -> str | None:
+    return NEED_NOTE_NB if ind.kind == "need_corrected" else None

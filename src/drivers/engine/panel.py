@@ -1,0 +1,288 @@
+"""The panel: every input the engine needs, as numpy arrays over the current (2024) municipalities.
+
+A Panel is built once from the store's frames (observations, population, regions, groups, need, tables,
+code_changes) and then answers array look-ups: a measure for one year, residents in an age band at 1
+January, the need index. Historical municipality codes are mapped to the current code here (see
+history.py), so every year of a series lines up on the 2024 structure. Look-ups are memoised on the
+Panel, so the dashboard's callbacks pay for each array only once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from drivers.errors import UserError
+
+OSLO = "0301"
+MAX_AGE = 105
+NEED_NOTE_NB = (
+    "Kostnadsindeksen er samlet utgiftsbehov (DKI) fra Grønt hefte 2026, tabell A-k, via en tredjepartskopi — "
+    "ikke SSB-tall og ikke sektorindekser; samme indeks er brukt for alle tjenester og år"
+)
+
+
+@dataclass(frozen=True)
+class MeasureArray:
+    """One measure for one year over panel.municipalities: value (NaN if missing), SSB status, back-cast flag."""
+
+    value: np.ndarray
+    status: np.ndarray
+    backcast: np.ndarray
+
+
+def _norm_dims(dims: str | None) -> str:
+    if not dims:
+        return ""
+    return ";".join(sorted(p for p in str(dims).split(";") if p))
+
+
+class Panel:
+    """All inputs, aligned on the current municipalities (`self.municipalities`, sorted codes)."""
+
+    def __init__(
+        self,
+        observations: pd.DataFrame,
+        population: pd.DataFrame,
+        regions: pd.DataFrame,
+        groups: pd.DataFrame,
+        need: pd.DataFrame,
+        tables: pd.DataFrame | None = None,
+        code_changes: pd.DataFrame | None = None,
+    ) -> None:
+        from drivers.engine import history  # local: history imports panel constants
+
+        self.observations = observations.copy()
+        self.observations["region"] = self.observations["region"].astype(str)
+        self.observations["year"] = self.observations["year"].astype(int)
+        self.observations["dims"] = self.observations["dims"].fillna("").map(_norm_dims)
+        self.population = population
+        self.regions = regions if regions is not None else pd.DataFrame()
+        self.groups = groups
+        self.need = need
+        self.tables = tables if tables is not None else pd.DataFrame()
+        self.code_changes = code_changes if code_changes is not None else pd.DataFrame()
+        self._memo: dict = {}
+
+        self.code_map = history.code_map(self.regions, self.code_changes)
+        self.first_year = history.first_year_of_code(self.regions, self.code_changes)
+        self.municipalities = self._current_municipalities()
+        self.n = len(self.municipalities)
+        self.pos = {c: i for i, c in enumerate(self.municipalities)}
+        self.names = self._names()
+        self.county = np.array([c[:2] for c in self.municipalities], dtype=object)
+        grp = groups.set_index(groups["region"].astype(str))["group_code"] if len(groups) else pd.Series(dtype=object)
+        self.group = np.array([grp.get(c) for c in self.municipalities], dtype=object)
+        self._build_population()
+
+    # ---- structure -------------------------------------------------------------------------------
+    def _current_municipalities(self) -> np.ndarray:
+        reg = self.regions
+        codes: set[str] = set()
+        if len(reg):
+            kommune = reg[reg["kind"] == "kommune"]
+            current = kommune["current_code"].fillna(kommune["code"]) == kommune["code"]
+            if "valid_to" in kommune:
+                current &= kommune["valid_to"].isna()
+            codes = set(kommune.loc[current, "code"].astype(str))
+        if not codes:  # no region table: the KOSTRA-group membership lists the 2024 municipalities
+            codes = set(self.groups["region"].astype(str))
+        codes.discard("9999")
+        codes.discard("2111")  # Longyearbyen is not a municipality in KOSTRA's sense
+        if not codes:
+            raise UserError("databasen har ingen kommuner (no municipalities in the database)")
+        return np.array(sorted(codes), dtype=object)
+
+    def _names(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        reg = self.regions
+        if len(reg):
+            for code, name in zip(reg["code"].astype(str), reg["name"], strict=False):
+                names.setdefault(code, name)
+            # current names win over historical rows with the same code
+            cur = reg[reg["current_code"].fillna(reg["code"]) == reg["code"]]
+            names.update(dict(zip(cur["code"].astype(str), cur["name"], strict=False)))
+        for code in self.municipalities:
+            names.setdefault(code, code)
+        return names
+
+    def name(self, code: str) -> str:
+        return self.names.get(code, code)
+
+    def county_name(self, county: str) -> str:
+        """The county's name from the regions table (codes '32' or 'EKA32'), else 'fylke 32'."""
+        names = self.memo(("county_names",), self._county_names)
+        return names.get(county, f"fylke {county}")
+
+    def _county_names(self) -> dict[str, str]:
+        reg = self.regions
+        out: dict[str, str] = {}
+        if len(reg):
+            for code, name in zip(reg.loc[reg["kind"] == "fylke", "code"].astype(str),
+                                  reg.loc[reg["kind"] == "fylke", "name"], strict=True):
+                out.setdefault(code.removeprefix("EKA"), str(name))
+        return out
+
+    def check_region(self, region: str) -> int:
+        """Index of a current municipality code; a historical code is accepted and mapped."""
+        region = str(region).strip()
+        region = self.code_map.get(region, region)
+        if region not in self.pos:
+            raise UserError(
+                f"ukjent kommunenummer {region!r} (unknown municipality); bruk et av de {self.n} kommunenumrene "
+                "i 2024-strukturen, f.eks. 3222 Lørenskog"
+            )
+        return self.pos[region]
+
+    # ---- population --------------------------------------------------------------------------------
+    def current_index(self, codes) -> np.ndarray:
+        """Row index in self.municipalities for each code (historical codes mapped), -1 if not current."""
+        arr = np.asarray(pd.Series(codes).astype(str).to_numpy(), dtype=object)
+        uniq, inv = np.unique(arr, return_inverse=True)
+        look = np.array([self.pos.get(self.code_map.get(c, c), -1) for c in uniq], dtype=np.int64)
+        return look[inv] if len(uniq) else np.zeros(0, dtype=np.int64)
+
+    def _build_population(self) -> None:
+        pop = self.population
+        ri_all = self.current_index(pop["region"])
+        keep = ri_all >= 0
+        year_all = pop["year"].to_numpy(dtype=np.int64)
+        years = np.sort(np.unique(year_all[keep]))
+        self.pop_years = years
+        ypos = {int(y): i for i, y in enumerate(years)}
+        arr = np.zeros((self.n, len(years), MAX_AGE + 1), dtype=np.float64)
+        seen = np.zeros((self.n, len(years)), dtype=bool)
+        ri = ri_all[keep]
+        yi = np.searchsorted(years, year_all[keep])
+        ai = np.clip(pop["age"].to_numpy(dtype=np.int64)[keep], 0, MAX_AGE)
+        np.add.at(arr, (ri, yi, ai), pop["persons"].astype(float).fillna(0).to_numpy()[keep])
+        seen[ri, yi] = True
+        self._pop_cum = np.concatenate([np.zeros((self.n, len(years), 1)), np.cumsum(arr, axis=2)], axis=2)
+        self._pop_seen = seen
+        self._ypos = ypos
+
+    def residents(self, year: int, lo: int = 0, hi: int = MAX_AGE) -> np.ndarray:
+        """Residents aged lo..hi on 1 January of `year` (NaN where the year or municipality is missing)."""
+        key = ("pop", year, lo, hi)
+        if key not in self._memo:
+            yi = self._ypos.get(int(year))
+            if yi is None:
+                out = np.full(self.n, np.nan)
+            else:
+                lo_, hi_ = max(0, lo), min(MAX_AGE, hi)
+                out = self._pop_cum[:, yi, hi_ + 1] - self._pop_cum[:, yi, lo_]
+                out = np.where(self._pop_seen[:, yi], out, np.nan)
+            self._memo[key] = out
+        return self._memo[key]
+
+    def code_backcast(self, year: int) -> np.ndarray:
+        """True where the current municipality code did not exist yet in `year` (figures are back-cast)."""
+        return self.memo(("code_backcast", year), lambda: np.array(
+            [year < self.first_year.get(c, -10**9) for c in self.municipalities], dtype=bool))
+
+    def residents_kostra(self, year: int, lo: int = 0, hi: int = MAX_AGE) -> np.ndarray:
+        """KOSTRA's denominator for accounting year t: residents at 31.12.t = 1 January t+1."""
+        return self.residents(year + 1, lo, hi)
+
+    # ---- observations ------------------------------------------------------------------------------
+    def measure(self, measure: str, dims: str = "", year: int | None = None, additive: bool | None = None) -> MeasureArray:
+        """One measure (by catalog id and dims) for one year over the current municipalities."""
+        from drivers.engine import history
+
+        dims = _norm_dims(dims)
+        key = ("measure", measure, dims)
+        if key not in self._memo:
+            rows = self.observations[(self.observations["measure"] == measure) & (self.observations["dims"] == dims)]
+            self._memo[key] = history.align(rows, self, additive=history.is_additive(measure) if additive is None else additive)
+        wide = self._memo[key]
+        if year is None:
+            raise ValueError("year is required")
+        if year not in wide.years:
+            return MeasureArray(np.full(self.n, np.nan), np.full(self.n, None, dtype=object), np.zeros(self.n, bool))
+        j = wide.years.index(year)
+        return MeasureArray(wide.value[:, j], wide.status[:, j], wide.backcast[:, j])
+
+    def measure_years(self, measure: str, dims: str = "") -> list[int]:
+        obs = self.observations
+        rows = obs[(obs["measure"] == measure) & (obs["dims"] == _norm_dims(dims))]
+        return sorted(int(y) for y in rows.loc[rows["value"].notna(), "year"].unique())
+
+    def has_measure(self, measure: str) -> bool:
+        return bool((self.observations["measure"] == measure).any())
+
+    @property
+    def years(self) -> list[int]:
+        """Accounting years with net operating expenditure (the core measure)."""
+        key = ("years",)
+        if key not in self._memo:
+            obs = self.observations
+            ys = obs.loc[(obs["measure"] == "ndu_1000kr") & obs["value"].notna(), "year"].unique()
+            self._memo[key] = sorted(int(y) for y in ys)
+        return self._memo[key]
+
+    def latest_year(self) -> int:
+        ys = self.years
+        if not ys:
+            raise UserError("databasen har ingen netto driftsutgifter (no ndu_1000kr); kjør `drivers fetch`")
+        return ys[-1]
+
+    def check_year(self, year: int) -> int:
+        year = int(year)
+        if year not in self.years:
+            have = ", ".join(map(str, self.years)) or "ingen"
+            raise UserError(f"ingen KOSTRA-tall for {year} i databasen (no data for that year); har: {have}")
+        return year
+
+    # ---- need index ------------------------------------------------------------------------------
+    def need_index(self, year: int, sector: str = "total") -> tuple[np.ndarray, int | None]:
+        """Expenditure-need index per municipality (national mean 1.0) and the index year actually used.
+
+        Uses the index of `year` if present, otherwise the nearest year available (the snapshot only has
+        Grønt hefte 2026). Falls back to the total index when the sector index is missing.
+        """
+        key = ("need", year, sector)
+        if key not in self._memo:
+            need = self.need
+            out, used = np.full(self.n, np.nan), None
+            if need is not None and len(need):
+                sub = need[need["sector"] == sector]
+                if not len(sub):
+                    sub = need[need["sector"] == "total"]
+                if len(sub):
+                    years = np.array(sorted(sub["year"].astype(int).unique()))
+                    used = int(years[np.argmin(np.abs(years - int(year)))])
+                    s = sub[sub["year"].astype(int) == used]
+                    idx = s["region"].astype(str).map(lambda c: self.code_map.get(c, c))
+                    ser = pd.Series(s["value"].astype(float).to_numpy(), index=idx)
+                    ser = ser[~ser.index.duplicated()]
+                    out = ser.reindex(self.municipalities).to_numpy(dtype=float)
+            self._memo[key] = (out, used)
+        return self._memo[key]
+
+    def memo(self, key, compute):
+        """Memoise `compute()` under `key` on this panel (used by api for precomputed tables)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+def load_panel(con) -> Panel:
+    """Build the Panel from an open store connection, through drivers.store's readers only."""
+    from drivers import store
+
+    readers = ["read_observations", "read_population", "read_regions", "read_kostra_groups", "read_need_index", "read_tables"]
+    missing = [r for r in readers if not hasattr(store, r)]
+    if missing:
+        raise UserError(f"drivers.store mangler lesefunksjonene {', '.join(missing)} (store readers missing)")
+    code_changes = store.read_code_changes(con) if hasattr(store, "read_code_changes") else None
+    return Panel(
+        observations=store.read_observations(con),
+        population=store.read_population(con),
+        regions=store.read_regions(con),
+        groups=store.read_kostra_groups(con),
+        need=store.read_need_index(con),
+        tables=store.read_tables(con),
+        code_changes=code_changes,
+    )

@@ -1,0 +1,324 @@
+"""Peer groups: KOSTRA group, county, Landet, Landet uten Oslo, nearest neighbours and saved named sets.
+
+Every peer definition becomes a boolean membership matrix M (municipality i × peer j) over
+panel.municipalities, so that peer averages for all municipalities are one matrix product (averages.py).
+The municipality itself is left out of its own peers by default (ASSS practice, kostra-method.md §5.4).
+
+Nearest neighbours follow CIPFA (§5.8): structural variables are z-scored over all municipalities, the
+distance is the weighted Euclidean distance, and a neighbour's distance is rebased so that the farthest
+municipality is 1. Each neighbour's per-variable share of the squared distance says why it is similar.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from drivers.engine import indicators as reg
+from drivers.engine.panel import OSLO, Panel
+from drivers.errors import UserError
+
+BUILTIN = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
+LABEL_NB = {
+    "kostragruppe": "KOSTRA-gruppe",
+    "fylke": "fylket",
+    "landet": "landet",
+    "landet-uten-oslo": "landet uten Oslo",
+    "naboer": "nærmeste naboer",
+}
+
+# Structural variables for nearest neighbours (name -> Norwegian label).
+VARIABLES = {
+    "innbyggere": "Innbyggere (log)",
+    "andel_0_5": "Andel 0–5 år",
+    "andel_6_15": "Andel 6–15 år",
+    "andel_67_79": "Andel 67–79 år",
+    "andel_80": "Andel 80 år og over",
+    "kostnadsindeks": "Kostnadsindeks (DKI, ikke SSB)",
+    "frie_inntekter_per_innb": "Frie inntekter per innbygger",
+}
+# The variables that drive each service's need (used when neighbours are chosen per service).
+SERVICE_VARIABLES = {
+    "FGK7": ["innbyggere", "andel_0_5", "kostnadsindeks"],
+    "FGK8b": ["innbyggere", "andel_6_15", "kostnadsindeks"],
+    "FGK9": ["innbyggere", "andel_67_79", "andel_80", "kostnadsindeks"],
+    "FGK13": ["innbyggere", "andel_0_5", "andel_6_15", "kostnadsindeks"],
+}
+MIN_COVERAGE = 0.9  # a variable present for fewer municipalities than this is left out (and said so)
+
+
+# ---- saved named sets -------------------------------------------------------------------------------
+def peer_sets_path() -> Path:
+    from drivers.config import Settings
+
+    return Settings.from_env().data_dir / "peer_sets.json"
+
+
+def load_peer_sets(path: Path | None = None) -> dict[str, list[str]]:
+    """Saved peer sets: name -> member codes. A missing file means no saved sets."""
+    path = Path(path) if path else peer_sets_path()
+    if not path.exists():
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"kan ikke lese lagrede sammenligningsgrupper i {path}: {exc}") from exc
+    return {name: list(entry["members"]) for name, entry in raw.get("sets", {}).items()}
+
+
+def _write_atomic(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".peer_sets.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old or the new file, never half of one
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_raw(path: Path) -> dict:
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise UserError(f"ødelagt fil med sammenligningsgrupper {path}: {exc}") from exc
+    return {"version": 1, "sets": {}}
+
+
+def save_peer_set(name: str, members: list[str], path: Path | None = None, panel: Panel | None = None) -> list[str]:
+    """Save (or replace) a named peer set. Codes are checked against the panel when one is given."""
+    name = (name or "").strip()
+    if not name:
+        raise UserError("sammenligningsgruppen må ha et navn (a peer set needs a name)")
+    if name in BUILTIN:
+        raise UserError(f"«{name}» er en innebygd sammenligningsgruppe; velg et annet navn")
+    codes = sorted({str(m).strip() for m in members if str(m).strip()})
+    if not codes:
+        raise UserError("sammenligningsgruppen har ingen kommuner (no members)")
+    if panel is not None:
+        codes = sorted({panel.municipalities[panel.check_region(c)] for c in codes})
+    path = Path(path) if path else peer_sets_path()
+    raw = _read_raw(path)
+    raw.setdefault("sets", {})[name] = {"members": codes, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
+    _write_atomic(path, raw)
+    return codes
+
+
+def delete_peer_set(name: str, path: Path | None = None) -> None:
+    path = Path(path) if path else peer_sets_path()
+    raw = _read_raw(path)
+    if name not in raw.get("sets", {}):
+        raise UserError(f"ingen lagret sammenligningsgruppe heter «{name}»")
+    del raw["sets"][name]
+    _write_atomic(path, raw)
+
+
+# ---- nearest neighbours -------------------------------------------------------------------------------
+def structural_variables(panel: Panel, year: int) -> pd.DataFrame:
+    """The structural variables per municipality for accounting year `year` (residents at 31.12)."""
+
+    def compute() -> pd.DataFrame:
+        tot = panel.residents_kostra(year)
+        share = lambda lo, hi: panel.residents_kostra(year, lo, hi) / tot  # noqa: E731
+        need, _ = panel.need_index(year)
+        frame = pd.DataFrame(
+            {
+                "innbyggere": np.log(np.where(tot > 0, tot, np.nan)),
+                "andel_0_5": share(0, 5),
+                "andel_6_15": share(6, 15),
+                "andel_67_79": share(67, 79),
+                "andel_80": share(80, 105),
+                "kostnadsindeks": need,
+            },
+            index=pd.Index(panel.municipalities, name="region"),
+        )
+        frie = panel.measure("frie_inntekter_per_innbygger_kr", "", year).value
+        frame["frie_inntekter_per_innb"] = frie
+        return frame
+
+    return panel.memo(("structural", year), compute)
+
+
+def usable_variables(frame: pd.DataFrame, wanted: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Variables with enough coverage, and the Norwegian reason for each left out."""
+    used, dropped = [], {}
+    for v in wanted:
+        cov = frame[v].notna().mean() if v in frame else 0.0
+        if cov >= MIN_COVERAGE and frame[v].std(skipna=True) > 0:
+            used.append(v)
+        else:
+            dropped[v] = f"{VARIABLES.get(v, v)} finnes bare for {cov:.0%} av kommunene; ikke brukt"
+    return used, dropped
+
+
+def distance_matrix(frame: pd.DataFrame, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted Euclidean distance on z-scores, and the per-variable squared terms (n × n × v).
+
+    A pair is compared on the variables both have; the sum is scaled up to the full weight so that a
+    missing variable does not make two municipalities look closer.
+    """
+    cols = list(weights)
+    x = frame[cols].to_numpy(dtype=float)
+    z = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0)
+    w = np.array([weights[c] for c in cols], dtype=float)
+    present = ~np.isnan(z)
+    zf = np.where(present, z, 0.0)
+    terms = (zf[:, None, :] - zf[None, :, :]) ** 2 * w  # n × n × v
+    both = present[:, None, :] & present[None, :, :]
+    terms = np.where(both, terms, 0.0)
+    wsum = (both * w).sum(axis=2)
+    total_w = w.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d2 = terms.sum(axis=2) * np.where(wsum > 0, total_w / wsum, np.nan)
+    return np.sqrt(d2), terms
+
+
+def _weights(weights: dict[str, float] | None, wanted: list[str]) -> dict[str, float]:
+    weights = dict(weights or {})
+    unknown = [k for k in weights if k not in VARIABLES]
+    if unknown:
+        raise UserError(f"ukjente variabler for naboer: {', '.join(unknown)}; kjente: {', '.join(VARIABLES)}")
+    if any((not np.isfinite(v)) or v < 0 for v in weights.values()):
+        raise UserError("vekter for naboer må være tall ≥ 0")
+    out = {v: float(weights.get(v, 1.0)) for v in wanted}
+    out = {k: v for k, v in out.items() if v > 0}
+    if not out:
+        raise UserError("minst én variabel må ha vekt større enn 0")
+    return out
+
+
+def neighbour_model(panel: Panel, year: int, weights: dict[str, float] | None = None, service: str | None = None):
+    """(distance n×n, per-variable terms, used variables, dropped reasons), memoised per arguments."""
+    wanted = SERVICE_VARIABLES.get(service, list(VARIABLES)) if service else list(VARIABLES)
+    key = ("nn", year, tuple(sorted((weights or {}).items())), service)
+
+    def compute():
+        frame = structural_variables(panel, year)
+        used, dropped = usable_variables(frame, wanted)
+        w = _weights({k: v for k, v in (weights or {}).items() if k in used or k not in VARIABLES}, used)
+        dist, terms = distance_matrix(frame, w)
+        return dist, terms, list(w), dropped
+
+    return panel.memo(key, compute)
+
+
+def nearest(dist: np.ndarray, i: int, k: int) -> np.ndarray:
+    """Indices of the k nearest municipalities to i, itself excluded (ties broken by index)."""
+    d = dist[i].copy()
+    d[i] = np.inf
+    d = np.where(np.isnan(d), np.inf, d)
+    order = np.argsort(d, kind="stable")
+    return order[: max(0, min(k, len(d) - 1))]
+
+
+def nearest_frame(panel: Panel, region: str, year: int, k: int = 10, weights=None, service=None) -> pd.DataFrame:
+    """The k nearest neighbours with rebased distance (farthest municipality = 1) and why they are close."""
+    i = panel.check_region(region)
+    if service is not None:
+        reg.service(service)
+    if not 1 <= int(k) < panel.n:
+        raise UserError(f"antall naboer må være mellom 1 og {panel.n - 1}")
+    dist, terms, used, dropped = neighbour_model(panel, year, weights, service)
+    idx = nearest(dist, i, int(k))
+    row = np.where(np.isfinite(dist[i]), dist[i], np.nan)
+    row[i] = np.nan
+    far = np.nanmax(row)
+    out = pd.DataFrame(
+        {
+            "region": panel.municipalities[idx],
+            "name": [panel.name(c) for c in panel.municipalities[idx]],
+            "distance": dist[i, idx] / far if far > 0 else 0.0,
+            "distance_raw": dist[i, idx],
+        }
+    )
+    t = terms[i, idx, :]
+    tot = t.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(tot > 0, t / tot, 0.0)
+    for j, v in enumerate(used):
+        out[f"contrib_{v}"] = share[:, j]
+    out.attrs["variables"] = used
+    out.attrs["dropped"] = dropped
+    out.attrs["status"] = None
+    return out
+
+
+# ---- membership matrices ------------------------------------------------------------------------------
+def membership(
+    panel: Panel,
+    peers: str,
+    year: int,
+    *,
+    exclude_self: bool = True,
+    exclude_oslo: bool = False,
+    k: int = 10,
+    weights: dict[str, float] | None = None,
+    service: str | None = None,
+    sets_path: Path | None = None,
+) -> np.ndarray:
+    """Boolean matrix M[i, j]: is municipality j a peer of municipality i."""
+    saved_key = None
+    if peers not in BUILTIN:
+        path = Path(sets_path) if sets_path else peer_sets_path()
+        saved_key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+    key = ("members", peers, year, exclude_self, exclude_oslo, k, tuple(sorted((weights or {}).items())), service, saved_key)
+    return panel.memo(key, lambda: _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service, sets_path))
+
+
+def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service, sets_path) -> np.ndarray:
+    n = panel.n
+    if peers == "kostragruppe":
+        g = panel.group
+        m = (g[:, None] == g[None, :]) & (g[:, None] != None)  # noqa: E711 - elementwise on object array
+    elif peers == "fylke":
+        m = panel.county[:, None] == panel.county[None, :]
+    elif peers == "landet":
+        m = np.ones((n, n), dtype=bool)
+    elif peers == "landet-uten-oslo":
+        m = np.ones((n, n), dtype=bool)
+        if OSLO in panel.pos:
+            m[:, panel.pos[OSLO]] = False
+    elif peers == "naboer":
+        dist = neighbour_model(panel, year, weights, service)[0]
+        d = np.where(np.isnan(dist), np.inf, dist.copy())
+        np.fill_diagonal(d, np.inf)
+        kk = max(1, min(int(k), n - 1))
+        nn = np.argpartition(d, kk - 1, axis=1)[:, :kk]
+        m = np.zeros((n, n), dtype=bool)
+        m[np.arange(n)[:, None], nn] = True
+    else:
+        sets = load_peer_sets(sets_path)
+        if peers not in sets:
+            known = ", ".join(BUILTIN + sorted(sets))
+            raise UserError(f"ukjent sammenligningsgruppe «{peers}» (unknown peer set); kjente: {known}")
+        cols = [panel.pos[panel.code_map.get(c, c)] for c in sets[peers] if panel.code_map.get(c, c) in panel.pos]
+        m = np.zeros((n, n), dtype=bool)
+        m[:, cols] = True
+    m = np.array(m, dtype=bool)
+    if exclude_self:
+        np.fill_diagonal(m, False)
+    if exclude_oslo and OSLO in panel.pos:
+        m[:, panel.pos[OSLO]] = False
+    return m
+
+
+def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
+    """Norwegian name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10'."""
+    if peers == "kostragruppe":
+        g = panel.group[region_index]
+        return f"KOSTRA-gruppe {int(str(g)[3:])}" if g else "KOSTRA-gruppe (ukjent)"
+    if peers == "fylke":
+        return panel.county_name(panel.county[region_index])
+    if peers == "naboer":
+        return f"{k} nærmeste naboer"
+    return LABEL_NB.get(peers, peers)
