@@ -1,0 +1,91 @@
+"""Browser smoke tests of the shell pages (Oversikt, Tjenester, 404) for a city, a mid-size and a very small
+municipality on the real snapshot: no console errors, the controls write the URL, a shared URL restores the
+view, back/forward works."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+MUNICIPALITIES = [("0301", "Oslo"), ("3222", "Lørenskog"), ("1151", "Utsira")]
+
+
+def _state_key(browser, bt) -> str:
+    el = bt.wait_css(browser, "#state-key")
+    return el.get_attribute("textContent")
+
+
+def _open(browser, bt, url: str) -> None:
+    browser.get(url)
+    bt.wait_css(browser, "#page-root, #error-page")
+    bt.wait_dash_idle(browser)
+
+
+@pytest.mark.parametrize(("code", "name"), MUNICIPALITIES)
+def test_shell001_oversikt_renders_without_console_errors(dash_url, browser, bt, code, name):
+    _open(browser, bt, f"{dash_url}/?kommune={code}")
+    brand = bt.wait_css(browser, ".brand-sub").text
+    assert name in brand
+    assert browser.find_elements("css selector", "#oversikt-profil .stat-value"), "profile tiles missing"
+    # every chart card carries a caption line with the source
+    for caption in browser.find_elements("css selector", ".chart-card .caption"):
+        assert "SSB" in caption.text
+    assert bt.console_errors(browser) == []
+
+
+@pytest.mark.parametrize(("code", "name"), MUNICIPALITIES)
+def test_shell002_tjenester_renders_without_console_errors(dash_url, browser, bt, code, name):
+    _open(browser, bt, f"{dash_url}/tjenester?kommune={code}&tjeneste=FGK7")
+    assert name in bt.wait_css(browser, ".brand-sub").text
+    assert "Barnehage" in bt.wait_css(browser, ".service-tab.active").text
+    assert bt.console_errors(browser) == []
+
+
+def test_shell003_controls_write_url_and_shared_link_restores_view(dash_url, browser, browser_factory, bt):
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    before = _state_key(browser, bt)
+    # switch the averaging convention and the language with the controls
+    browser.find_element("css selector", "#\\{\\\"param\\\"\\:\\\"konv\\\"\\,\\\"type\\\"\\:\\\"ctl\\\"\\} input[value='unweighted']").click()
+    bt.wait_until(browser, lambda d: "konv=unweighted" in d.current_url, message="URL did not take konv")
+    bt.wait_until(browser, lambda d: "konv=unweighted" in _state_key(d, bt), message="page did not re-render")
+    shared = browser.current_url
+    view = _state_key(browser, bt)
+    title = bt.wait_css(browser, ".page-title").text
+    other = browser_factory()
+    _open(other, bt, shared)
+    assert _state_key(other, bt) == view
+    assert bt.wait_css(other, ".page-title").text == title
+    assert other.find_element("css selector", "input[value='unweighted']").is_selected()
+    # back goes to the view before the change
+    browser.back()
+    bt.wait_until(browser, lambda d: _state_key(d, bt) == before, message="back did not restore the view")
+    browser.forward()
+    bt.wait_until(browser, lambda d: _state_key(d, bt) == view, message="forward did not restore the view")
+    assert bt.console_errors(browser) == []
+    assert bt.console_errors(other) == []
+
+
+def test_shell004_municipality_search_by_name_changes_view(dash_url, browser, bt):
+    from selenium.webdriver.common.keys import Keys
+
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    for text, code, name in [("Guovdageaidnu", "5612", "Kautokeino"), ("1151", "1151", "Utsira")]:
+        bt.wait_css(browser, ".ctl-kommune").click()
+        field = bt.wait_css(browser, ".dash-dropdown-search")
+        field.send_keys(text)  # Sami name, then a municipality number
+        field.send_keys(Keys.ENTER)
+        bt.wait_until(browser, lambda d, code=code: f"kommune={code}" in d.current_url, message=f"search for {text} failed")
+        bt.wait_until(browser, lambda d, name=name: name in d.find_element("css selector", ".brand-sub").text)
+        bt.wait_dash_idle(browser)
+    assert bt.console_errors(browser) == []
+
+
+@pytest.mark.parametrize("path", ["/?kommune=9999", "/?kommune=0301&aar=1990", "/?kommune=abc&peers=%3Cscript%3E",
+                                  "/finnes-ikke", "/tjenester?kommune=0301&tjeneste=XYZ"])
+def test_shell005_bad_urls_show_friendly_page(dash_url, browser, bt, path):
+    _open(browser, bt, dash_url + path)
+    page = bt.wait_css(browser, "#error-page")
+    assert page.find_elements("css selector", "a"), "the error page offers links"
+    assert "Traceback" not in browser.page_source
+    assert bt.console_errors(browser) == []
