@@ -265,3 +265,38 @@ def summary_text(panel: Panel, region: str, year: int | None = None, peers: str 
     label = g.attrs.get("peer_label", peers)
     conv = CONVENTION_NB[convention] if lang == "nb" else convention
     return summ.summary(name, label, year, g, decs, conv, lang=lang)
+
+
+def group_value(panel: Panel, indicator: str, year: int, group: str | list[str], convention: str = "weighted") -> float:
+    """An indicator for a whole group (nobody left out): 'landet', 'landet-uten-oslo', 'EKG08', a county
+    code like '32', a saved set name, or a list of municipality codes. SSB's aggregates are weighted."""
+    check_convention(convention)
+    ind = reg.get(indicator)
+    c = measures.components(panel, ind, int(year))
+    codes = panel.municipalities
+    if isinstance(group, list | tuple):
+        mask = np.isin(codes, [panel.municipalities[panel.check_region(g)] for g in group])
+    elif group == "landet":
+        mask = np.ones(panel.n, dtype=bool)
+    elif group == "landet-uten-oslo":
+        mask = codes != "0301"
+    elif str(group).startswith("EKG"):
+        mask = panel.group == group
+    elif str(group).isdigit() and len(str(group)) == 2:
+        mask = panel.county == group
+    else:
+        sets = peermod.load_peer_sets()
+        if group not in sets:
+            raise UserError(f"ukjent gruppe «{group}»")
+        mask = np.isin(codes, sets[group])
+    if not mask.any():
+        raise UserError(f"gruppen «{group}» har ingen kommuner")
+    if convention == "weighted":
+        if not c.weighted_ok:
+            return math.nan
+        from drivers.engine.averages import weighted_mean
+
+        return weighted_mean(c.num[mask], c.den[mask])
+    from drivers.engine.averages import unweighted_mean
+
+    return unweighted_mean(c.value[mask])

@@ -99,6 +99,11 @@ def service(code: str) -> dict:
     return svc[code]
 
 
+def measures() -> dict[str, dict]:
+    """Catalog measure ids the engine reads, with unit, table and whether they are additive."""
+    return _registry()["measures"]
+
+
 def measure_spec(measure: str) -> dict | None:
     return _registry()["measures"].get(measure)
 

@@ -276,9 +276,12 @@ def load_panel(con) -> Panel:
     missing = [r for r in readers if not hasattr(store, r)]
     if missing:
         raise UserError(f"drivers.store mangler lesefunksjonene {', '.join(missing)} (store readers missing)")
+    from drivers.engine import indicators
+
     code_changes = store.read_code_changes(con) if hasattr(store, "read_code_changes") else None
+    wanted = sorted({m for ind in indicators.all() for m in ind.measures} | set(indicators.measures()))
     return Panel(
-        observations=store.read_observations(con),
+        observations=store.read_observations(con, measures=wanted),
         population=store.read_population(con),
         regions=store.read_regions(con),
         groups=store.read_kostra_groups(con),
