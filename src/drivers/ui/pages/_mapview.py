@@ -1,0 +1,225 @@
+"""The Kart page's data and figure: one indicator for all 357 municipalities as a choropleth.
+
+Boundaries are Kartverket's 2024 municipalities and counties (simplified by github.com/robhop/fylker-og-kommuner),
+stored in the database's `boundaries` table by `drivers snapshot build`; every feature has a top-level `id`
+(kommunenummer / fylkesnummer) and its rings already wound for plotly's d3-geo. They are read once and kept
+in memory; the figure refers to them by URL (served by the page), so a view change does not resend 1 MB of
+geometry. Municipalities without a value are drawn grey in a separate trace and named in the notes: a
+missing value is never coloured as 0.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from drivers import figures, fmt, store
+from drivers.errors import UserError
+from drivers.figures import Chart
+from drivers.ui import data
+
+CREDIT_NB = "Kart: © Kartverket (CC BY 4.0), forenklet via github.com/robhop/fylker-og-kommuner"
+CREDIT_EN = "Map: © Kartverket (CC BY 4.0), simplified via github.com/robhop/fylker-og-kommuner"
+MISSING_COLOR = "#D3D7DC"
+OUTLINE = "#FFFFFF"
+COUNTY_LINE = "#3E4C59"
+# Sequential, colour-blind-safe and neutral (light = low, dark = high); costs are not painted as good or bad.
+SEQUENTIAL = "Blues"
+DIVERGING_BETTER = "Cividis"
+GEO_ROUTE = "_drivers/geo/"
+TOPO_ROUTE = "_drivers/topojson/"
+EMPTY_TOPOJSON = json.dumps({
+    "type": "Topology", "arcs": [],
+    "objects": {name: {"type": "GeometryCollection", "geometries": []}
+                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
+})
+
+_lock = threading.Lock()
+_geo: dict[tuple[str, str], bytes] = {}
+
+
+def geojson_bytes(level: str, detail: str = "S") -> bytes:
+    """The stored GeoJSON for `level` (kommune | fylke), read once from the database (read-only)."""
+    key = (level, detail)
+    if key not in _geo:
+        with _lock:
+            if key not in _geo:
+                con = store.connect(data.database_path(), read_only=True)
+                try:
+                    text = store.read_boundaries(con, level, detail)
+                except UserError as exc:
+                    raise LookupError(f"{exc}; run `drivers snapshot build`") from exc
+                finally:
+                    con.close()
+                _geo[key] = text.encode("utf-8")
+    return _geo[key]
+
+
+def has_boundaries() -> bool:
+    try:
+        geojson_bytes("kommune")
+        return True
+    except LookupError:
+        return False
+
+
+def feature_ids(level: str = "kommune") -> list[str]:
+    return [f["id"] for f in json.loads(geojson_bytes(level))["features"]]
+
+
+def reset_cache() -> None:
+    with _lock:
+        _geo.clear()
+
+
+@dataclass(frozen=True)
+class MapValues:
+    """One indicator for one year over every municipality: region, name, value, status, reason."""
+
+    frame: pd.DataFrame
+    indicator_id: str
+    unit: str
+    decimals: int
+
+
+def values(panel, indicator, year: int) -> MapValues:
+    """The indicator for all municipalities (engine components; memoised on the panel)."""
+    return panel.memo(("ui-map-values", indicator.id, int(year)), lambda: _values(panel, indicator, int(year)))
+
+
+def _values(panel, indicator, year: int) -> MapValues:
+    from drivers.engine import measures
+
+    comp = measures.components(panel, indicator, year)
+    codes = list(panel.municipalities)
+    frame = pd.DataFrame({
+        "region": codes,
+        "name": [panel.name(c) for c in codes],
+        "value": np.asarray(comp.value, dtype=float),
+        "status": list(comp.status),
+        "reason": list(comp.reason),
+    })
+    return MapValues(frame, indicator.id, indicator.unit, int(indicator.decimals))
+
+
+def _hover_value(v, status, decimals, unit, lang):
+    if fmt.is_missing(v):
+        return fmt.missing_label(status, lang)
+    return f"{fmt.number(v, decimals)} {unit}".strip()
+
+
+def rank_text(frame: pd.DataFrame, region: str, lang: str = "nb") -> str | None:
+    """'nr. 12 av 350 (høyest først)' for the selected municipality, or None without a value."""
+    have = frame[frame["value"].notna()].sort_values("value", ascending=False).reset_index(drop=True)
+    hit = have.index[have["region"] == region]
+    if not len(hit):
+        return None
+    if lang == "en":
+        return f"no. {int(hit[0]) + 1} of {len(have)} (highest first)"
+    return f"nr. {int(hit[0]) + 1} av {len(have)} (høyest først)"
+
+
+def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str = "nb",
+                polarity: str = "neutral") -> dict:
+    """The map without the selection, as a plain figure dict (built once per indicator, year and language)."""
+    en = lang == "en"
+    frame = mv.frame
+    have = frame[frame["value"].notna()]
+    missing = frame[frame["value"].isna()]
+    unit = mv.unit
+    fig = go.Figure()
+    if len(have):
+        fig.add_trace(go.Choropleth(
+            geojson=geo_url, locations=have["region"], z=have["value"],
+            # The 2nd–98th percentile spans the colours, so a few extreme municipalities do not wash out the rest.
+            zmin=float(have["value"].quantile(0.02)), zmax=float(have["value"].quantile(0.98)),
+            colorscale=DIVERGING_BETTER if polarity not in ("neutral", "") else SEQUENTIAL,
+            marker_line_color=OUTLINE, marker_line_width=0.4,
+            customdata=np.stack([have["name"], [_hover_value(v, None, mv.decimals, unit, lang) for v in have["value"]]], axis=-1),
+            hovertemplate="%{customdata[0]} (%{location})<br>%{customdata[1]}<extra></extra>",
+            colorbar=dict(title=dict(text=unit, side="top"), thickness=16, len=0.7, x=0.98,
+                          tickformat=",." + str(mv.decimals) + "f"),
+            name=("With a value" if en else "Med tall"), showlegend=False,
+        ))
+    if len(missing):
+        fig.add_trace(go.Choropleth(
+            geojson=geo_url, locations=missing["region"], z=np.zeros(len(missing)),
+            colorscale=[[0, MISSING_COLOR], [1, MISSING_COLOR]], showscale=False,
+            marker_line_color=OUTLINE, marker_line_width=0.4,
+            customdata=np.stack([missing["name"], [_hover_value(np.nan, s, mv.decimals, unit, lang) for s in missing["status"]]], axis=-1),
+            hovertemplate="%{customdata[0]} (%{location})<br>%{customdata[1]}<extra></extra>",
+            name=("No figure (grey)" if en else "Mangler tall (grå)"), showlegend=True,
+        ))
+    if county_url:
+        # Outlines only: transparent fill, and 'skip' keeps hover and clicks on the municipalities below.
+        counties = _county_codes(frame)
+        fig.add_trace(go.Choropleth(
+            geojson=county_url, locations=counties, z=np.zeros(len(counties)),
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+            marker_line_color=COUNTY_LINE, marker_line_width=1.4, hoverinfo="skip", showlegend=False,
+            name="fylker",
+        ))
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
+    fig.update_layout(template=figures.TEMPLATE_NAME, height=820, margin=dict(l=0, r=0, t=8, b=0),
+                      legend=dict(orientation="h", x=0, y=0, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
+                      clickmode="event", uirevision=f"{mv.indicator_id}")
+    return fig.to_dict()
+
+
+def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: str, county_url: str | None,
+               lang: str = "nb", polarity: str = "neutral", base: dict | None = None) -> Chart:
+    """The map: coloured municipalities, grey missing ones, county outlines, the selected one outlined.
+
+    `base` is `base_figure(...)` for the same arguments, if the caller keeps one (it costs most of the time)."""
+    en = lang == "en"
+    frame = mv.frame
+    base = base if base is not None else base_figure(mv, geo_url, county_url, lang, polarity)
+    traces = list(base["data"])
+    if selected in set(frame["region"]):
+        row = frame[frame["region"] == selected].iloc[0]
+        traces.append(dict(
+            type="choropleth", geojson=geo_url, locations=[selected], z=[0],
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
+            marker=dict(line=dict(color=figures.HIGHLIGHT, width=3.5)),
+            customdata=[[row["name"], _hover_value(row["value"], row["status"], mv.decimals, mv.unit, lang)]],
+            hovertemplate="%{customdata[0]} (%{location})<br>%{customdata[1]}<extra></extra>",
+            name=str(row["name"]), showlegend=True,
+        ))
+    layout = dict(base["layout"], meta={"title": title})
+    fig = go.Figure(dict(data=traces, layout=layout), _validate=False)
+    missing = frame[frame["value"].isna()]
+    notes = []
+    if len(missing):
+        notes.append((f"Grey: {len(missing)} municipalities without a figure for this indicator "
+                      f"(shown as missing, not as 0). " if en else
+                      f"Grått: {len(missing)} kommuner uten tall for denne indikatoren (vist som manglende, ikke som 0). ")
+                     + _reason_summary(missing, lang))
+    if frame["value"].notna().sum() > 10:
+        notes.append("The colour scale spans the 2nd to 98th percentile; values outside it get the end colours."
+                     if en else "Fargeskalaen går fra 2. til 98. persentil; verdier utenfor får endefargene.")
+    notes.append(CREDIT_EN if en else CREDIT_NB)
+    table = pd.DataFrame({
+        ("Municipality number" if en else "Kommunenummer"): frame["region"],
+        ("Municipality" if en else "Kommune"): frame["name"],
+        f"{'Value' if en else 'Verdi'} ({mv.unit})": frame["value"],
+        ("SSB status" if en else "SSB-status"): frame["status"],
+    })
+    return Chart("kart", title, fig, table, caption, notes)
+
+
+def _county_codes(frame: pd.DataFrame) -> list[str]:
+    return sorted({str(r)[:2] for r in frame["region"]})
+
+
+def _reason_summary(missing: pd.DataFrame, lang: str) -> str:
+    reasons = [r for r in missing["reason"] if isinstance(r, str) and r]
+    if not reasons:
+        return ""
+    common = pd.Series(reasons).value_counts()
+    top = common.index[0]
+    return (f"Most common reason: {top}" if lang == "en" else f"Vanligste årsak: {top}")

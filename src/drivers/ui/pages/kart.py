@@ -1,0 +1,197 @@
+"""Kart (/kart): any indicator for all 357 municipalities as a choropleth with county outlines.
+Clicking a municipality selects it (the URL's `kommune`). `indikator=` in the URL chooses the indicator."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from drivers import figures, fmt
+from drivers.errors import UserError
+from drivers.ui import components, data, views
+from drivers.ui import state as st
+from drivers.ui.pages import _mapview as mv
+
+PATH = "/kart"
+DEFAULT_INDICATOR = "ndu_total_per_innb"
+GRAPH = "graph-kart"  # components.chart_card gives the map's dcc.Graph this id (ids.chart("kart"))
+
+dash.register_page(__name__, path=PATH, name="Kart", title="Kart – kommuneøkonomi", order=3)
+
+
+def _register_geo_route() -> None:
+    """Serve the stored boundaries as static GeoJSON, so the figure carries a URL rather than 1 MB of geometry."""
+    app = dash.get_app()
+    server = app.server
+    if "drivers_geo" in server.view_functions:
+        return
+    from flask import Response, abort
+
+    def geo(level: str):
+        if level not in ("kommune", "fylke"):
+            abort(404)
+        try:
+            body = mv.geojson_bytes(level)
+        except LookupError:
+            abort(404)
+        return Response(body, mimetype="application/geo+json", headers={"Cache-Control": "public, max-age=86400"})
+
+    def topojson(name: str):
+        # plotly.js fetches a base-map topojson for every geo subplot that draws choropleths, even with all
+        # base layers hidden; an empty topology served here keeps the map offline (no CDN request).
+        return Response(mv.EMPTY_TOPOJSON, mimetype="application/json", headers={"Cache-Control": "public, max-age=86400"})
+
+    prefix = app.config.routes_pathname_prefix
+    server.add_url_rule(f"{prefix}{mv.GEO_ROUTE}<level>.geojson", endpoint="drivers_geo", view_func=geo)
+    server.add_url_rule(f"{prefix}{mv.TOPO_ROUTE}<name>.json", endpoint="drivers_topojson", view_func=topojson)
+
+
+_register_geo_route()
+
+
+def geo_url(level: str) -> str:
+    return dash.get_relative_path(f"/{mv.GEO_ROUTE}{level}.geojson")
+
+
+def _indicators():
+    from drivers.engine import indicators
+
+    return indicators.all()
+
+
+def indicator_options(lang: str, year: int) -> list[dict]:
+    """Every registry indicator; those without any value in the data for `year` say so in the label."""
+    panel = data.get_panel()
+    return panel.memo(("ui-map-options", lang, int(year)), lambda: _indicator_options(panel, lang, int(year)))
+
+
+def _indicator_options(panel, lang: str, year: int) -> list[dict]:
+    out = []
+    for ind in _indicators():
+        have = mv.values(panel, ind, year).frame["value"].notna().sum()
+        label = f"{ind.name(lang)} ({ind.unit})"
+        if not have:
+            label += " – mangler i dataene" if lang != "en" else " – not in the data"
+        out.append({"label": label, "value": ind.id})
+    return out
+
+
+def parse(query: dict) -> tuple[st.State, object]:
+    state = st.parse(query, allowed_extra=("indikator",))
+    wanted = state.extra.get("indikator", DEFAULT_INDICATOR)
+    known = {i.id: i for i in _indicators()}
+    if wanted not in known:
+        shown = wanted[:60]
+        raise st.StateError(
+            (f"Unknown indicator «{shown}»." if state.lang == "en" else f"Ukjent indikator «{shown}».")
+            + (" Choose one from the list on the map page." if state.lang == "en" else " Velg en fra listen på kartsiden."),
+            [(known[i].name(state.lang), st.url(PATH, state, indikator=i)) for i in list(known)[:5]]
+            + [(known[DEFAULT_INDICATOR].name(state.lang), st.url(PATH, state, indikator=DEFAULT_INDICATOR))],
+            state.lang,
+        )
+    return state, known[wanted]
+
+
+def layout(**query):
+    try:
+        state, ind = parse(query)
+        return components.page(state, PATH, content(state, ind), extra_controls=[indicator_control(state, ind)],
+                               title=views.page_title(state, "nav_kart"))
+    except UserError as err:
+        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+def indicator_control(state: st.State, ind) -> html.Div:
+    lang = state.lang
+    return html.Div([
+        html.Label("Indicator" if lang == "en" else "Indikator", className="ctl-label"),
+        dcc.Dropdown(id=components.ctl("indikator"), options=indicator_options(lang, state.aar), value=ind.id,
+                     clearable=False, className="ctl-indikator"),
+    ], className="ctl ctl-wide")
+
+
+def content(state: st.State, ind) -> list:
+    lang = state.lang
+    en = lang == "en"
+    panel = data.get_panel()
+    if not mv.has_boundaries():
+        return [components.missing_notice("kommunegrenser (Kartverket)" if not en else "municipal boundaries (Kartverket)",
+                                          "drivers snapshot build", lang)]
+    values = mv.values(panel, ind, state.aar)
+    frame = values.frame
+    name = data.meta().name(state.kommune)
+    title = f"{ind.name(lang)}, {state.aar}"
+    extra = None
+    if ind.kind == "need_corrected":
+        extra = "Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB" if not en else "Cost index: Grønt hefte 2026 (KMD), not SSB"
+    tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
+    if ind.denominator and "population" in (ind.denominator or {}):
+        tables.append("07459")
+    caption = figures.source_line(views.tables(), tables, state.aar, extra=extra, lang=lang)
+    urls = (geo_url("kommune"), geo_url("fylke"))
+    base = panel.memo(("ui-map-base", ind.id, state.aar, lang, urls),
+                      lambda: mv.base_figure(values, *urls, lang, ind.polarity))
+    chart = mv.choropleth(values, state.kommune, title, caption, *urls, lang, ind.polarity, base=base)
+    out: list = []
+    if frame["value"].notna().sum() == 0:
+        reason = next((r for r in frame["reason"] if isinstance(r, str) and r), None)
+        out.append(components.missing_notice(f"{ind.name(lang)} ({state.aar})", _fetch_command(ind), lang, reason))
+    own = frame[frame["region"] == state.kommune].iloc[0]
+    have = frame["value"].dropna()
+    rank = mv.rank_text(frame, state.kommune, lang)
+    tiles = [
+        components.stat(name, fmt.number(own["value"], values.decimals, own["status"]) + f" {ind.unit}"
+                        if not fmt.is_missing(own["value"]) else fmt.missing_label(own["status"], lang),
+                        rank or (own["reason"] if isinstance(own["reason"], str) else None), "stat-headline"),
+        components.stat("Median, all municipalities" if en else "Median, alle kommuner",
+                        f"{fmt.number(have.median(), values.decimals)} {ind.unit}" if len(have) else fmt.MISSING,
+                        (f"{len(have)} of {len(frame)} with a figure" if en else f"{len(have)} av {len(frame)} med tall")),
+        components.stat("Lowest – highest" if en else "Lavest – høyest",
+                        f"{fmt.number(have.min(), values.decimals)} – {fmt.number(have.max(), values.decimals)} {ind.unit}"
+                        if len(have) else fmt.MISSING),
+    ]
+    out.append(html.Div(tiles, className="stats"))
+    out.append(html.P("Click a municipality to select it." if en else "Klikk på en kommune for å velge den.",
+                      className="hint"))
+    card = components.chart_card(chart, lang, wide=True)
+    _set_graph_config(card, {"topojsonURL": dash.get_relative_path(f"/{mv.TOPO_ROUTE}")})
+    out.append(card)
+    out.append(html.P(mv.CREDIT_EN if en else mv.CREDIT_NB, className="map-credit"))
+    return out
+
+
+def _set_graph_config(card, extra: dict) -> None:
+    """Add plot config to the card's dcc.Graph (the shell's chart_card has no parameter for it)."""
+    for child in card.children:
+        if isinstance(child, dcc.Graph):
+            child.config = {**(child.config or {}), **extra}
+
+
+def _fetch_command(ind) -> str:
+    from drivers.engine import indicators
+
+    tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
+    return indicators.fetch_hint(tables).strip("`")
+
+
+def clicked_kommune(click_data: dict | None, current: str | None):
+    """The municipality number a map click points at, or no_update (a click on the county outline layer or
+    on the already selected municipality changes nothing)."""
+    try:
+        code = str(click_data["points"][0]["location"])
+    except (TypeError, KeyError, IndexError):
+        return dash.no_update
+    if len(code) != 4 or not code.isdigit() or code == current or not data.meta().has(code):
+        return dash.no_update
+    return code
+
+
+@dash.callback(
+    Output(components.ctl("kommune"), "value", allow_duplicate=True),
+    Input(GRAPH, "clickData"),
+    State(components.ctl("kommune"), "value"),
+    prevent_initial_call=True,
+)
+def _map_click(click_data, current):
+    # Setting the municipality control lets the shell's control callback write the URL (one writer of the URL).
+    return clicked_kommune(click_data, current)
