@@ -1,0 +1,388 @@
+"""Static chart images (PNG for print and screen, SVG) through kaleido 1.x and the system Chromium.
+
+One Chromium is started on first use and kept warm: a `Renderer` owns a kaleido session on its own event
+loop thread and renders any number of figures through the same tabs (`render_many`). Starting Chromium
+costs seconds; each further figure costs a fraction of a second.
+
+Every image carries the chart's title and its caption (source, year, peer set, averaging, need correction)
+drawn into the picture, so a PNG pasted into Word still says where the numbers come from.
+
+Print PNG: 16 cm wide at 300 dpi = 1890 px (rendered at 945 × 590 CSS px, scale 2), with a pHYs chunk
+saying 300 dpi so Word and LibreOffice place it 16 cm wide. Screen PNG: 1280 × 720 px at 96 dpi.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import copy
+import math
+import os
+import shutil
+import struct
+import textwrap
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from drivers.errors import UserError
+from drivers.export.theme import Theme, plotly_layout, recolor
+
+CM_PER_INCH = 2.54
+
+
+@dataclass(frozen=True)
+class Size:
+    """An output size: CSS pixels the layout is made for, the scale factor, and the dpi written to PNG."""
+
+    name: str
+    width: int
+    height: int
+    scale: float
+    dpi: int
+
+    @property
+    def pixels(self) -> tuple[int, int]:
+        return round(self.width * self.scale), round(self.height * self.scale)
+
+
+PRINT = Size("trykk", 945, 590, 2, 300)  # 1890 × 1180 px = 16.0 × 10.0 cm at 300 dpi
+SCREEN = Size("skjerm", 1280, 720, 1, 96)
+SLIDE = Size("lysbilde", 1200, 620, 2, 192)  # the deck's picture area (16:9 slide minus the title)
+SIZES = {s.name: s for s in (PRINT, SCREEN, SLIDE)}
+
+TITLE_FONT = 21
+CAPTION_FONT = 13
+
+
+class ExportUnavailable(UserError):
+    """Chromium is missing or would not start: static images cannot be made on this machine."""
+
+
+def chromium_path() -> str | None:
+    """The browser kaleido should drive: $DRIVERS_CHROMIUM, $BROWSER_PATH, Debian's /usr/bin/chromium, PATH."""
+    for candidate in (os.environ.get("DRIVERS_CHROMIUM"), os.environ.get("BROWSER_PATH")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+
+def _wrap(text: str, font_px: float, width_px: float, bold: bool = False) -> list[str]:
+    per_char = font_px * (0.58 if bold else 0.52)
+    chars = max(20, int(width_px / per_char))
+    lines: list[str] = []
+    for part in str(text).split("\n"):
+        lines.extend(textwrap.wrap(part, chars) or [""])
+    return lines
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _is_cartesian(fig: dict) -> bool:
+    cartesian = {"bar", "scatter", "waterfall", "box", "histogram", "heatmap", "violin", "funnel", "scattergl"}
+    return any(t.get("type", "scatter") in cartesian for t in fig.get("data", []))
+
+
+def _category_labels(fig: dict, axis: str) -> list[str]:
+    labels: list[str] = []
+    for t in fig.get("data", []):
+        values = t.get(axis)
+        if values is None:
+            continue
+        if isinstance(values, dict):  # plotly's typed-array encoding: numbers, not labels
+            continue
+        labels.extend(str(v) for v in values if isinstance(v, str))
+    return labels
+
+
+def _x_band(fig: dict, base_font: float, plot_width: float) -> float:
+    """Pixels below the plot area taken by x tick labels and the x axis title (estimated generously)."""
+    layout = fig.setdefault("layout", {})
+    xaxis = layout.get("xaxis")
+    if not isinstance(xaxis, dict):
+        xaxis = layout["xaxis"] = {}
+    tick_font = ((xaxis.get("tickfont") or {}).get("size")) or base_font
+    labels = _category_labels(fig, "x")
+    angle = xaxis.get("tickangle")
+    longest = max((len(s) for s in labels), default=6)
+    if labels and not isinstance(angle, int | float):
+        # plotly rotates labels that do not fit side by side; decide it here so the estimate holds
+        fits = len(set(labels)) * longest * tick_font * 0.55 < plot_width
+        angle = 0 if fits else -30
+        xaxis["tickangle"] = angle
+    angle = float(angle or 0)
+    rad = math.radians(abs(angle))
+    label_len = longest * tick_font * 0.55 if labels else 5 * tick_font * 0.55
+    band = label_len * math.sin(rad) + tick_font * 1.3 * math.cos(rad) + 12
+    title = xaxis.get("title")
+    title_text = title.get("text") if isinstance(title, dict) else title
+    if title_text:
+        band += (((title or {}).get("font") or {}).get("size") or base_font) * 1.7 if isinstance(title, dict) else base_font * 1.7
+    return band
+
+
+def _legend_rows(fig: dict) -> int:
+    layout = fig.get("layout", {})
+    shown = [t for t in fig.get("data", []) if t.get("showlegend", True) and t.get("name")]
+    if layout.get("showlegend") is False or (layout.get("showlegend") is None and len(shown) < 2):
+        return 0
+    legend = layout.get("legend") or {}
+    if legend.get("orientation", "h") != "h" or float(legend.get("y", 1.0)) < 1.0:
+        return 0  # a vertical legend sits beside the plot, not in the top margin
+    return 1 + sum(len(t.get("name", "")) for t in shown) * 9 // 900
+
+
+def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict:
+    """The chart's figure as a dict laid out for `size`, with title, caption (and notes) and logo drawn in."""
+    theme = theme or Theme()
+    fig = chart.figure.to_dict() if hasattr(chart.figure, "to_dict") else copy.deepcopy(chart.figure)
+    fig = recolor(fig, theme)
+    layout = fig.setdefault("layout", {})
+    template_layout = ((layout.get("template") or {}).get("layout") or {})
+    base_font = ((layout.get("font") or {}).get("size") or (template_layout.get("font") or {}).get("size") or 16)
+    text_width = size.width - 40
+
+    title_lines = _wrap(chart.title, TITLE_FONT, text_width, bold=True)
+    caption = str(chart.caption or "")
+    notes = list(getattr(chart, "notes", None) or [])
+    if notes:
+        shown = notes[:3] + ([f"… og {len(notes) - 3} til"] if len(notes) > 3 else [])
+        caption += "\nMangler: " + "; ".join(shown)
+    caption_lines = _wrap(caption, CAPTION_FONT, text_width)
+
+    margin = dict(template_layout.get("margin") or {})
+    margin.update(layout.get("margin") or {})
+    left, right = max(int(margin.get("l", 16)), 16), max(int(margin.get("r", 24)), 24)
+    title_h = len(title_lines) * TITLE_FONT * 1.3
+    legend_h = _legend_rows(fig) * base_font * 1.9
+    caption_h = len(caption_lines) * CAPTION_FONT * 1.35 + 10
+    top = 14 + title_h + legend_h + 10
+    band = _x_band(fig, base_font, size.width - left - right) if _is_cartesian(fig) else 0.0
+    bottom = band + caption_h + 12
+
+    layout.update(plotly_layout(theme))
+    layout["font"] = {**(template_layout.get("font") or {}), **(layout.get("font") or {}), **plotly_layout(theme)["font"]}
+    layout.update(
+        width=size.width,
+        height=size.height,
+        title=None,
+        margin=dict(l=left, r=right, t=round(top), b=round(bottom), pad=margin.get("pad", 0)),
+        paper_bgcolor=theme.color("background"),
+    )
+    if layout.get("xaxis") is not None:
+        layout["xaxis"]["automargin"] = True
+    annotations = list(layout.get("annotations") or [])
+    annotations.append(dict(
+        text="<br>".join(f"<b>{_escape(line)}</b>" for line in title_lines),
+        xref="paper", x=0, xanchor="left", yref="paper", y=1, yanchor="bottom",
+        yshift=legend_h + 6, showarrow=False, align="left",
+        font=dict(size=TITLE_FONT, color=theme.color("primary"), family=theme.font),
+    ))
+    annotations.append(dict(
+        text="<br>".join(_escape(line) for line in caption_lines),
+        xref="paper", x=0, xanchor="left", yref="paper", y=0, yanchor="top",
+        yshift=-band, showarrow=False, align="left",
+        font=dict(size=CAPTION_FONT, color=theme.color("muted"), family=theme.font),
+    ))
+    layout["annotations"] = annotations
+    logo = theme.logo_data_uri()
+    if logo:
+        images = list(layout.get("images") or [])
+        images.append(dict(source=logo, xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="bottom",
+                           sizex=0.15, sizey=(top - 12) / max(size.height - top - bottom, 1),
+                           sizing="contain", layer="above"))
+        layout["images"] = images
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------- PNG
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def set_png_dpi(png: bytes, dpi: float) -> bytes:
+    """Write (or replace) the pHYs chunk so programs know the physical size; pixels are unchanged."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    ppm = round(dpi / CM_PER_INCH * 100)  # pixels per metre
+    out = [png[:8]]
+    pos = 8
+    while pos < len(png):
+        length = struct.unpack(">I", png[pos:pos + 4])[0]
+        kind = png[pos + 4:pos + 8]
+        end = pos + 12 + length
+        if kind != b"pHYs":
+            out.append(png[pos:end])
+        if kind == b"IHDR":
+            out.append(_chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)))
+        pos = end
+    return b"".join(out)
+
+
+def png_info(png: bytes) -> dict:
+    """Width and height in pixels, and dpi from pHYs (None when absent)."""
+    width, height = struct.unpack(">II", png[16:24])
+    dpi = None
+    pos = 8
+    while pos < len(png):
+        length = struct.unpack(">I", png[pos:pos + 4])[0]
+        if png[pos + 4:pos + 8] == b"pHYs":
+            ppx, _ppy, unit = struct.unpack(">IIB", png[pos + 8:pos + 17])
+            dpi = ppx * CM_PER_INCH / 100 if unit == 1 else None
+        pos += 12 + length
+    return {"width": width, "height": height, "dpi": dpi}
+
+
+# -------------------------------------------------------------------------------------------- renderer
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image to make: a figure dict laid out for `size`, in `fmt` ("png" or "svg")."""
+
+    figure: dict
+    fmt: str
+    size: Size
+
+
+class Renderer:
+    """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread)."""
+
+    def __init__(self, browser: str | None = None, tabs: int = 2, timeout: float = 90):
+        self.browser = browser
+        self.tabs = tabs
+        self.timeout = timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._kaleido = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._kaleido is not None:
+                return
+            browser = self.browser or chromium_path()
+            if browser is None:
+                raise ExportUnavailable(
+                    "fant ikke Chromium, så bilder (PNG/SVG) kan ikke lages. Installer den (Debian: "
+                    "`apt-get install chromium`) eller pek på den med DRIVERS_CHROMIUM=/sti/til/chromium")
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido", daemon=True)
+            self._thread.start()
+            try:
+                self._kaleido = self._call(self._open(browser), timeout=120)
+            except Exception as exc:
+                self._stop_loop()
+                raise ExportUnavailable(f"Chromium ({browser}) startet ikke for bildeeksport: {exc}") from None
+
+    async def _open(self, browser: str):
+        import kaleido
+
+        # mathjax=False: no CDN fetch (the charts use no LaTeX); plotly.js comes from the plotly package
+        k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False, path=browser)
+        await k.open()
+        return k
+
+    def _call(self, coro, timeout: float | None = None):
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result(timeout)
+
+    async def _render_all(self, jobs: list[Job]) -> list[bytes]:
+        async def one(job: Job) -> bytes:
+            opts = {"format": job.fmt, "width": job.size.width, "height": job.size.height,
+                    "scale": job.size.scale if job.fmt == "png" else 1}
+            return await self._kaleido.calc_fig(job.figure, opts=opts)
+
+        return list(await asyncio.gather(*(one(j) for j in jobs)))
+
+    def render_many(self, jobs: list[Job]) -> list[bytes]:
+        """Render every job through the warm browser; PNGs get their dpi written in."""
+        if not jobs:
+            return []
+        self.start()
+        try:
+            raw = self._call(self._render_all(list(jobs)), timeout=self.timeout * max(1, len(jobs)))
+        except Exception as exc:  # a crashed browser: start afresh once
+            self.close()
+            self.start()
+            try:
+                raw = self._call(self._render_all(list(jobs)), timeout=self.timeout * max(1, len(jobs)))
+            except Exception:
+                raise UserError(f"bildeeksporten feilet: {exc}") from exc
+        return [set_png_dpi(b, j.size.dpi) if j.fmt == "png" else b for b, j in zip(raw, jobs, strict=True)]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._kaleido is not None and self._loop is not None:
+                try:
+                    self._call(self._kaleido.close(), timeout=30)
+                except Exception:  # noqa: BLE001  closing a dead browser is best effort
+                    pass
+            self._kaleido = None
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._loop = None
+            self._thread = None
+
+
+_renderer: Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def renderer() -> Renderer:
+    """The process-wide warm renderer (started on first render, closed at exit)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = Renderer()
+            atexit.register(_renderer.close)
+        return _renderer
+
+
+def render_charts(charts, formats=(("png", PRINT), ("svg", PRINT)), theme: Theme | None = None,
+                  engine: Renderer | None = None) -> dict[tuple[str, str, str], bytes]:
+    """Every chart in every (format, size) in one batch → {(chart.id, fmt, size.name): bytes}."""
+    jobs, keys = [], []
+    for chart in charts:
+        for fmt, size in formats:
+            jobs.append(Job(export_figure(chart, size, theme), fmt, size))
+            keys.append((chart.id, fmt, size.name))
+    images = (engine or renderer()).render_many(jobs)
+    return dict(zip(keys, images, strict=True))
+
+
+def chart_image(chart, fmt: str = "png", size: Size | str = PRINT, theme: Theme | None = None) -> bytes:
+    """One chart as PNG or SVG bytes."""
+    if isinstance(size, str):
+        if size not in SIZES:
+            raise UserError(f"ukjent bildestørrelse «{size}»; bruk {', '.join(SIZES)}")
+        size = SIZES[size]
+    if fmt not in ("png", "svg"):
+        raise UserError(f"ukjent bildeformat «{fmt}»; bruk png eller svg")
+    return render_charts([chart], ((fmt, size),), theme)[(chart.id, fmt, size.name)]
+
+
+def as_go(fig: dict) -> go.Figure:
+    """A figure dict back as a plotly Figure (for callers that want to show the export layout)."""
+    return go.Figure(fig)
