@@ -7,13 +7,14 @@ the browser's back/forward buttons walk through the history of views.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import dash
 from dash import dcc, html
 
 from drivers.config import Settings
-from drivers.ui import components, data, ids
+from drivers.ui import components, data, ids, views
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     if preload:
         data.get_panel()
         data.meta()
+        threading.Thread(target=views.warm, name="drivers-warm", daemon=True).start()
     return app

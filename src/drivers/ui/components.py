@@ -10,6 +10,7 @@ Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callba
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import dash
 from dash import ALL, Input, Output, State, dcc, html
@@ -55,6 +56,7 @@ def nav(state: st.State, active: str) -> html.Nav:
     return html.Nav(links, id=ids.NAV, className="nav")
 
 
+@lru_cache(maxsize=1)
 def kommune_options() -> list[dict]:
     """Every municipality: label "Kautokeino - Guovdageaidnu (5430)", searchable by number and any name form."""
     meta = data.meta()

@@ -52,6 +52,9 @@ class State:
     lang: str = DEFAULT_LANG
     extra: dict = field(default_factory=dict, hash=False, compare=True)
 
+    def __hash__(self) -> int:
+        return hash((self.kommune, self.aar, self.peers, self.konv, self.lang, tuple(sorted(self.extra.items()))))
+
     def query(self, **changes) -> dict:
         """The query parameters of this state with `changes` applied (None removes an extra parameter)."""
         params = {"kommune": self.kommune, "aar": str(self.aar), "peers": self.peers, "konv": self.konv, "lang": self.lang}

@@ -1,5 +1,5 @@
 """What the pages show, computed once per view and cached: thin adapters from a State to the engine's API
-(or the temporary bridge until the engine lands), plus labels. No DuckDB here: only the in-memory Panel."""
+ plus labels. No DuckDB here: only the in-memory Panel."""
 
 from __future__ import annotations
 
@@ -102,67 +102,31 @@ def profile(state: st.State) -> dict:
 
 @lru_cache(maxsize=2048)
 def _summary(kommune: str, aar: int, peers: str, konv: str, lang: str) -> str:
-    api = data.api()
-    if hasattr(api, "summary_text"):
-        return api.summary_text(data.get_panel(), kommune, aar, peers, konv, lang=lang)
-    return ""
+    return data.api().summary_text(data.get_panel(), kommune, aar, peers, konv, lang=lang)
 
 
 def summary_text(state: st.State) -> str:
     text = _summary(state.kommune, state.aar, state.peers, state.konv, state.lang)
-    if text:
-        return text
-    # Until the engine's summary_text lands: one sentence from the gap table, nothing more.
-    g = gaps(state)
-    total = g[g["service"] == "TOTAL"]
-    name = data.meta().name(state.kommune)
-    if len(total) and not fmt.is_missing(total["gap_nok"].iloc[0]):
-        gap = float(total["gap_nok"].iloc[0])
-        more = gap >= 0
-        if state.lang == "en":
-            return (f"In {state.aar}, {name} spent {fmt.mill_kr(abs(gap))} {'more' if more else 'less'} on net operating "
-                    f"expenditure than it would have at the per-resident level of {peers_label(state)}.")
-        return (f"I {state.aar} brukte {name} {fmt.mill_kr(abs(gap))} {'mer' if more else 'mindre'} i netto driftsutgifter "
-                f"enn om kommunen hadde ligget på nivået per innbygger i {peers_label(state)}.")
-    return ("The data has no municipal total for this year; see the services below." if state.lang == "en"
-            else "Dataene har ikke kommunens totale netto driftsutgifter for dette året; se tjenestene under.")
+    return text or ("No summary: the data has no net operating expenditure for this year." if state.lang == "en"
+                    else "Ingen oppsummering: dataene har ikke netto driftsutgifter for dette året.")
 
 
 @lru_cache(maxsize=4096)
-def _health(kommune: str, peers: str, konv: str, measure: str):
-    panel = data.get_panel()
-    api = data.api()
-    if hasattr(api, "timeseries") and api is not _bridge():
-        try:
-            return api.timeseries(panel, kommune, measure, peers, konv)
-        except (KeyError, ValueError):
-            pass
-    obs = panel.observations
-    rows = obs[obs["measure"] == measure]
-    if rows.empty:
-        return None
-    own = rows[rows["region"] == kommune].groupby("year")["value"].first()
-    members = _bridge().peer_members(panel, kommune, None, peers)
-    peer = rows[rows["region"].isin(members)].groupby("year")["value"].mean()
-    years = sorted(set(own.index) | set(peer.index))
-    return pd.DataFrame({"year": years, "value": [own.get(y, np.nan) for y in years],
-                         "peer_value": [peer.get(y, np.nan) for y in years]})
-
-
-def _bridge():
-    from drivers.ui import bridge
-
-    return bridge
+def _timeseries(kommune: str, indicator: str, peers: str, konv: str) -> pd.DataFrame:
+    return data.api().timeseries(data.get_panel(), kommune, indicator, peers, konv)
 
 
 def health_series(state: st.State, measure: str) -> pd.DataFrame | None:
     """year, value, peer_value for a 12134 key figure, or None if the data has none at all."""
-    frame = _health(state.kommune, state.peers, state.konv, measure)
-    return None if frame is None else frame.copy()
+    if not data.get_panel().has_measure(measure):
+        return None
+    return _timeseries(state.kommune, measure, state.peers, state.konv).copy()
 
 
 def health_missing_reason(state: st.State, frame: pd.DataFrame | None) -> str:
     en = state.lang == "en"
+    if frame is not None and "reason" in frame and frame["reason"].notna().any() and not en:
+        return str(frame["reason"].dropna().iloc[-1])
     if frame is None:
         return ("The snapshot holds no key figures from table 12134 for this municipality." if en
                 else "Øyeblikksbildet har ikke nøkkeltall fra tabell 12134 for denne kommunen.")
@@ -188,56 +152,97 @@ def fetch_command(service: str) -> str:
     return f"drivers fetch --tables {','.join(service_tables(service))}"
 
 
+def indicator_id(service: str, kind: str = "per_innb") -> str:
+    return f"ndu_{service.lower()}_{kind}"
+
+
+def has_indicator(ind: str) -> bool:
+    from drivers.engine import indicators
+
+    return ind in {i.id for i in indicators.all()}
+
+
+def target_label(service: str, lang: str = "nb") -> str | None:
+    from drivers.engine import indicators
+
+    svc = indicators.services().get(service) or {}
+    label = svc.get("target_label")
+    return label if lang != "en" or not label else label.replace("år og over", "and over").replace("år", "years")
+
+
+@lru_cache(maxsize=512)
+def _driver_table(aar: int, peers: str, konv: str) -> pd.DataFrame:
+    return data.api().driver_table(data.get_panel(), aar, peers, konv)
+
+
 @lru_cache(maxsize=2048)
-def _service_values(kommune: str, aar: int, peers: str, service: str) -> pd.DataFrame | None:
-    panel = data.get_panel()
-    b = _bridge()
-    members = [*b.peer_members(panel, kommune, aar, peers), kommune]
-    values = b.per_resident_all(panel, aar, service)
-    if values.empty:
-        return None
-    frame = pd.DataFrame({"region": members})
-    frame = frame.merge(values, on="region", how="left")
+def _members(kommune: str, aar: int, peers: str) -> tuple[str, ...]:
+    return tuple(data.api().peer_members(data.get_panel(), kommune, aar, peers))
+
+
+def indicator_values(state: st.State, indicator: str) -> pd.DataFrame:
+    """region, name, value, status, peer_value for the peers and the selected municipality (one indicator)."""
+    table = _driver_table(state.aar, state.peers, state.konv)
+    regions = [*_members(state.kommune, state.aar, state.peers), state.kommune]
+    rows = table[(table["indicator"] == indicator) & table["region"].isin(regions)]
+    frame = rows[["region", "value", "status", "peer_value"]].copy()
     frame["name"] = frame["region"].map(data.meta().name)
-    frame = frame.rename(columns={"per_resident": "value"})
-    return frame[["region", "name", "value", "status"]]
+    return frame.reset_index(drop=True)
 
 
 def service_values(state: st.State, service: str) -> pd.DataFrame | None:
     """region, name, value (kr per resident), status for the peers and the selected municipality."""
-    frame = _service_values(state.kommune, state.aar, state.peers, service)
-    return None if frame is None else frame.copy()
+    frame = indicator_values(state, indicator_id(service))
+    return None if frame.empty else frame
+
+
+def service_timeseries(state: st.State, service: str, kind: str = "per_innb") -> pd.DataFrame | None:
+    """year, value, peer_value, status, reason over the years in the data."""
+    ind = indicator_id(service, kind)
+    if not has_indicator(ind):
+        return None
+    return _timeseries(state.kommune, ind, state.peers, state.konv).copy()
 
 
 @lru_cache(maxsize=2048)
-def _service_ts(kommune: str, peers: str, konv: str, service: str) -> pd.DataFrame:
-    panel = data.get_panel()
-    rows = []
-    for year in data.meta().years:
-        g = _gaps(kommune, year, peers, konv)
-        r = g[g["service"] == service]
-        rows.append({"year": year, "value": float(r["per_resident"].iloc[0]) if len(r) else np.nan,
-                     "peer_value": float(r["peer_per_resident"].iloc[0]) if len(r) else np.nan})
-    _ = panel
-    return pd.DataFrame(rows)
-
-
-def service_timeseries(state: st.State, service: str) -> pd.DataFrame | None:
-    """year, value, peer_value: net expenditure per resident over the years in the data."""
-    return _service_ts(state.kommune, state.peers, state.konv, service).copy()
+def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> pd.DataFrame:
+    return data.api().decompose(data.get_panel(), kommune, aar, service, peers, konv)
 
 
 def decomposition(state: st.State, service: str) -> tuple[pd.DataFrame | None, str | None]:
-    """component, nok (sums to the gap) from the engine; (None, reason) where it cannot be computed."""
-    api = data.api()
-    if api is _bridge() or not hasattr(api, "decompose"):
-        return None, ("Dekomponeringen beregnes av beregningsmotoren, som ikke er koblet inn ennå." if state.lang != "en"
-                      else "The decomposition comes from the engine, which is not wired in yet.")
-    frame = api.decompose(data.get_panel(), state.kommune, state.aar, service, state.peers, state.konv)
-    reasons = [r for r in frame.get("reason", pd.Series(dtype=object)).dropna().unique() if r]
+    """component, name_nb/name_en, nok (available ones sum to the gap), reason; plus the first reason for gaps."""
+    frame = _decompose(state.kommune, state.aar, service, state.peers, state.konv).copy()
+    frame.loc[~frame["available"].astype(bool), "nok"] = np.nan
+    reasons = [r for r in frame["reason"].dropna().unique() if r]
     return frame, (reasons[0] if reasons else None)
 
 
+COVERAGE = {"FGK7": ("barnehage_andel_1_5", "barnehage_kbdu_per_barn")}
+
+
 def coverage_unit_cost(state: st.State, service: str) -> pd.DataFrame | None:
-    """region, name, coverage, unit_cost for the peers, when the service statistics exist (engine only)."""
-    return None
+    """region, name, coverage, unit_cost for the peers and the municipality, where the registry has both."""
+    pair = COVERAGE.get(service)
+    if not pair or not all(has_indicator(i) for i in pair):
+        return None
+    cov = indicator_values(state, pair[0]).set_index("region")
+    cost = indicator_values(state, pair[1]).set_index("region")
+    frame = pd.DataFrame({"name": cov["name"], "coverage": cov["value"], "unit_cost": cost["value"].reindex(cov.index)})
+    return frame.reset_index()
+
+
+def coverage_indicators(service: str) -> tuple[str, str] | None:
+    return COVERAGE.get(service)
+
+
+def warm() -> None:
+    """Compute the engine's all-municipality tables for every year, peer set and convention once, in the
+    background after start-up, so the first visitor's callbacks are lookups too."""
+    meta = data.meta()
+    for year in sorted(meta.years, key=lambda y: y != meta.default_year):
+        for peers in st.PEER_SETS:
+            for konv in st.CONVENTIONS:
+                try:
+                    _driver_table(year, peers, konv)
+                except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
+                    continue

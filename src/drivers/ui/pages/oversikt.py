@@ -3,6 +3,8 @@ the plain-language summary, and financial health over time against the recommend
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import html
 
@@ -18,9 +20,15 @@ dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – komm
 def layout(**query):
     try:
         state = st.parse(query)
-        return components.page(state, "/", content(state), title=views.page_title(state, "nav_oversikt"))
+        return _page(state)
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+@lru_cache(maxsize=256)
+def _page(state: st.State):
+    """The whole page for one view (pure function of the state; cached, so revisiting a view is instant)."""
+    return components.page(state, "/", content(state), title=views.page_title(state, "nav_oversikt"))
 
 
 def content(state: st.State) -> list:

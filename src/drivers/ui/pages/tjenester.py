@@ -4,10 +4,12 @@ rank among its peers, and coverage against unit cost with iso-cost curves."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import dcc, html
 
-from drivers import figures
+from drivers import figures, fmt
 from drivers.errors import UserError
 from drivers.ui import components, data, views
 from drivers.ui import state as st
@@ -28,11 +30,17 @@ def layout(**query):
                 [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
                 state.lang,
             )
-        state = state.with_(tjeneste=service)
-        return components.page(state, "/tjenester", content(state, service),
-                               title=f"{data.meta().name(state.kommune)}: {views.service_name(service, state.lang).lower()} {state.aar}")
+        return _page(state.with_(tjeneste=service))
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+@lru_cache(maxsize=512)
+def _page(state: st.State):
+    """The whole page for one view (pure function of the state; cached)."""
+    service = state.extra["tjeneste"]
+    return components.page(state, "/tjenester", content(state, service),
+                           title=f"{data.meta().name(state.kommune)}: {views.service_name(service, state.lang).lower()} {state.aar}")
 
 
 def service_tabs(state: st.State, active: str) -> html.Nav:
@@ -45,6 +53,7 @@ def content(state: st.State, service: str) -> list:
     return [
         service_tabs(state, service),
         html.Div([rank_card(state, service), per_resident_card(state, service)], className="grid-2"),
+        coverage_tiles(state, service),
         html.Div([decomposition_card(state, service), scatter_card(state, service)], className="grid-2"),
     ]
 
@@ -78,23 +87,64 @@ def rank_card(state: st.State, service: str):
 
 
 def per_resident_card(state: st.State, service: str):
+    """Spending per resident and per target-group resident over the years, against the peers."""
     lang = state.lang
-    frame = views.service_timeseries(state, service)
     name = views.service_name(service, lang)
-    if frame is None or frame["value"].notna().sum() < 2:
-        years = ", ".join(str(int(y)) for y in frame.dropna(subset=["value"])["year"]) if frame is not None else ""
-        return html.Div([html.H3(f"{name}: utvikling over tid" if lang != "en" else f"{name}: over time"),
-                         components.missing_notice(
-                             ("tidsserie (flere år) for netto driftsutgifter og per innbygger i målgruppen" if lang != "en"
-                              else "a time series (several years) of net expenditure and per target-group resident"),
-                             "drivers fetch --tables 12362 --years 2015-2025", lang,
-                             (f"Dataene har bare {years}." if lang != "en" else f"The data has only {years}.") if years else None)],
-                        className="card")
-    caption = figures.source_line(views.tables(), ["12362", "07459"], None, views.peers_label(state), views.konv_label(state),
-                                  None, lang)
-    chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state),
-                               f"{name}: kr per innbygger", "kr", caption, chart_id=f"ts-{service}", lang=lang)
-    return components.chart_card(chart, lang)
+    cards = []
+    target = views.target_label(service, lang)
+    for kind, unit_title in [("per_innb", "kr per innbygger" if lang != "en" else "NOK per resident"),
+                             ("per_maalgruppe", (f"kr per innbygger {target}" if lang != "en" else f"NOK per resident {target}")
+                              if target else None)]:
+        if unit_title is None:
+            continue
+        frame = views.service_timeseries(state, service, kind)
+        title = f"{name}: {unit_title}"
+        if frame is None:
+            continue
+        have = frame.dropna(subset=["value"])
+        if len(have) < 2:
+            years = ", ".join(str(int(y)) for y in have["year"]) or "–"
+            cards.append(html.Div([html.H3(title, className="chart-title"), components.missing_notice(
+                "tidsserie over flere år" if lang != "en" else "a time series over several years",
+                "drivers fetch --tables 12362 --years 2015-2025", lang,
+                (f"Dataene har bare {years} for denne tjenesten." if lang != "en" else f"The data has only {years} for this service."))],
+                className="card chart-card"))
+            continue
+        caption = figures.source_line(views.tables(), ["12362", "07459"], f"{int(have['year'].min())}–{int(have['year'].max())}",
+                                      views.peers_label(state), views.konv_label(state),
+                                      "Innbyggere 31.12 (= 1.1. året etter)" if lang != "en" else "Residents at 31 Dec", lang)
+        chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "kr", caption,
+                                   chart_id=f"ts-{service}-{kind}", lang=lang)
+        cards.append(components.chart_card(chart, lang))
+    return html.Div(cards, className="stack")
+
+
+def coverage_tiles(state: st.State, service: str):
+    """Coverage and unit cost against the peers, where the registry has them and the data holds them."""
+    lang = state.lang
+    pair = views.coverage_indicators(service)
+    title = "Dekningsgrad og enhetskostnad" if lang != "en" else "Coverage and unit cost"
+    if not pair:
+        return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
+            ("brukertall (dekningsgrad) og enhetskostnad for denne tjenesten" if lang != "en"
+             else "users (coverage) and unit cost for this service"), views.fetch_command(service), lang,
+            ("Indikatorregisteret har ennå ikke dekningsgrad for denne tjenesten." if lang != "en"
+             else "The indicator registry has no coverage measure for this service yet."))], className="card")
+    tiles = []
+    for ind, label, unit, dec in [(pair[0], "Dekningsgrad" if lang != "en" else "Coverage", "%", 1),
+                                  (pair[1], "Enhetskostnad" if lang != "en" else "Unit cost", "kr", 0)]:
+        rows = views.indicator_values(state, ind)
+        own = rows[rows["region"] == state.kommune]
+        value = own["value"].iloc[0] if len(own) else None
+        peer = own["peer_value"].iloc[0] if len(own) else None
+        status = own["status"].iloc[0] if len(own) else None
+        if fmt.is_missing(value):
+            tiles.append(html.Div([html.Div(label, className="stat-label"), components.status_note(status, lang),
+                                   components.missing_notice(ind, views.fetch_command(service), lang)], className="stat stat-missing"))
+        else:
+            tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
+                                         f"{views.peers_label(state)}: {fmt.number(peer, dec)} {unit}"))
+    return html.Div([html.H3(title, className="chart-title"), html.Div(tiles, className="stats")], className="card")
 
 
 def decomposition_card(state: st.State, service: str):
@@ -105,12 +155,13 @@ def decomposition_card(state: st.State, service: str):
              else f"{name}: hvorfor avviket – behov, dekningsgrad, enhetskostnad")
     if frame is None or frame["nok"].notna().sum() == 0:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-            ("dekningsgrad og enhetskostnad (tjenestestatistikk)" if lang != "en" else "coverage and unit cost (service statistics)"),
+            ("dekomponering av avviket" if lang != "en" else "the decomposition of the gap"),
             views.fetch_command(service), lang, reason)], className="card")
+    labels = dict(zip(frame["component"], frame["name_en" if lang == "en" else "name_nb"], strict=True))
     caption = figures.source_line(views.tables(), views.service_tables(service), state.aar, views.peers_label(state),
-                                  views.konv_label(state), None, lang)
-    return components.chart_card(figures.decomposition(frame, title, caption, lang, views.COMPONENT_LABELS[lang == "en"],
-                                                       chart_id=f"decomp-{service}"), lang)
+                                  views.konv_label(state), "Kostnadsindeks: Grønt hefte 2026, ikke SSB" if lang != "en"
+                                  else "Need index: Grønt hefte 2026, not SSB", lang)
+    return components.chart_card(figures.decomposition(frame, title, caption, lang, labels, chart_id=f"decomp-{service}"), lang)
 
 
 def scatter_card(state: st.State, service: str):
@@ -128,6 +179,6 @@ def scatter_card(state: st.State, service: str):
     caption = figures.source_line(views.tables(), views.service_tables(service), state.aar, views.peers_label(state),
                                   None, ("Grå kurver: lik utgift per innbygger i målgruppen" if lang != "en"
                                          else "Grey curves: equal spending per target-group resident"), lang)
-    return components.chart_card(figures.coverage_unit_cost(frame, state.kommune, title, "Dekningsgrad (%)",
-                                                            "Enhetskostnad (kr)", caption, f"scatter-{service}", lang), lang)
-
+    return components.chart_card(figures.coverage_unit_cost(
+        frame, state.kommune, title, "Dekningsgrad (%)" if lang != "en" else "Coverage (%)",
+        "Enhetskostnad (kr)" if lang != "en" else "Unit cost (NOK)", caption, f"scatter-{service}", lang), lang)
