@@ -42,8 +42,10 @@ transaction (`transaction`), so it is atomic on any connection.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
+import gzip
 import json
 import os
 import shutil
@@ -57,7 +59,7 @@ import pandas as pd
 
 from drivers.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: population has no primary key (uniqueness checked on write)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -111,8 +113,8 @@ CREATE TABLE IF NOT EXISTS population (
     region  VARCHAR NOT NULL,
     year    INTEGER NOT NULL,        -- calendar year; residents on 1 January
     age     INTEGER NOT NULL,        -- 0..105 (105 = 105 and older)
-    persons BIGINT,
-    PRIMARY KEY (region, year, age)
+    persons BIGINT
+    -- no PRIMARY KEY: its index took 10 MB of the 17 MB snapshot; write_population checks uniqueness instead
 );
 CREATE TABLE IF NOT EXISTS kostra_groups (
     region     VARCHAR PRIMARY KEY,
@@ -131,7 +133,7 @@ CREATE TABLE IF NOT EXISTS need_index (
 CREATE TABLE IF NOT EXISTS boundaries (
     level   VARCHAR NOT NULL,        -- kommune | fylke
     detail  VARCHAR NOT NULL,        -- S | M
-    geojson VARCHAR NOT NULL,
+    geojson VARCHAR NOT NULL,       -- GeoJSON text, stored as 'gz64:' + base64(gzip(text)); see read_boundaries
     source  VARCHAR,
     PRIMARY KEY (level, detail)
 );
@@ -378,22 +380,11 @@ def write_table(
     row = _table_row(meta)
     table_id = str(row[0])
     obs = _observation_frame(table_id, observations)
-    cats = None
-    if categories is not None and len(categories):
-        cats = categories.reindex(columns=CAT_COLUMNS[1:]).drop_duplicates(["dimension", "code"], keep="last")
-        cats = cats.astype({"decimals": "Int64", "position": "Int64"})
+    cats = categories if categories is not None and len(categories) else None
     with transaction(con):
         con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
         if cats is not None:
-            con.register("_new_categories", cats)
-            try:
-                con.execute(
-                    "INSERT OR REPLACE INTO categories SELECT ?, dimension::VARCHAR, code::VARCHAR, label::VARCHAR, "
-                    "unit::VARCHAR, decimals::INTEGER, position::INTEGER FROM _new_categories",
-                    [table_id],
-                )
-            finally:
-                con.unregister("_new_categories")
+            _write_categories(con, table_id, cats)
         con.register("_new_obs", obs)
         try:
             if replace == "table":
@@ -418,6 +409,28 @@ def write_table(
         finally:
             con.unregister("_new_obs")
     return len(obs)
+
+
+def _write_categories(con: duckdb.DuckDBPyConnection, table_id: str, categories: pd.DataFrame) -> None:
+    """Upsert a table's categories (inside the caller's transaction)."""
+    cats = categories.reindex(columns=CAT_COLUMNS[1:]).drop_duplicates(["dimension", "code"], keep="last")
+    cats = pd.DataFrame({
+        "dimension": _plain(cats["dimension"], len(cats)),
+        "code": _plain(cats["code"], len(cats)),
+        "label": _plain(cats["label"], len(cats)),
+        "unit": _plain(cats["unit"], len(cats)),
+        "decimals": cats["decimals"].astype("Int64").to_numpy(),
+        "position": cats["position"].astype("Int64").to_numpy(),
+    })
+    con.register("_new_categories", cats)
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO categories SELECT ?, dimension, code, label, unit, decimals::INTEGER, "
+            "position::INTEGER FROM _new_categories",
+            [table_id],
+        )
+    finally:
+        con.unregister("_new_categories")
 
 
 def _replace_all(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
@@ -449,9 +462,42 @@ def write_code_changes(con: duckdb.DuckDBPyConnection, changes: pd.DataFrame) ->
     return _replace_all(con, "code_changes", changes, ["old_code", "new_code", "valid_to", "name"])
 
 
-def write_population(con: duckdb.DuckDBPyConnection, population: pd.DataFrame) -> int:
-    """Replace `population` (region, year, age, persons): residents 1 January by single year of age."""
-    return _replace_all(con, "population", population, ["region", "year", "age", "persons"])
+def write_population(
+    con: duckdb.DuckDBPyConnection,
+    meta_or_frame: dict | pd.DataFrame,
+    population: pd.DataFrame | None = None,
+    categories: pd.DataFrame | None = None,
+) -> int:
+    """Store residents on 1 January by single year of age (region, year, age, persons).
+
+    `write_population(con, frame)` replaces the whole table (the snapshot). `write_population(con, meta, frame,
+    categories)` (a fetch of 07459) records the table's provenance row and categories and replaces the rows for
+    every (region, year) present, all in one transaction.
+    """
+    columns = ["region", "year", "age", "persons"]
+    frame = meta_or_frame if isinstance(meta_or_frame, pd.DataFrame) else population
+    dup = frame.duplicated(["region", "year", "age"])
+    if dup.any():
+        raise UserError(f"population has {int(dup.sum())} duplicate (region, year, age) rows, e.g. "
+                        f"{frame.loc[dup, ['region', 'year', 'age']].iloc[0].tolist()}")
+    if isinstance(meta_or_frame, pd.DataFrame):
+        return _replace_all(con, "population", meta_or_frame, columns)
+    row = _table_row(meta_or_frame)
+    data = population[columns].reset_index(drop=True).copy()
+    data["region"] = _plain(data["region"], len(data))
+    with transaction(con):
+        con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+        if categories is not None and len(categories):
+            _write_categories(con, str(row[0]), categories)
+        con.register("_new_pop", data)
+        try:
+            con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
+                        "WHERE p.region = n.region AND p.year = n.year")
+            con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
+        finally:
+            con.unregister("_new_pop")
+    return len(data)
 
 
 def write_kostra_groups(con: duckdb.DuckDBPyConnection, groups: pd.DataFrame) -> int:
@@ -464,10 +510,19 @@ def write_need_index(con: duckdb.DuckDBPyConnection, need: pd.DataFrame) -> int:
     return _replace_all(con, "need_index", need, ["region", "year", "sector", "value", "source"])
 
 
+GZ_PREFIX = "gz64:"
+
+
 def write_boundaries(con: duckdb.DuckDBPyConnection, level: str, detail: str, geojson: str, source: str) -> None:
-    """Store one GeoJSON text for (level, detail), replacing any earlier one."""
+    """Store one GeoJSON text for (level, detail), replacing any earlier one.
+
+    Stored gzip-compressed and base64-encoded behind the prefix 'gz64:' (still VARCHAR, schema unchanged):
+    DuckDB keeps multi-megabyte strings poorly (2.7 MB of GeoJSON took 12.8 MB of file; compressed, 1.1 MB).
+    Read it with `read_boundaries`, which returns the plain text.
+    """
+    packed = GZ_PREFIX + base64.b64encode(gzip.compress(geojson.encode("utf-8"), 9)).decode("ascii")
     with transaction(con):
-        con.execute("INSERT OR REPLACE INTO boundaries VALUES (?, ?, ?, ?)", [level, detail, geojson, source])
+        con.execute("INSERT OR REPLACE INTO boundaries VALUES (?, ?, ?, ?)", [level, detail, packed, source])
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -550,7 +605,10 @@ def read_boundaries(con: duckdb.DuckDBPyConnection, level: str, detail: str = "S
     row = _one(con, "SELECT geojson FROM boundaries WHERE level = ? AND detail = ?", [level, detail])
     if row is None:
         raise UserError(f"no boundaries for {level}/{detail} in the database")
-    return row[0]
+    text = row[0]
+    if text.startswith(GZ_PREFIX):
+        return gzip.decompress(base64.b64decode(text[len(GZ_PREFIX):])).decode("utf-8")
+    return text
 
 
 def _label_map(cats: pd.DataFrame, codes: pd.Series, preferred: Iterable[str] = ()) -> dict[str, str]:
