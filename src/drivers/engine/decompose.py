@@ -56,9 +56,10 @@ class Inputs:
 
 def logmean(a: float, b: float) -> float:
     """L(a, b) = (a − b)/(ln a − ln b), L(a, a) = a."""
-    if a == b:
-        return a
-    return (a - b) / (math.log(a) - math.log(b))
+    la, lb = math.log(a), math.log(b)
+    if la == lb:  # equal, or a and b one rounding step apart
+        return (a + b) / 2.0
+    return (a - b) / (la - lb)
 
 
 def _ok(*xs) -> bool:
@@ -167,6 +168,7 @@ def split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, m
     total_log = math.log(x_i / x_p)
     logs["averaging"] = total_log - sum(logs.values())
     for comp, lg in logs.items():
+        lg = 0.0 if abs(lg) < 1e-12 else lg  # equal factors: exactly 0, not a rounding crumb
         rows[comp].update(nok=lm * lg, available=True)
         if comp == "averaging":
             rows[comp]["reason"] = (
