@@ -152,3 +152,32 @@ def _panel():
     from drivers.engine.panel import Panel
 
     return Panel(**shared_frames())
+
+
+def build_duckdb(path: Path) -> Path:
+    """A store database (schema v1) holding the /work/shared frames, for load_panel and CLI tests."""
+    from drivers import store
+
+    require_shared()
+    frames = shared_frames()
+    con = store.connect(path)
+    try:
+        columns = {
+            "observations": ("observations", store.OBS_COLUMNS),
+            "population": ("population", ["region", "year", "age", "persons"]),
+            "regions": ("regions", store.REGION_COLUMNS),
+            "code_changes": ("code_changes", ["old_code", "new_code", "valid_to", "name"]),
+            "groups": ("kostra_groups", ["region", "group_code", "group_name", "source"]),
+            "need": ("need_index", ["region", "year", "sector", "value", "source"]),
+        }
+        for key, (table, cols) in columns.items():
+            frame = frames[key].reindex(columns=cols)
+            con.register("frame_in", frame)
+            con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM frame_in")
+            con.unregister("frame_in")
+        for row in frames["tables"].itertuples():
+            con.execute("INSERT INTO ssb_tables (table_id, title, origin) VALUES (?, ?, ?)",
+                        [row.table_id, row.title, row.origin])
+    finally:
+        con.close()
+    return path

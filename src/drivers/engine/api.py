@@ -109,12 +109,17 @@ def _service_inputs(panel: Panel, service: str, year: int):
                 spec = reg.measure_spec(cov) or {}
                 tab = spec.get("table", "?")
                 missing["B"] = f"mangler brukertall ({cov}, tabell {tab}); hent med {reg.fetch_hint([tab])}"
+        elif service == "TOTAL":
+            b = np.full(panel.n, np.nan)
+            missing["B"] = "dekningsgrad og enhetskostnad finnes per tjeneste, ikke for samlede utgifter"
         else:
             b = np.full(panel.n, np.nan)
             missing["B"] = (f"ingen brukertall for {svc.get('name_nb', service).lower()} i katalogen ennå; "
                             "dekningsgrad og enhetskostnad kan ikke skilles")
         kb = panel.measure("kbdu_1000kr", f"KOKart0000=AGD4;KOKfunksjon0000={service}", year).value * 1000.0
-        if np.isnan(kb).all():
+        if service == "TOTAL":
+            missing["KBDU"] = "netto/brutto-andelen deles per tjeneste, ikke for samlede utgifter"
+        elif np.isnan(kb).all():
             missing["KBDU"] = ("mangler korrigerte brutto driftsutgifter (kbdu_1000kr, tabell 12362 art AGD4); "
                                f"hent med {reg.fetch_hint(['12362'])}")
         need, _ = panel.need_index(year)

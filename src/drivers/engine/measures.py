@@ -150,7 +150,9 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
             if ma.status[i]:
                 reason[i] = f"SSB-status «{ma.status[i]}»: tallet er ikke publisert"
             elif np.isnan(ma.value[i]):
-                reason[i] = f"kommunen mangler {num_spec['measure']} for {year}"
+                tab = (reg.measure_spec(num_spec["measure"]) or {}).get("table", ind.table)
+                reason[i] = (f"kommunen mangler {num_spec['measure']} for {year}; "
+                             f"hent med {reg.fetch_hint([tab])}")
             elif ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need"):
                 reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
             else:

@@ -1,0 +1,194 @@
+"""`drivers show`: a municipality's indicators, peer values, gaps and their decomposition, scriptable.
+
+    drivers show --region 3222 --year 2024 --peers kostragruppe --convention weighted --format json
+
+json prints a list of records (indicator, region, year, value, unit, status, peer_value, gap_nok, …);
+csv prints the same records; table prints indicators, gaps per service, the decomposition and a summary.
+Missing values are null in json, empty in csv and SSB's symbol (or "–") in the table, never 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from drivers.errors import UserError
+
+SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
+INDICATOR_FIELDS = [
+    "indicator", "name_nb", "region", "name", "year", "value", "unit", "status", "peer_value", "peer_set", "peer_label",
+    "convention", "n_peers", "rank", "gap_nok", "gap_need_corrected_nok", "backcast", "ssb_match", "reason",
+]
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("show", help="vis indikatorer, avvik og dekomponering for en kommune",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--region", required=True, help="kommunenummer, f.eks. 3222 (gamle numre godtas)")
+    p.add_argument("--year", type=int, default=None, help="KOSTRA-år (standard: siste år i databasen)")
+    p.add_argument("--peers", default="kostragruppe",
+                   help="kostragruppe | fylke | landet | landet-uten-oslo | naboer | navnet på en lagret gruppe")
+    p.add_argument("--convention", default="weighted", choices=["weighted", "unweighted"])
+    p.add_argument("--indicator", action="append", default=None, help="indikator-id (kan gjentas)")
+    p.add_argument("--service", action="append", default=None, help="tjeneste (FGK7, FGK9, …) for dekomponering")
+    p.add_argument("--what", default=None, choices=SECTIONS, help="hva som skrives ut (standard: all for table, "
+                   "indicators for json/csv)")
+    p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    p.add_argument("--exclude-oslo", action="store_true", help="ta Oslo ut av sammenligningsgruppen")
+    p.add_argument("--k", type=int, default=10, help="antall naboer for --peers naboer")
+    p.add_argument("--lang", default="nb", choices=["nb", "en"])
+    p.add_argument("--db", type=Path, default=None, help="databasefil (standard: hentet database, ellers snapshot)")
+    p.set_defaults(run=run)
+
+
+def _panel(db: Path | None):
+    from drivers import store
+    from drivers.config import Settings
+    from drivers.engine import load_panel
+
+    path = db or Settings.from_env().database_for_reading()
+    con = store.connect(path, read_only=True)
+    try:
+        return load_panel(con)
+    finally:
+        con.close()
+
+
+def _clean(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def _records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict]:
+    cols = [c for c in (fields or list(frame.columns)) if c in frame.columns]
+    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)]
+
+
+def collect(args, panel) -> dict:
+    """The sections asked for, as DataFrames (and the summary as text)."""
+    from drivers.engine import api
+    from drivers.engine import indicators as reg
+
+    what = args.what or ("all" if args.format == "table" else "indicators")
+    year = panel.check_year(args.year) if args.year is not None else panel.latest_year()
+    region = panel.municipalities[panel.check_region(args.region)]
+    opts = {"exclude_oslo": args.exclude_oslo, "k": args.k}
+    out: dict = {"region": region, "name": panel.name(region), "year": year}
+    if what in ("indicators", "all"):
+        table = api.driver_table(panel, year, args.peers, args.convention, [region], **opts)
+        if args.indicator:
+            for ind in args.indicator:
+                reg.get(ind)  # unknown id -> UserError naming the known ones
+            table = table[table["indicator"].isin(args.indicator)]
+        out["indicators"] = table
+    if what in ("gaps", "all"):
+        out["gaps"] = api.gaps(panel, region, year, args.peers, args.convention, **opts)
+    if what in ("decomposition", "all"):
+        services = args.service or list(reg.services()) + ["TOTAL"]
+        parts = []
+        for svc in services:
+            d = api.decompose(panel, region, year, svc, args.peers, args.convention, **opts)
+            d.insert(0, "service", svc)
+            d.insert(1, "gap_nok", d.attrs.get("gap_nok"))
+            parts.append(d)
+        out["decomposition"] = pd.concat(parts, ignore_index=True)
+    if what in ("neighbours", "all"):
+        nn = api.nearest_neighbours(panel, region, year, k=args.k)
+        out["neighbours"] = nn
+    if what in ("summary", "all"):
+        out["summary"] = api.summary_text(panel, region, year, args.peers, args.convention, lang=args.lang, **opts)
+    out["what"] = what
+    return out
+
+
+def _table_text(out: dict) -> str:
+    from drivers import fmt
+
+    lines = [f"{out['name']} ({out['region']}), KOSTRA {out['year']}"]
+    ind = out.get("indicators")
+    if ind is not None and len(ind):
+        lines.append(f"\nIndikatorer mot {ind['peer_label'].iloc[0]} ({ind['convention'].iloc[0]}):")
+        rows = []
+        for r in ind.itertuples(index=False):
+            dec = int(r.decimals)
+            rows.append({
+                "indikator": r.indicator,
+                "verdi": fmt.number(r.value, dec, r.status),
+                "enhet": r.unit,
+                "snitt": fmt.number(r.peer_value, dec),
+                "n": r.n_peers,
+                "rang": fmt.number(r.rank, 0),
+                "avvik": fmt.mill_kr(r.gap_nok, 1, sign=True) if not fmt.is_missing(r.gap_nok) else "",
+                "behovskorr. avvik": fmt.mill_kr(r.gap_need_corrected_nok, 1, sign=True)
+                if not fmt.is_missing(r.gap_need_corrected_nok) else "",
+                "merknad": r.reason[:90] if isinstance(r.reason, str) else "",
+            })
+        lines.append(pd.DataFrame(rows).to_string(index=False))
+    gaps = out.get("gaps")
+    if gaps is not None and len(gaps):
+        lines.append("\nMer-/mindreforbruk per tjeneste (N·(x − x̄) og N·I·(k − k̄)):")
+        rows = [{"tjeneste": r.name_nb, "NDU 1000 kr": fmt.number(r.ndu_1000kr), "per innb.": fmt.number(r.per_resident),
+                 "snitt": fmt.number(r.peer_per_resident), "avvik": fmt.mill_kr(r.gap_nok, 1, sign=True),
+                 "behovskorr.": fmt.mill_kr(r.gap_need_corrected_nok, 1, sign=True)} for r in gaps.itertuples(index=False)]
+        lines.append(pd.DataFrame(rows).to_string(index=False))
+        lines.append(f"Merk: {gaps.attrs.get('need_note', '')}")
+    dec = out.get("decomposition")
+    if dec is not None and len(dec):
+        lines.append("\nDekomponering av avviket (LMDI, delene summerer til avviket):")
+        for svc, d in dec.groupby("service", sort=False):
+            lines.append(f"  {svc}: avvik {fmt.mill_kr(d['gap_nok'].iloc[0], 1, sign=True)}")
+            for r in d.itertuples(index=False):
+                val = fmt.mill_kr(r.nok, 1, sign=True) if r.available else "–"
+                note = "" if r.available or not isinstance(r.reason, str) else f"  ({r.reason})"
+                lines.append(f"    {r.name_nb:<52} {val:>16}{note}")
+    nn = out.get("neighbours")
+    if nn is not None and len(nn):
+        lines.append("\nNærmeste naboer (avstand 0–1, 1 = lengst unna):")
+        lines.append(nn[["region", "name", "distance"]].to_string(index=False))
+    if out.get("summary"):
+        lines.append("\n" + out["summary"])
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    if args.k < 1:
+        raise UserError("--k må være minst 1")
+    panel = _panel(args.db)
+    out = collect(args, panel)
+    what = out["what"]
+    if args.format == "table":
+        print(_table_text(out))
+        return 0
+    if what == "summary":
+        payload = [{"region": out["region"], "year": out["year"], "summary": out["summary"]}]
+    elif what == "all":
+        raise UserError("--what all finnes bare for --format table; velg én del for json/csv")
+    else:
+        frame = out[what]
+        if what == "indicators":
+            payload = _records(frame, INDICATOR_FIELDS)
+        else:
+            frame = frame.copy()
+            if "region" not in frame.columns:
+                frame.insert(0, "region", out["region"])
+            if "year" not in frame.columns:
+                frame.insert(1, "year", out["year"])
+            payload = _records(frame)
+    if args.format == "json":
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        pd.DataFrame(payload).to_csv(sys.stdout, index=False)
+    return 0
