@@ -40,12 +40,12 @@ EMPTY_TOPOJSON = json.dumps({
 })
 
 _lock = threading.Lock()
-_geo: dict[tuple[str, str], bytes] = {}
+_geo: dict[tuple[str, str, str], bytes] = {}
 
 
 def geojson_bytes(level: str, detail: str = "S") -> bytes:
     """The stored GeoJSON for `level` (kommune | fylke), read once from the database (read-only)."""
-    key = (level, detail)
+    key = (str(data.database_path()), level, detail)
     if key not in _geo:
         with _lock:
             if key not in _geo:

@@ -3,6 +3,8 @@ Clicking a municipality selects it (the URL's `kommune`). `indikator=` in the UR
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import Input, Output, State, dcc, html
 
@@ -47,6 +49,10 @@ def _register_geo_route() -> None:
 
 
 _register_geo_route()
+try:  # read the boundaries once at start-up, so no page request opens the database
+    mv.geojson_bytes("kommune"), mv.geojson_bytes("fylke")
+except (LookupError, UserError):
+    pass  # the page says the boundaries are missing and names the command
 
 
 def geo_url(level: str) -> str:
@@ -95,10 +101,17 @@ def parse(query: dict) -> tuple[st.State, object]:
 def layout(**query):
     try:
         state, ind = parse(query)
-        return components.page(state, PATH, content(state, ind), extra_controls=[indicator_control(state, ind)],
-                               title=views.page_title(state, "nav_kart"))
+        return _page(state, ind.id)
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+@lru_cache(maxsize=256)
+def _page(state: st.State, indicator_id: str):
+    """The whole page for one view (a pure function of the state; cached, so revisiting a view is instant)."""
+    ind = next(i for i in _indicators() if i.id == indicator_id)
+    return components.page(state, PATH, components.guarded(content, state, ind, lang=state.lang),
+                           extra_controls=[indicator_control(state, ind)], title=views.page_title(state, "nav_kart"))
 
 
 def indicator_control(state: st.State, ind) -> html.Div:

@@ -1,0 +1,364 @@
+"""Metode og kilder (/metode): every indicator's definition from the engine registry, every source table
+with SSB's `updated` date, preliminary or final, and when it was fetched; what the data lacks and the command
+that fetches it; licences and the third-party copies the snapshot is built from."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import dcc, html
+
+from drivers import fmt
+from drivers.errors import UserError
+from drivers.ui import components, data, views
+from drivers.ui import state as st
+
+PATH = "/metode"
+IND_GRID = "metode-indikatorer"
+TABLE_GRID = "metode-tabeller"
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path=PATH, name="Metode og kilder", title="Metode og kilder – kommuneøkonomi", order=4)
+
+MATCH_NB = {
+    "verified": "SSBs definisjon, testet lik SSBs publiserte tall",
+    "same-definition": "SSBs formel, ikke testet mot et publisert tall",
+    "unverified": "SSB publiserer et lignende tall som ikke er kontrollert",
+    "differs": "avviker kjent fra SSBs tall (se definisjonen)",
+    "own": "egen indikator, ikke fra SSB",
+    "ssb": "SSBs eget publiserte tall",
+}
+MATCH_EN = {
+    "verified": "SSB's definition, tested equal to SSB's published figure",
+    "same-definition": "SSB's formula, not tested against a published figure",
+    "unverified": "SSB publishes a similar figure we could not check",
+    "differs": "known to differ from SSB's figure (see the definition)",
+    "own": "own indicator, not from SSB",
+    "ssb": "SSB's own published figure",
+}
+POLARITY_NB = {"neutral": "nøytral (kostnad: høyere er ikke bedre eller verre)", "higher_is_better": "høyere er bedre",
+               "lower_is_better": "lavere er bedre", "higher_is_more_room": "høyere gir mer handlingsrom"}
+POLARITY_EN = {"neutral": "neutral (a cost: higher is neither better nor worse)", "higher_is_better": "higher is better",
+               "lower_is_better": "lower is better", "higher_is_more_room": "higher gives more room"}
+
+# Third-party copies the snapshot is built from (see ../shared/ssb/PROVENANCE.md and ../shared/geo/PROVENANCE.md).
+THIRD_PARTY = [
+    ("Netto driftsutgifter per tjeneste, alle kommuner 2024 (delvis 2025) — SSB 12362",
+     "Lippen1995/Project_statsbudsjett, data/kostra/index.json (bygd fra SSBs API)", "ingen lisens oppgitt"),
+    ("Befolkning 1.1. etter ettårig alder 2015–2026, 2024-grenser — SSB 07459",
+     "R-pakken csdata (Folkehelseinstituttet), niphr/csdata", "MIT"),
+    ("KOSTRA-gruppene (2020-inndeling, 2024-numre)", "Lippen1995/Project_statsbudsjett", "ingen lisens oppgitt"),
+    ("Kostnadsindeks (utgiftsbehov) — Grønt hefte 2026, tabell A-k (KMD), ikke SSB",
+     "vegard1104/kommunebarometer, data/dki-2026.json", "offentlig informasjon; ikke kontrollert mot departementets publikasjon"),
+    ("Kommunenummerendringer 1.1.2024 (KLASS 131)", "vegard1104/kommunebarometer, data/code-history.json", "—"),
+    ("KOSTRA-nøkkeltall for Lørenskog og sammenligningsregioner 2020–2025",
+     "vegard1104/kommunebarometer, team/referansedata (arbeidsbok)", "—"),
+    ("Netto driftsresultat 2025, Vestland — SSB 12134", "sondreolsen/kommunedata", "ingen lisens oppgitt"),
+    ("Eiendomsforvaltning 2015 (KOSTRA 4.1)", "SSBs R-pakke Kostra, statisticsnorway/ssb-kostra", "MIT"),
+    ("Kommune- og fylkesgrenser 2024 (Kartverket)", "github.com/robhop/fylker-og-kommuner (forenklet)",
+     "Kartverkets data: CC BY 4.0; repoet oppgir ingen egen lisens"),
+]
+
+
+def layout(**query):
+    try:
+        state = st.parse(query)
+        return _page(state)
+    except UserError as err:
+        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+@functools.lru_cache(maxsize=64)
+def _page(state: st.State):
+    lang = state.lang
+    title = "Method and sources" if lang == "en" else "Metode og kilder"
+    return components.page(state, PATH, [
+        components.guarded(method_section, state, lang=lang),
+        components.guarded(indicator_section, state, lang=lang),
+        components.guarded(tables_section, state, lang=lang),
+        components.guarded(lacks_section, state, lang=lang),
+        components.guarded(licence_section, state, lang=lang),
+    ], title=title)
+
+
+def describe() -> dict:
+    """What the database holds and lacks, read once per database (the data layer opens the file read-only)."""
+    return _describe(str(data.database_path()))
+
+
+@functools.lru_cache(maxsize=4)
+def _describe(path: str) -> dict:
+    try:
+        return data.describe()
+    except Exception as exc:  # noqa: BLE001 - the method page must render even if describe fails
+        log.warning("describe() failed: %s", exc)
+        return {}
+
+
+# ---- pure builders (tests call these) -------------------------------------------------------------------------
+def _part(spec: dict | None, lang: str) -> str:
+    """A numerator or denominator in words: 'ndu_1000kr [KOKart0000=AGD2;KOKfunksjon0000=FGK7] × 1000'."""
+    if not spec:
+        return "—"
+    en = lang == "en"
+    out = []
+    if "measure" in spec:
+        text = spec["measure"]
+        if spec.get("dims"):
+            text += f" [{spec['dims']}]"
+        out.append(text)
+    if "population" in spec:
+        lo, hi = spec["population"]
+        off = int(spec.get("year_offset", 1))
+        when = ("1 January of the next year (= 31.12)" if en else "1.1. året etter (= 31.12.)") if off == 1 else \
+            (f"1 January, year + {off}" if en else f"1.1. år + {off}")
+        ages = ("all residents" if en else "alle innbyggere") if (lo, hi) == (0, 105) else \
+            (f"residents {lo}–{hi} years" if en else f"innbyggere {lo}–{hi} år")
+        out.append(f"{ages}, {when} (SSB 07459)")
+    if spec.get("times_need"):
+        out.append("× kostnadsindeks (Grønt hefte, ikke SSB)" if not en else "× cost index (Grønt hefte, not SSB)")
+    if spec.get("times_measure_pct"):
+        out.append(f"× {spec['times_measure_pct']} / 100")
+    scale = spec.get("scale")
+    if scale not in (None, 1, 1.0):
+        out.append(f"× {fmt.number(scale)}")
+    return " ".join(out)
+
+
+def indicator_rows(indicators: list, lang: str = "nb") -> list[dict]:
+    """One row per registry indicator: what it is and how it is computed, in words."""
+    en = lang == "en"
+    match = MATCH_EN if en else MATCH_NB
+    pol = POLARITY_EN if en else POLARITY_NB
+    rows = []
+    for ind in indicators:
+        tg = ind.target_group
+        rows.append({
+            "id": ind.id,
+            "navn": ind.name(lang),
+            "tjeneste": views.service_name(ind.service, lang) if ind.service else "—",
+            "teller": _part(ind.numerator, lang),
+            "nevner": _part(ind.denominator, lang) if ind.kind != "ssb" else
+            ("SSB's published figure" if en else "SSBs publiserte tall"),
+            "tabell": str(ind.table),
+            "enhet": ind.unit,
+            "maalgruppe": f"{tg[0]}–{tg[1]} år" if tg else "—",
+            "polaritet": pol.get(ind.polarity, ind.polarity),
+            "ssb_definisjon": ind.ssb_definition,
+            "samsvar": match.get(ind.ssb_match, ind.ssb_match),
+        })
+    return rows
+
+
+def table_rows(tables: pd.DataFrame, lang: str = "nb") -> list[dict]:
+    """One row per stored source table: SSB's `updated`, preliminary or final, fetched, origin, note."""
+    en = lang == "en"
+    rows = []
+    for r in tables.to_dict("records"):
+        updated, fetched = r.get("updated"), r.get("fetched_at")
+        release = r.get("release") if isinstance(r.get("release"), str) else None
+        rows.append({
+            "tabell": str(r.get("table_id")),
+            "tittel": r.get("title") or "",
+            "oppdatert": _date(updated) or ("not given by the source" if en else "ikke oppgitt i kilden"),
+            "status": {"foreløpig": "preliminary", "endelig": "final"}.get(release, release) if en and release else
+            (release or ("cannot be judged" if en else "kan ikke vurderes")),
+            "hentet": _date(fetched, with_time=True) or "—",
+            "opphav": r.get("origin") or "",
+            "kilde": r.get("source_url") or "",
+            "merknad": r.get("note") or "",
+            "ssb_merknader": " · ".join(json.loads(r["notes_json"])) if isinstance(r.get("notes_json"), str)
+            and r["notes_json"].startswith("[") else "",
+        })
+    return rows
+
+
+def _date(value, with_time: bool = False) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    ts = pd.Timestamp(value)
+    return f"{ts:%d.%m.%Y %H:%M} UTC" if with_time else f"{ts:%d.%m.%Y}"
+
+
+# ---- sections ---------------------------------------------------------------------------------------------------
+def method_section(state: st.State) -> html.Section:
+    en = state.lang == "en"
+    items_nb = [
+        "Kronebeløp per innbygger bruker innbyggere 31.12. i regnskapsåret (= 1.1. året etter, SSB 07459), som KOSTRA.",
+        "Vektet snitt for en sammenligningsgruppe er Σ teller / Σ nevner over kommunene (slik SSB lager gruppetall); "
+        "uvektet snitt er gjennomsnittet av kommunenes egne tall. Kommunen selv er ikke med i sitt eget snitt.",
+        "Mer- eller mindreforbruk i kroner = (kommunens verdi − gruppens verdi) × kommunens nevner (f.eks. innbyggere).",
+        "Behovskorrigert: netto driftsutgifter / (innbyggere × kostnadsindeks). Indeksen er samlet utgiftsbehov fra "
+        "Grønt hefte 2026 (KMD), ikke SSB-tall og ikke sektorindekser.",
+        "Nærmeste naboer: strukturvariabler (innbyggere, aldersandeler, kostnadsindeks, frie inntekter) standardiseres, "
+        "og avstanden er euklidsk (CIPFA-metoden).",
+        "Manglende eller skjulte tall vises som manglende med SSBs symbol (. .. : -), aldri som 0.",
+    ]
+    items_en = [
+        "Amounts per resident use residents at 31 December of the accounting year (= 1 January next year, SSB 07459), as KOSTRA does.",
+        "A peer group's weighted average is Σ numerator / Σ denominator over its municipalities (as SSB's group figures); "
+        "the unweighted average is the mean of the municipalities' own figures. A municipality is not part of its own average.",
+        "Spending above or below in NOK = (own value − peer value) × the municipality's denominator (e.g. residents).",
+        "Need-corrected: net expenditure / (residents × cost index). The index is the total expenditure need from "
+        "Grønt hefte 2026 (ministry), not SSB figures and not sector indices.",
+        "Nearest neighbours: structural variables (residents, age shares, cost index, free income) are standardised and "
+        "the distance is Euclidean (CIPFA method).",
+        "Missing or suppressed figures are shown as missing with SSB's symbol (. .. : -), never as 0.",
+    ]
+    symbols = [html.Li([html.Code(sym), " ", fmt.status_text(sym, state.lang)]) for sym in (".", "..", ":", "-", "...")]
+    return html.Section([
+        html.H2("How the figures are computed" if en else "Slik regnes tallene"),
+        html.Ul([html.Li(t) for t in (items_en if en else items_nb)]),
+        html.H3("SSB's symbols" if en else "SSBs symboler"),
+        html.Ul(symbols),
+    ], className="card", id="metode-metode")
+
+
+def indicator_section(state: st.State) -> html.Section:
+    from drivers.engine import indicators
+
+    en = state.lang == "en"
+    rows = indicator_rows(indicators.all(), state.lang)
+    col = lambda f, h, **kw: {"field": f, "headerName": h, "wrapText": True, "autoHeight": True, **kw}  # noqa: E731
+    cols = [
+        col("navn", "Indicator" if en else "Indikator", pinned="left", minWidth=260, filter="agTextColumnFilter"),
+        col("tjeneste", "Service" if en else "Tjeneste", width=150, filter="agTextColumnFilter"),
+        col("teller", "Numerator" if en else "Teller", minWidth=260),
+        col("nevner", "Denominator" if en else "Nevner", minWidth=240),
+        col("tabell", "SSB table" if en else "SSB-tabell", width=120, filter="agTextColumnFilter"),
+        col("enhet", "Unit" if en else "Enhet", width=90),
+        col("maalgruppe", "Target group" if en else "Målgruppe", width=120),
+        col("polaritet", "Polarity" if en else "Retning", minWidth=170),
+        col("ssb_definisjon", "Which SSB definition" if en else "Hvilken SSB-definisjon", minWidth=380),
+        col("samsvar", "Agreement with SSB" if en else "Samsvar med SSB", minWidth=220, filter="agTextColumnFilter"),
+        col("id", "Id", minWidth=220),
+    ]
+    return html.Section([
+        html.H2(f"{'Indicators' if en else 'Indikatorer'} ({len(rows)})"),
+        html.P("Every indicator the dashboard computes, from the engine's registry. Search in the column headers."
+               if en else "Alle indikatorene dashbordet regner ut, fra motorens register. Søk i kolonneoverskriftene.",
+               className="hint"),
+        dag.AgGrid(id=IND_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                   defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
+                   dashGridOptions={"suppressMovableColumns": True, "animateRows": False},
+                   style={"height": "640px", "width": "100%"}),
+    ], className="card", id="metode-indikatorer")
+
+
+def tables_section(state: st.State) -> html.Section:
+    en = state.lang == "en"
+    panel = data.get_panel()
+    rows = table_rows(panel.tables, state.lang)
+    col = lambda f, h, **kw: {"field": f, "headerName": h, "wrapText": True, "autoHeight": True, **kw}  # noqa: E731
+    cols = [
+        col("tabell", "Table" if en else "Tabell", pinned="left", width=130),
+        col("tittel", "Title" if en else "Tittel", minWidth=280),
+        col("oppdatert", "SSB updated" if en else "Oppdatert (SSB)", width=150),
+        col("status", "Preliminary or final" if en else "Foreløpig eller endelig", width=170),
+        col("hentet", "Fetched" if en else "Hentet", width=180),
+        col("opphav", "Origin" if en else "Opphav", width=120),
+        col("merknad", "Note" if en else "Merknad", minWidth=480),
+        col("kilde", "Source URL" if en else "Kilde-URL", minWidth=300),
+        col("ssb_merknader", "SSB's notes" if en else "SSBs merknader", minWidth=360),
+    ]
+    extra = []
+    d = describe()
+    pop = d.get("population") or {}
+    if pop:
+        extra.append(html.Li(
+            f"Population (SSB 07459): 1 January {pop.get('first_year')}–{pop.get('last_year')}, {pop.get('regions')} regions."
+             if en else
+             f"Befolkning (SSB 07459): 1.1.{pop.get('first_year')}–{pop.get('last_year')}, {pop.get('regions')} regioner."))
+    need_src = sorted({s for s in panel.need.get("source", pd.Series(dtype=object)).dropna().unique()}) if len(panel.need) else []
+    if need_src:
+        extra.append(html.Li(("Cost index: " if en else "Kostnadsindeks: ") + "; ".join(need_src)))
+    group_src = sorted({s for s in panel.groups.get("source", pd.Series(dtype=object)).dropna().unique()}) if len(panel.groups) else []
+    if group_src:
+        extra.append(html.Li(("KOSTRA groups: " if en else "KOSTRA-grupper: ") + "; ".join(group_src)))
+    built = d.get("built_at")
+    return html.Section([
+        html.H2("Source tables" if en else "Kildetabeller"),
+        html.P((f"The database was built {built}. " if built and en else f"Databasen ble bygd {built}. " if built else "")
+               + ("«Preliminary» figures are SSB's 15 March publication; «final» the 15 June revision."
+                  if en else "«Foreløpig» er SSBs publisering 15. mars; «endelig» er revisjonen 15. juni."),
+               className="hint"),
+        dag.AgGrid(id=TABLE_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                   defaultColDef={"sortable": True, "resizable": True},
+                   dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
+                   style={"width": "100%"}),
+        html.Ul(extra) if extra else None,
+    ], className="card", id="metode-tabeller")
+
+
+def lacks_section(state: st.State) -> html.Section:
+    en = state.lang == "en"
+    d = describe()
+    missing = d.get("missing") or []
+    items = []
+    for m in missing:
+        what = m.get("what_en") if en and m.get("what_en") else m.get("what")
+        body = [html.Span(what)]
+        if m.get("command"):
+            body += [html.Br(), html.Span("Fetch with " if en else "Hent med "), html.Code(m["command"])]
+        items.append(html.Li(body))
+    holdings = d.get("observations") or []
+    hold_rows = [html.Tr([html.Td(h.get("table_id")), html.Td(h.get("measure") or "—"),
+                          html.Td(", ".join(str(y) for y in h.get("years") or [])),
+                          html.Td(fmt.number(h.get("municipalities"))), html.Td(fmt.number(h.get("values")))])
+                 for h in holdings]
+    body = [html.H2("What the data lacks" if en else "Hva dataene mangler")]
+    if items:
+        body.append(html.Ul(items))
+    else:
+        body.append(html.P("The database does not say what it lacks." if en else "Databasen sier ikke hva den mangler."))
+    if d.get("fetch_command"):
+        body.append(html.P([html.Strong("Everything at once: " if en else "Alt på én gang: "), html.Code(d["fetch_command"])]))
+    if hold_rows:
+        body += [
+            html.H3("What the data holds" if en else "Hva dataene inneholder"),
+            html.Table([html.Thead(html.Tr([html.Th(h) for h in (
+                ["Table", "Measure", "Years", "Municipalities", "Values"] if en else
+                ["Tabell", "Måltall", "År", "Kommuner", "Verdier"])])), html.Tbody(hold_rows)], className="table"),
+        ]
+    return html.Section(body, className="card", id="metode-mangler")
+
+
+def licence_section(state: st.State) -> html.Section:
+    en = state.lang == "en"
+    third = [html.Tr([html.Td(w), html.Td(src), html.Td(lic)]) for w, src, lic in THIRD_PARTY]
+    return html.Section([
+        html.H2("Licences and credits" if en else "Lisenser og kreditering"),
+        html.Ul([
+            html.Li([html.Strong("«Kilde: Statistisk sentralbyrå»"), " — KOSTRA, befolkning, klassifikasjoner. ",
+                     "CC BY 4.0 (", html.A("ssb.no", href="https://www.ssb.no/en/diverse/lisens"), ")."]),
+            html.Li([html.Strong("«© Kartverket»"), " — kommune- og fylkesgrenser 2024 (Administrative enheter), CC BY 4.0 (",
+                     html.A("kartverket.no", href="https://www.kartverket.no/"), "), forenklet via ",
+                     html.A("github.com/robhop/fylker-og-kommuner", href="https://github.com/robhop/fylker-og-kommuner"), "."]),
+            html.Li([html.Strong("Kostnadsindeks"), (" — the expenditure-need index is from the ministry's Grønt hefte 2026 "
+                                                     "(table A-k), not from SSB." if en else
+                                                     " — utgiftsbehovet er fra Kommunal- og distriktsdepartementets Grønt hefte "
+                                                     "2026 (tabell A-k), ikke fra SSB.")]),
+        ]),
+        html.H3("Third-party copies in the snapshot" if en else "Tredjepartskopier i snapshoten"),
+        html.P("Where no public raw SSB extract was found, the snapshot uses these copies; a live fetch "
+               "(`drivers fetch`) replaces them with SSB's own figures." if en else
+               "Der ingen offentlig råuttrekk fra SSB fantes, bruker snapshoten disse kopiene; en henting "
+               "(`drivers fetch`) erstatter dem med SSBs egne tall.", className="hint"),
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in (["What", "Copy", "Licence"] if en else
+                                                               ["Hva", "Kopi", "Lisens"])])),
+                    html.Tbody(third)], className="table"),
+        dcc.Markdown("Se også `../shared/ssb/PROVENANCE.md` og `../shared/geo/PROVENANCE.md` i kildekoden."
+                     if not en else "See also `../shared/ssb/PROVENANCE.md` and `../shared/geo/PROVENANCE.md` in the source."),
+    ], className="card", id="metode-lisenser")
+
+
+# Read what the database holds once, at start-up, so no page request opens the database.
+try:
+    describe()
+except Exception:  # noqa: BLE001 - a missing database shows on the page, not at import
+    pass

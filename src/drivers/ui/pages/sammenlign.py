@@ -1,0 +1,417 @@
+"""Sammenlign (/sammenlign): who the municipality is compared with and why, a side-by-side grid of the
+municipality and each peer on the indicators (sort, filter, CSV), and what changes between the weighted
+(Σ/Σ) and the unweighted (mean of municipalities) peer average. `visning=` picks the indicator view."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import dash
+import dash_ag_grid as dag
+from dash import Input, Output, State, dcc, html
+
+from drivers import fmt
+from drivers.errors import UserError
+from drivers.ui import components, data, views
+from drivers.ui import state as st
+from drivers.ui.pages import _compare as cmp
+
+PATH = "/sammenlign"
+GRID = "sml-grid"
+CONV_GRID = "sml-konv-grid"
+NN_GRID = "sml-naboer-grid"
+CSV_BUTTON = "sml-csv"
+SET_MEMBERS = "sml-set-members"
+SET_NAME = "sml-set-name"
+SET_SAVE = "sml-set-save"
+SET_STATUS = "sml-set-status"
+NN_K = 10
+
+dash.register_page(__name__, path=PATH, name="Sammenlign", title="Sammenlign – kommuneøkonomi", order=2)
+
+# Norwegian number format in the grids (d3 ships with dash-ag-grid): "1 234,5"; missing -> SSB symbol or "–".
+_NB = "d3.formatLocale({decimal: ',', thousands: '\u00a0', grouping: [3], minus: '-'})"
+
+
+def _fmt_js(decimals: int, status_field: str | None = None) -> dict:
+    missing = f"(params.data && params.data['{status_field}']) || '–'" if status_field else "'–'"
+    return {"function": f"params.value == null ? {missing} : {_NB}.format(',.{int(decimals)}f')(params.value)"}
+
+
+def _api():
+    return data.api()
+
+
+def _indicators():
+    from drivers.engine import indicators
+
+    return indicators.all()
+
+
+def parse(query: dict) -> tuple[st.State, str]:
+    state = st.parse(query, allowed_extra=("visning",))
+    view = state.extra.get("visning", cmp.DEFAULT_VIEW)
+    if view not in cmp.VIEWS:
+        raise st.StateError(
+            (f"Unknown view «{view[:40]}»." if state.lang == "en" else f"Ukjent visning «{view[:40]}».")
+            + (" Choose one of: " if state.lang == "en" else " Velg en av: ") + ", ".join(cmp.VIEWS),
+            [(cmp.view_label(v, state.lang), st.url(PATH, state, visning=v)) for v in cmp.VIEWS], state.lang)
+    return state, view
+
+
+def layout(**query):
+    try:
+        state, view = parse(query)
+        return _page(state, view, _saved_mtime(state.peers, always=True))
+    except UserError as err:
+        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+@lru_cache(maxsize=256)
+def _page(state: st.State, view: str, saved_mtime):
+    """The whole page for one view (a pure function of the state and the saved sets file; cached)."""
+    return components.page(state, PATH, content(state, view), extra_controls=[view_control(state, view)],
+                           title=views.page_title(state, "nav_sammenlign"))
+
+
+def view_control(state: st.State, view: str) -> html.Div:
+    lang = state.lang
+    return html.Div([
+        html.Label("Indicators" if lang == "en" else "Indikatorer", className="ctl-label"),
+        dcc.Dropdown(id=components.ctl("visning"), value=view, clearable=False, searchable=False,
+                     options=[{"label": cmp.view_label(v, lang), "value": v} for v in cmp.VIEWS]),
+    ], className="ctl ctl-mid")
+
+
+# ---- data for one view (memoised on the Panel: callbacks and re-renders are look-ups) ------------------------------
+def _members(state: st.State) -> list[str]:
+    panel = data.get_panel()
+    return panel.memo(("ui-sml-members", state.kommune, state.aar, state.peers, _saved_mtime(state.peers)),
+                      lambda: _api().peer_members(panel, state.kommune, state.aar, state.peers, k=NN_K))
+
+
+def _wide(state: st.State, convention: str) -> cmp.Wide:
+    """The driver table for the view's year, peers and `convention` as arrays (built once per key)."""
+    panel = data.get_panel()
+    key = ("ui-sml-wide", state.aar, state.peers, convention, _saved_mtime(state.peers))
+    return panel.memo(key, lambda: cmp.wide(_api().driver_table(panel, state.aar, state.peers, convention)))
+
+
+def _saved_mtime(peers: str, always: bool = False):
+    """The saved peer sets file's mtime (part of cache keys, so a newly saved set shows at once)."""
+    if peers in st.PEER_SETS and not always:
+        return None
+    from drivers.engine import peers as peermod
+
+    path = peermod.peer_sets_path()
+    return path.stat().st_mtime_ns if path.exists() else None
+
+
+def _population(panel, year: int) -> dict:
+    return panel.memo(("ui-sml-pop", year), lambda: {
+        c: (None if fmt.is_missing(v) else int(v)) for c, v in zip(panel.municipalities, panel.residents_kostra(year), strict=True)})
+
+
+def content(state: st.State, view: str) -> list:
+    lang = state.lang
+    en = lang == "en"
+    panel = data.get_panel()
+    name = data.meta().name(state.kommune)
+    inds = cmp.view_indicators(view, _indicators())
+    members = _members(state)
+    plabel = views.peers_label(state)
+    out: list = [components.guarded(peer_section, state, members, plabel, lang=lang)]
+    if state.peers == "naboer":
+        out.append(components.guarded(neighbour_section, state, lang=lang))
+    out.append(components.guarded(save_section, state, members, lang=lang))
+
+    ww, wu = _wide(state, cmp.WEIGHTED), _wide(state, cmp.UNWEIGHTED)
+    rows = cmp.side_by_side(ww, state.kommune, members, inds, _population(panel, state.aar))
+    pinned = cmp.peer_rows(ww, wu, state.kommune, inds, lang)
+    shown = [i for i in inds if any(r.get(i.id) is not None for r in rows)]
+    lacking = [i for i in inds if i not in shown]
+    caption = _caption(state, inds, plabel)
+    grid_section = [
+        html.H2(f"{name} og hver kommune i {plabel}, {state.aar}" if not en else f"{name} and each municipality in {plabel}, {state.aar}"),
+        html.P(("Sort and filter in the column headers. The two grey rows at the bottom are the peer average, "
+                "weighted and unweighted.") if en else
+               ("Sorter og filtrer i kolonneoverskriftene. De to grå radene nederst er snittet for "
+                "sammenligningsgruppen, vektet og uvektet."), className="hint"),
+        html.Button("Last ned CSV" if not en else "Download CSV", id=CSV_BUTTON, className="button", n_clicks=0),
+        side_by_side_grid(rows, pinned, shown, lang, f"{state.kommune}-{state.peers}-{view}-{state.aar}"),
+        html.P(caption, className="caption"),
+    ]
+    if lacking:
+        reason = _first_reason(ww, state.kommune, lacking)
+        grid_section.append(components.missing_notice(
+            ", ".join(i.name(lang) for i in lacking), _fetch_command(lacking), lang, reason))
+    out.append(html.Section(grid_section, className="card", id="sml-side-by-side"))
+    out.append(components.guarded(convention_section, state, ww, wu, inds, plabel, caption, lang=lang))
+    return out
+
+
+def _caption(state: st.State, inds: list, plabel: str) -> str:
+    from drivers import figures
+
+    tables = sorted({t for i in inds for t in str(i.table).replace("+", ",").split(",") if t} | {"07459"})
+    return figures.source_line(views.tables(), tables, state.aar, plabel, views.konv_label(state), lang=state.lang)
+
+
+def _first_reason(w: cmp.Wide, region: str, lacking) -> str | None:
+    i, ipos = w.pos.get(region), w.ipos
+    for ind in lacking:
+        j = ipos.get(ind.id)
+        if i is not None and j is not None and isinstance(w.reason[i, j], str):
+            return w.reason[i, j]
+    return None
+
+
+def _fetch_command(inds) -> str:
+    from drivers.engine import indicators
+
+    tables = sorted({t for i in inds for t in str(i.table).replace("+", ",").split(",") if t})
+    return indicators.fetch_hint(tables).strip("`")
+
+
+# ---- sections ----------------------------------------------------------------------------------------------
+def peer_section(state: st.State, members: list[str], plabel: str) -> html.Section:
+    lang = state.lang
+    en = lang == "en"
+    meta = data.meta()
+    name = meta.name(state.kommune)
+    names = sorted(meta.name(m) for m in members)
+    links = []
+    for p in st.PEER_SETS:
+        if p != state.peers:
+            links.append(dcc.Link(_peer_name(p, lang), href=st.url(PATH, state, peers=p), className="chip"))
+    body = [
+        html.H2("Who is compared" if en else "Hvem sammenlignes"),
+        html.P([html.Strong(name), (" is compared with " if en else " sammenlignes med "), html.Strong(plabel),
+                f": {len(members)} " + ("municipalities" if en else "kommuner") + " ("
+                + ("the municipality itself is not part of the average)" if en else "kommunen selv er ikke med i snittet)")]),
+        html.Details([html.Summary("Show the municipalities" if en else "Vis kommunene"),
+                      html.P(", ".join(names), className="member-list")], open=len(names) <= 20),
+        html.Div([html.Span("Compare with instead: " if en else "Sammenlign heller med: "),
+                  *[x for link in links for x in (link, html.Span(" · ", className="sep"))][:-1]], className="chips"),
+    ]
+    if state.peers == "landet-uten-oslo":
+        body.append(html.P("Oslo is left out of the average: as municipality and county it has tasks no other municipality has."
+                           if en else "Oslo er holdt utenfor snittet: som kommune og fylke har Oslo oppgaver ingen andre kommuner har.",
+                           className="hint"))
+    return html.Section(body, className="card", id="sml-peers")
+
+
+def _peer_name(p: str, lang: str) -> str:
+    from drivers.ui.i18n import t
+
+    return t(f"peers_{p}", lang)
+
+
+def neighbour_section(state: st.State) -> html.Section:
+    lang = state.lang
+    en = lang == "en"
+    panel = data.get_panel()
+    from drivers.engine import peers as peermod
+
+    nn = panel.memo(("ui-sml-nn", state.kommune, state.aar),
+                    lambda: _api().nearest_neighbours(panel, state.kommune, state.aar, k=NN_K))
+    structural = peermod.structural_variables(panel, state.aar)
+    rows, variables = cmp.why_similar(nn, structural, state.kommune, data.meta().name(state.kommune))
+    labels = dict(peermod.VARIABLES)
+    decimals = {"innbyggere": 0, "kostnadsindeks": 3, "frie_inntekter_per_innb": 0}
+    cols = [
+        {"field": "rang", "headerName": "#", "width": 70, "pinned": "left"},
+        {"field": "kommune", "headerName": "Municipality" if en else "Kommune", "pinned": "left", "minWidth": 170},
+        {"field": "avstand", "headerName": "Distance (0–1)" if en else "Avstand (0–1)", "type": "numericColumn",
+         "valueFormatter": _fmt_js(3), "width": 140},
+    ]
+    for v in variables:
+        label = labels.get(v, v).replace(" (log)", "")
+        cols.append({"headerName": label, "children": [
+            {"field": v, "headerName": "Value" if en else "Verdi", "type": "numericColumn",
+             "valueFormatter": _fmt_js(decimals.get(v, 1)), "width": 120},
+            {"field": f"{v}__andel", "headerName": "% of distance" if en else "% av avstand", "type": "numericColumn",
+             "valueFormatter": _fmt_js(1), "width": 130,
+             "cellStyle": {"styleConditions": [{"condition": "params.value != null && params.value >= 40",
+                                                "style": {"backgroundColor": "#FBE3D6"}}]}},
+        ]})
+    dropped = nn.attrs.get("dropped") or {}
+    explain = ("Nearest neighbours (CIPFA method): the structural variables are standardised over all municipalities and "
+               "the distance is the Euclidean distance between them, rebased so that the most different municipality "
+               "in the country is 1. «% of distance» says how much of the remaining difference each variable accounts "
+               "for: a small share means the two are alike on that variable. Shares above 40 % are shaded.") if en else (
+               "Nærmeste naboer (CIPFA-metoden): strukturvariablene standardiseres over alle kommuner, og avstanden er "
+               "den euklidske avstanden mellom dem, skalert slik at den mest ulike kommunen i landet har 1. "
+               "«% av avstand» sier hvor mye av forskjellen som gjenstår hver variabel står for: en liten andel betyr at "
+               "kommunene ligner på den variabelen. Andeler over 40 % er skravert.")
+    body = [
+        html.H2("Why similar" if en else "Hvorfor like?"),
+        html.P(explain, className="hint"),
+        dag.AgGrid(id=NN_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                   defaultColDef={"sortable": True, "resizable": True},
+                   dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
+                   getRowStyle={"styleConditions": [{"condition": "params.data.valgt",
+                                                     "style": {"fontWeight": "700", "backgroundColor": "#FDF1EA"}}]},
+                   style={"width": "100%"}),
+        html.P("Kilde: SSB 07459 (befolkning 1.1.), SSB 12134 (frie inntekter), kostnadsindeks fra Grønt hefte 2026 (ikke SSB)"
+               if not en else "Source: SSB 07459 (population 1 Jan), SSB 12134 (free income), cost index from Grønt hefte 2026 (not SSB)",
+               className="caption"),
+    ]
+    if dropped:
+        body.append(html.Ul([html.Li(r) for r in dropped.values()], className="chart-notes"))
+    return html.Section(body, className="card", id="sml-naboer")
+
+
+def save_section(state: st.State, members: list[str]) -> html.Section:
+    lang = state.lang
+    en = lang == "en"
+    saved = [p for p in _api().peer_sets() if p not in st.PEER_SETS] if hasattr(_api(), "peer_sets") else []
+    return html.Section([
+        html.H2("Make your own peer group" if en else "Lag en egen sammenligningsgruppe"),
+        html.P("Choose municipalities, give the group a name and save it; it then appears under «Compare with»."
+               if en else "Velg kommuner, gi gruppen et navn og lagre; den kommer da opp under «Sammenlign med».",
+               className="hint"),
+        dcc.Dropdown(id=SET_MEMBERS, options=components.kommune_options(), multi=True,
+                     value=members if len(members) <= 40 else [],
+                     placeholder="Search by name or number" if en else "Søk på navn eller nummer"),
+        html.Div([
+            dcc.Input(id=SET_NAME, type="text", maxLength=40, debounce=False,
+                      placeholder="Name, e.g. nabokommuner" if en else "Navn, f.eks. nabokommuner",
+                      className="text-input"),
+            html.Button("Save group" if en else "Lagre gruppen", id=SET_SAVE, n_clicks=0, className="button"),
+        ], className="row"),
+        html.Div(id=SET_STATUS, role="status", className="status"),
+        html.P(("Saved groups: " if en else "Lagrede grupper: ") + (", ".join(saved) if saved else "–"), className="hint"),
+    ], className="card", id="sml-lagre")
+
+
+def side_by_side_grid(rows: list[dict], pinned: list[dict], inds: list, lang: str, key: str) -> dag.AgGrid:
+    en = lang == "en"
+    cols = [
+        {"field": "kommune", "headerName": "Municipality" if en else "Kommune", "pinned": "left", "minWidth": 230,
+         "filter": "agTextColumnFilter"},
+        {"field": "nr", "headerName": "Nr.", "width": 90, "filter": "agTextColumnFilter"},
+        {"field": "innbyggere", "headerName": "Residents 31.12" if en else "Innbyggere 31.12", "type": "numericColumn",
+         "valueFormatter": _fmt_js(0), "filter": "agNumberColumnFilter", "width": 150},
+    ]
+    for ind in inds:
+        cols.append({"field": ind.id, "headerName": f"{ind.name(lang)} ({ind.unit})", "type": "numericColumn",
+                     "valueFormatter": _fmt_js(ind.decimals, f"{ind.id}__status"), "filter": "agNumberColumnFilter",
+                     "headerTooltip": ind.name(lang), "wrapHeaderText": True, "autoHeaderHeight": True, "minWidth": 150})
+    return dag.AgGrid(
+        id=GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+        defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
+        dashGridOptions={"pinnedBottomRowData": pinned, "suppressMovableColumns": True, "tooltipShowDelay": 300,
+                         "animateRows": False},
+        getRowStyle={"styleConditions": [
+            {"condition": "params.data.valgt", "style": {"fontWeight": "700", "backgroundColor": "#FDF1EA"}},
+            {"condition": "params.data.snitt", "style": {"backgroundColor": "#EEF1F4", "fontStyle": "italic"}},
+        ]},
+        csvExportParams={"fileName": f"sammenligning-{key}.csv", "columnSeparator": ";"},
+        style={"height": f"{min(720, 110 + 42 * (len(rows) + len(pinned)))}px", "width": "100%"},
+    )
+
+
+def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, plabel: str, caption: str) -> html.Section:
+    lang = state.lang
+    en = lang == "en"
+    frame = cmp.conventions(ww, wu, state.kommune, inds, state.konv, lang)
+    name = data.meta().name(state.kommune)
+    chosen_w = state.konv == cmp.WEIGHTED
+    rows = frame.to_dict("records") if len(frame) else []
+    flips = int(frame["verdict_changes"].sum()) if len(frame) else 0
+    noticeable = int(frame["noticeable"].sum()) if len(frame) else 0
+    chosen_style = {"fontWeight": "700", "backgroundColor": "#E7F0F8"}
+    diff_style = {"styleConditions": [
+        {"condition": "params.data.verdict_changes", "style": {"backgroundColor": "#F8D3BF", "fontWeight": "700"}},
+        {"condition": "params.data.noticeable", "style": {"backgroundColor": "#FDF1EA"}},
+    ]}
+    num = lambda field, header, **kw: {"field": field, "headerName": header, "type": "numericColumn",  # noqa: E731
+                                       "valueFormatter": {"function": f"params.value == null ? (params.data.merknad ? '–*' : '–') : {_NB}.format(',.' + params.data.desimaler + 'f')(params.value)"},
+                                       "minWidth": 130, **kw}
+    cols = [
+        {"field": "indikator", "headerName": "Indicator" if en else "Indikator", "pinned": "left", "minWidth": 300,
+         "wrapText": True, "autoHeight": True, "filter": "agTextColumnFilter", "tooltipField": "merknad"},
+        {"field": "enhet", "headerName": "Unit" if en else "Enhet", "width": 90},
+        num("verdi", name),
+        num("vektet", ("Peers, weighted (Σ/Σ)" if en else "Gruppen, vektet (Σ/Σ)"),
+            **({"cellStyle": chosen_style} if chosen_w else {})),
+        num("uvektet", ("Peers, unweighted (mean)" if en else "Gruppen, uvektet (snitt)"),
+            **({"cellStyle": chosen_style} if not chosen_w else {})),
+        num("forskjell", ("Unweighted − weighted" if en else "Uvektet − vektet"), cellStyle=diff_style),
+        {"field": "forskjell_pct", "headerName": "Difference, %" if en else "Forskjell, %", "type": "numericColumn",
+         "valueFormatter": _fmt_js(1), "cellStyle": diff_style, "width": 130},
+        num("avvik_vektet", (f"{name} − weighted" if en else f"{name} − vektet")),
+        num("avvik_uvektet", (f"{name} − unweighted" if en else f"{name} − uvektet")),
+    ]
+    summary = (f"Changing the averaging moves the peer value by more than {int(cmp.NOTICEABLE * 100)} % for {noticeable} of "
+               f"{len(rows)} indicators; for {flips} of them {name} goes from above to below the peers or back (dark shading)."
+               if en else
+               f"Bytte av snittberegning flytter gruppens verdi mer enn {int(cmp.NOTICEABLE * 100)} % for {noticeable} av "
+               f"{len(rows)} indikatorer; for {flips} av dem går {name} fra over til under gruppen eller omvendt (mørk skravering).")
+    explain = ("Weighted (Σ/Σ) adds up the peers' numerators and denominators, as SSB's group averages do, so large "
+               "municipalities weigh more. Unweighted is the mean of the municipalities' own figures, so every "
+               "municipality counts the same. The column of the convention chosen above is highlighted."
+               if en else
+               "Vektet (Σ/Σ) legger sammen tellere og nevnere for gruppen, slik SSBs gruppesnitt gjør, så store kommuner "
+               "teller mer. Uvektet er snittet av kommunenes egne tall, så hver kommune teller likt. Kolonnen for "
+               "snittet som er valgt øverst, er uthevet.")
+    switch = dcc.Link(("Switch to unweighted" if en else "Bytt til uvektet") if chosen_w else
+                      ("Switch to weighted" if en else "Bytt til vektet"),
+                      href=st.url(PATH, state, konv=cmp.UNWEIGHTED if chosen_w else cmp.WEIGHTED), className="chip",
+                      id="sml-konv-switch")
+    body = [
+        html.H2("Weighted or unweighted average: what changes" if en else "Vektet eller uvektet snitt: hva endrer seg"),
+        html.P(explain, className="hint"),
+        html.P([html.Strong(summary), " ", switch]),
+        dag.AgGrid(id=CONV_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                   defaultColDef={"sortable": True, "resizable": True},
+                   dashGridOptions={"domLayout": "autoHeight", "tooltipShowDelay": 300, "suppressMovableColumns": True},
+                   style={"width": "100%"}),
+        html.P(caption, className="caption"),
+    ]
+    notes = [f"{r['indikator']}: {r['merknad']}" for r in rows if r.get("merknad") and
+             (r.get("vektet") is None or r.get("uvektet") is None)]
+    if notes:
+        body.append(html.Ul([html.Li(n) for n in notes[:8]], className="chart-notes"))
+    return html.Section(body, className="card", id="sml-konvensjon")
+
+
+# ---- callbacks ------------------------------------------------------------------------------------------------
+@dash.callback(Output(GRID, "exportDataAsCsv"), Input(CSV_BUTTON, "n_clicks"), prevent_initial_call=True)
+def _export_csv(n_clicks):
+    return bool(n_clicks)
+
+
+def save_set(name: str | None, members: list[str] | None, lang: str = "nb") -> tuple[str, str | None]:
+    """Save a named peer set through the engine; (message, saved name or None). Bad input gives one clear message."""
+    from drivers.engine import peers as peermod
+
+    name = (name or "").strip()
+    if name and not st._NAME_RE.match(name):
+        return (("Use letters, digits, - and _ only (at most 40)." if lang == "en"
+                 else "Bruk bare bokstaver, tall, - og _ (høyst 40 tegn)."), None)
+    try:
+        codes = peermod.save_peer_set(name, list(members or []), panel=data.get_panel())
+    except UserError as err:
+        return str(err), None
+    return ((f"Saved «{name}» with {len(codes)} municipalities." if lang == "en"
+             else f"Lagret «{name}» med {len(codes)} kommuner."), name)
+
+
+@dash.callback(
+    Output(SET_STATUS, "children"),
+    Output(components.ctl("peers"), "value", allow_duplicate=True),
+    Input(SET_SAVE, "n_clicks"),
+    State(SET_NAME, "value"),
+    State(SET_MEMBERS, "value"),
+    State(components.ctl("lang"), "value"),
+    prevent_initial_call=True,
+)
+def _save_set(n_clicks, name, members, lang):
+    if not n_clicks:
+        return dash.no_update, dash.no_update
+    message, saved = save_set(name, members, lang or "nb")
+    if saved and saved in st.saved_peer_sets():
+        return message, saved  # the peer control writes the URL, so the page shows the new group
+    return message, dash.no_update
