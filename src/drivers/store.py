@@ -222,7 +222,8 @@ def writer(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time; readers take no part in this lock
         try:
-            _discard(tmp)
+            for stale in path.parent.glob(f".{path.name}.*.tmp*"):  # left by a killed writer; we hold the lock
+                _discard(stale)
             if path.exists():
                 shutil.copyfile(path, tmp)
                 wal = path.with_name(path.name + ".wal")
@@ -381,12 +382,15 @@ def write_table(
     table_id = str(row[0])
     obs = _observation_frame(table_id, observations)
     cats = categories if categories is not None and len(categories) else None
-    with transaction(con):
-        con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
-        if cats is not None:
-            _write_categories(con, table_id, cats)
-        con.register("_new_obs", obs)
-        try:
+    # Frames are registered outside the transaction: after a failed statement DuckDB refuses every call
+    # but ROLLBACK, and an unregister in there would hide the real error.
+    con.register("_new_obs", obs)
+    try:
+        with transaction(con):
+            con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+            if cats is not None:
+                _write_categories(con, table_id, cats)
             if replace == "table":
                 con.execute("DELETE FROM observations WHERE table_id = ?", [table_id])
             elif replace == "region_year":
@@ -406,8 +410,8 @@ def write_table(
                 "INSERT INTO observations SELECT ?, region, year, contents_code, dims, measure, value, status FROM _new_obs",
                 [table_id],
             )
-        finally:
-            con.unregister("_new_obs")
+    finally:
+        _unregister(con, "_new_obs")
     return len(obs)
 
 
@@ -422,15 +426,17 @@ def _write_categories(con: duckdb.DuckDBPyConnection, table_id: str, categories:
         "decimals": cats["decimals"].astype("Int64").to_numpy(),
         "position": cats["position"].astype("Int64").to_numpy(),
     })
-    con.register("_new_categories", cats)
-    try:
-        con.execute(
-            "INSERT OR REPLACE INTO categories SELECT ?, dimension, code, label, unit, decimals::INTEGER, "
-            "position::INTEGER FROM _new_categories",
-            [table_id],
-        )
-    finally:
-        con.unregister("_new_categories")
+    # executemany on plain rows: registering a frame inside a transaction that may abort is avoided
+    con.executemany(
+        "INSERT OR REPLACE INTO categories VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [[table_id, d, c, lab, u, None if pd.isna(dec) else int(dec), None if pd.isna(pos) else int(pos)]
+         for d, c, lab, u, dec, pos in cats.itertuples(index=False)],
+    )
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    with contextlib.suppress(duckdb.Error):
+        con.unregister(name)
 
 
 def _replace_all(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, columns: list[str]) -> int:
@@ -439,13 +445,13 @@ def _replace_all(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
     if missing:
         raise ValueError(f"{table}: missing columns {sorted(missing)}")
     data = frame[columns].reset_index(drop=True)
-    with transaction(con):
-        con.execute(f"DELETE FROM {table}")
-        con.register("_new_ref", data)
-        try:
+    con.register("_new_ref", data)
+    try:
+        with transaction(con):
+            con.execute(f"DELETE FROM {table}")
             con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _new_ref")
-        finally:
-            con.unregister("_new_ref")
+    finally:
+        _unregister(con, "_new_ref")
     return len(data)
 
 
@@ -485,18 +491,18 @@ def write_population(
     row = _table_row(meta_or_frame)
     data = population[columns].reset_index(drop=True).copy()
     data["region"] = _plain(data["region"], len(data))
-    with transaction(con):
-        con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
-        if categories is not None and len(categories):
-            _write_categories(con, str(row[0]), categories)
-        con.register("_new_pop", data)
-        try:
+    con.register("_new_pop", data)
+    try:
+        with transaction(con):
+            con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+            if categories is not None and len(categories):
+                _write_categories(con, str(row[0]), categories)
             con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
                         "WHERE p.region = n.region AND p.year = n.year")
             con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
-        finally:
-            con.unregister("_new_pop")
+    finally:
+        _unregister(con, "_new_pop")
     return len(data)
 
 
