@@ -261,6 +261,36 @@ class Job:
     size: Size
 
 
+RELOAD_EVERY = 50  # renders per tab between page reloads
+
+
+def _warm_kaleido_class():
+    """kaleido.Kaleido, but a tab goes back to the queue without reloading its page after every figure.
+
+    Kaleido reloads the page (and re-parses ~4 MB of plotly.js) after each image, which is most of the
+    per-figure cost. Plotly.toImage draws into a throw-away div and purges it, so the page stays clean;
+    we still reload every RELOAD_EVERY renders to bound any slow leak. Falls back to stock kaleido if its
+    private hook is not there (another kaleido version).
+    """
+    import kaleido
+
+    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab") or not hasattr(kaleido.Kaleido, "tabs_ready"):
+        return kaleido.Kaleido
+
+    class WarmKaleido(kaleido.Kaleido):
+        _renders: dict
+
+        async def _return_kaleido_tab(self, tab) -> None:
+            counts = self.__dict__.setdefault("_renders", {})
+            counts[id(tab)] = counts.get(id(tab), 0) + 1
+            if counts[id(tab)] % RELOAD_EVERY == 0:
+                await super()._return_kaleido_tab(tab)
+            else:
+                await self.tabs_ready.put(tab)
+
+    return WarmKaleido
+
+
 class Renderer:
     """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread)."""
 
@@ -292,10 +322,8 @@ class Renderer:
                 raise ExportUnavailable(f"Chromium ({browser}) startet ikke for bildeeksport: {exc}") from None
 
     async def _open(self, browser: str):
-        import kaleido
-
         # mathjax=False: no CDN fetch (the charts use no LaTeX); plotly.js comes from the plotly package
-        k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False, path=browser)
+        k = _warm_kaleido_class()(n=self.tabs, timeout=self.timeout, mathjax=False, path=browser)
         await k.open()
         return k
 
