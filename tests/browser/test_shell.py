@@ -12,8 +12,8 @@ MUNICIPALITIES = [("0301", "Oslo"), ("3222", "Lørenskog"), ("1151", "Utsira")]
 
 
 def _state_key(browser, bt) -> str:
-    el = bt.wait_css(browser, "#state-key")
-    return el.get_attribute("textContent")
+    """The canonical query string of the view on screen ('' while the page re-renders)."""
+    return browser.execute_script("var e = document.getElementById('state-key'); return e ? e.textContent : '';")
 
 
 def _open(browser, bt, url: str) -> None:
@@ -51,6 +51,7 @@ def test_shell003_controls_write_url_and_shared_link_restores_view(dash_url, bro
     bt.wait_until(browser, lambda d: "konv=unweighted" in _state_key(d, bt), message="page did not re-render")
     shared = browser.current_url
     view = _state_key(browser, bt)
+    bt.wait_dash_idle(browser)
     title = bt.wait_css(browser, ".page-title").text
     other = browser_factory()
     _open(other, bt, shared)

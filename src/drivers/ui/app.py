@@ -51,5 +51,6 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     if preload:
         data.get_panel()
         data.meta()
+        views.warm(default_only=True)  # the default view is a lookup from the first request on
         threading.Thread(target=views.warm, name="drivers-warm", daemon=True).start()
     return app

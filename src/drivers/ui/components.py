@@ -9,6 +9,7 @@ Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callba
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -16,10 +17,13 @@ import dash
 from dash import ALL, Input, Output, State, dcc, html
 
 from drivers import fmt
+from drivers.errors import UserError
 from drivers.figures import Chart
 from drivers.ui import data, ids
 from drivers.ui import state as st
 from drivers.ui.i18n import t
+
+log = logging.getLogger(__name__)
 
 NAV = [
     ("/", "nav_oversikt"),
@@ -148,6 +152,35 @@ def missing_notice(what: str, command: str | None, lang: str = "nb", reason: str
     if command:
         body += [html.Br(), html.Span(t("missing_fetch", lang) + " "), html.Code(command)]
     return html.Div(body, className="missing-notice", role="note")
+
+
+def guarded(build: Callable[..., object], *args, lang: str = "nb", what: str = ""):
+    """Build one card or section; if it fails unexpectedly, show a short notice in its place (logged with the
+    traceback) instead of failing the whole page."""
+    try:
+        return build(*args)
+    except UserError as exc:
+        return html.Div(missing_notice(what or getattr(build, "__name__", ""), None, lang, str(exc)), className="card")
+    except Exception:  # noqa: BLE001 - one broken card must not take the page down
+        log.exception("could not build %s for %s", getattr(build, "__name__", build), args)
+        text = ("This part could not be computed; the error is logged on the server." if lang == "en"
+                else "Denne delen kunne ikke beregnes; feilen er logget på serveren.")
+        return html.Div(html.P(text, className="reason"), className="card missing-notice")
+
+
+def no_peers_notice(state: st.State, peers_label: str) -> html.Div:
+    """The chosen peer set has no other municipality (Oslo is alone in KOSTRA group 13): offer other sets."""
+    lang = state.lang
+    text = (f"{data.meta().name(state.kommune)} has no other municipality in {peers_label}. Compare with:" if lang == "en"
+            else f"{data.meta().name(state.kommune)} er alene i {peers_label}, så det finnes ingen å sammenligne med. "
+                 "Velg en annen sammenligningsgruppe:")
+    links = [dcc.Link(t(f"peers_{p}", lang), href=st.url(_current_path(state), state, peers=p), className="service-tab")
+             for p in st.PEER_SETS if p != state.peers]
+    return html.Div([html.P(text), html.Div(links, className="service-tabs")], className="missing-notice no-peers")
+
+
+def _current_path(state: st.State) -> str:
+    return "/tjenester" if "tjeneste" in state.extra else "/"
 
 
 def status_note(status: str | None, lang: str = "nb") -> html.Span:

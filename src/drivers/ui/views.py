@@ -69,6 +69,11 @@ def peers_label(state: st.State) -> str:
     return t(f"peers_{state.peers}", lang) if state.peers in st.PEER_SETS else state.peers
 
 
+def no_peers(state: st.State) -> bool:
+    """True when the chosen peer set is empty for this municipality (Oslo is alone in KOSTRA group 13)."""
+    return len(_members(state.kommune, state.aar, state.peers)) == 0
+
+
 def konv_label(state: st.State) -> str:
     return {"weighted": ("vektet", "weighted"), "unweighted": ("uvektet", "unweighted")}[state.konv][state.lang == "en"]
 
@@ -235,14 +240,19 @@ def coverage_indicators(service: str) -> tuple[str, str] | None:
     return COVERAGE.get(service)
 
 
-def warm() -> None:
-    """Compute the engine's all-municipality tables for every year, peer set and convention once, in the
-    background after start-up, so the first visitor's callbacks are lookups too."""
+def warm(default_only: bool = False) -> None:
+    """Compute the engine's all-municipality tables for every year, peer set and convention once (in the
+    background after start-up), so the first visitor's page is a lookup too."""
     meta = data.meta()
-    for year in sorted(meta.years, key=lambda y: y != meta.default_year):
-        for peers in st.PEER_SETS:
-            for konv in st.CONVENTIONS:
-                try:
-                    _driver_table(year, peers, konv)
-                except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
-                    continue
+    combos = [(meta.default_year, st.DEFAULT_PEERS, st.DEFAULT_KONV)]
+    if not default_only:
+        combos += [(y, p, k) for y in sorted(meta.years, key=lambda y: y != meta.default_year)
+                   for p in st.PEER_SETS for k in st.CONVENTIONS]
+    for year, peers, konv in combos:
+        try:
+            _driver_table(year, peers, konv)
+            if peers == st.DEFAULT_PEERS and konv == st.DEFAULT_KONV:
+                for spec in HEALTH:
+                    _timeseries(st.DEFAULT_KOMMUNE, spec["measure"], peers, konv)
+        except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
+            continue

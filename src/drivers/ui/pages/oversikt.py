@@ -32,11 +32,12 @@ def _page(state: st.State):
 
 
 def content(state: st.State) -> list:
-    return [
-        html.Section(profile(state), id=ids.PROFILE, className="card profile"),
-        html.Section(summary(state), id=ids.SUMMARY, className="card summary"),
-        html.Section(gap_section(state), className="gap-section"),
-        html.Section(health_section(state), className="health-section"),
+    warn = [components.no_peers_notice(state, views.peers_label(state))] if views.no_peers(state) else []
+    return [*warn,
+        html.Section(components.guarded(profile, state, lang=state.lang), id=ids.PROFILE, className="card profile"),
+        html.Section(components.guarded(summary, state, lang=state.lang), id=ids.SUMMARY, className="card summary"),
+        html.Section(components.guarded(gap_section, state, lang=state.lang), className="gap-section"),
+        html.Section(components.guarded(health_section, state, lang=state.lang), className="health-section"),
     ]
 
 

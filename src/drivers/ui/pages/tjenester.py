@@ -50,11 +50,15 @@ def service_tabs(state: st.State, active: str) -> html.Nav:
 
 
 def content(state: st.State, service: str) -> list:
+    g, lang = components.guarded, state.lang
+    warn = [components.no_peers_notice(state, views.peers_label(state))] if views.no_peers(state) else []
     return [
         service_tabs(state, service),
-        html.Div([rank_card(state, service), per_resident_card(state, service)], className="grid-2"),
-        coverage_tiles(state, service),
-        html.Div([decomposition_card(state, service), scatter_card(state, service)], className="grid-2"),
+        *warn,
+        html.Div([g(rank_card, state, service, lang=lang), g(per_resident_card, state, service, lang=lang)], className="grid-2"),
+        g(coverage_tiles, state, service, lang=lang),
+        html.Div([g(decomposition_card, state, service, lang=lang), g(scatter_card, state, service, lang=lang)],
+                 className="grid-2"),
     ]
 
 
