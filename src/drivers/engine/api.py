@@ -103,7 +103,7 @@ def _service_inputs(panel: Panel, service: str, year: int):
         missing: dict[str, str] = {}
         cov = svc.get("coverage_measure")
         if cov:
-            pct = panel.measure(cov, "", year).value
+            pct = panel.measure(cov, None, year).value
             b = pct / 100.0 * t
             if np.isnan(pct).all():
                 spec = reg.measure_spec(cov) or {}
@@ -205,7 +205,7 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragr
     ind = reg.get(indicator)
     i = panel.check_region(region)
     num = ind.numerator
-    years = panel.measure_years(num["measure"], num.get("dims", ""))
+    years = panel.measure_years(num["measure"], num.get("dims"))
     rows = []
     j = [x.id for x in reg.all()].index(ind.id)
     m = len(reg.all())
@@ -234,7 +234,7 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
     code = panel.municipalities[i]
     pop = panel.residents_kostra(year)[i]
     need, used = panel.need_index(year)
-    frie = panel.measure("frie_inntekter_per_innbygger_kr", "", year)
+    frie = panel.measure("frie_inntekter_per_innbygger_kr", None, year)
     total = measures.components(panel, reg.get("ndu_total_per_innb"), year)
     group = panel.group[i]
     return {

@@ -95,13 +95,13 @@ def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[s
                 reasons.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
         if den.get("times_measure_pct"):
             m = den["times_measure_pct"]
-            ma = panel.measure(m, "", year)
+            ma = panel.measure(m, None, year)
             arr = arr * ma.value / 100.0
             backcast |= ma.backcast
             if np.isnan(ma.value).all():
                 reasons.append(_missing_reason(panel, m, []))
         return arr, reasons, backcast, need_year
-    ma = panel.measure(den["measure"], den.get("dims", ""), year)
+    ma = panel.measure(den["measure"], den.get("dims"), year)
     if np.isnan(ma.value).all():
         reasons.append(_missing_reason(panel, den["measure"], []))
     return ma.value * float(den.get("scale", 1.0)), reasons, ma.backcast, need_year
@@ -115,7 +115,7 @@ def components(panel: Panel, ind: Indicator, year: int) -> Components:
 def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     n = panel.n
     num_spec = ind.numerator
-    ma = panel.measure(num_spec["measure"], num_spec.get("dims", ""), year)
+    ma = panel.measure(num_spec["measure"], num_spec.get("dims"), year)
     raw = ma.value * float(num_spec.get("scale", 1.0))
     reasons_all: list[str] = []
     if np.isnan(ma.value).all():

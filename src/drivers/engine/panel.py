@@ -187,14 +187,23 @@ class Panel:
         return self.residents(year + 1, lo, hi)
 
     # ---- observations ------------------------------------------------------------------------------
-    def measure(self, measure: str, dims: str = "", year: int | None = None, additive: bool | None = None) -> MeasureArray:
-        """One measure (by catalog id and dims) for one year over the current municipalities."""
+    def _rows(self, measure: str, dims: str | None) -> pd.DataFrame:
+        """Observation rows of a measure. dims=None accepts any dims (an SSB key figure that some source
+        files under extra labels); rows fetched from SSB (dims '') then come first and win duplicates."""
+        obs = self.observations
+        rows = obs[obs["measure"] == measure]
+        if dims is None:
+            return rows.assign(_pref=(rows["dims"] != "")).sort_values("_pref", kind="stable").drop(columns="_pref")
+        return rows[rows["dims"] == _norm_dims(dims)]
+
+    def measure(self, measure: str, dims: str | None = "", year: int | None = None,
+                additive: bool | None = None) -> MeasureArray:
+        """One measure (by catalog id and dims; dims=None = any) for one year over the current municipalities."""
         from drivers.engine import history
 
-        dims = _norm_dims(dims)
-        key = ("measure", measure, dims)
+        key = ("measure", measure, None if dims is None else _norm_dims(dims))
         if key not in self._memo:
-            rows = self.observations[(self.observations["measure"] == measure) & (self.observations["dims"] == dims)]
+            rows = self._rows(measure, dims)
             self._memo[key] = history.align(rows, self, additive=history.is_additive(measure) if additive is None else additive)
         wide = self._memo[key]
         if year is None:
@@ -204,9 +213,9 @@ class Panel:
         j = wide.years.index(year)
         return MeasureArray(wide.value[:, j], wide.status[:, j], wide.backcast[:, j])
 
-    def measure_years(self, measure: str, dims: str = "") -> list[int]:
-        obs = self.observations
-        rows = obs[(obs["measure"] == measure) & (obs["dims"] == _norm_dims(dims))]
+    def measure_years(self, measure: str, dims: str | None = "") -> list[int]:
+        rows = self._rows(measure, dims)
+        rows = rows[rows["region"].isin(self.pos) | rows["region"].isin(self.code_map)]
         return sorted(int(y) for y in rows.loc[rows["value"].notna(), "year"].unique())
 
     def has_measure(self, measure: str) -> bool:

@@ -142,7 +142,7 @@ def structural_variables(panel: Panel, year: int) -> pd.DataFrame:
             },
             index=pd.Index(panel.municipalities, name="region"),
         )
-        frie = panel.measure("frie_inntekter_per_innbygger_kr", "", year).value
+        frie = panel.measure("frie_inntekter_per_innbygger_kr", None, year).value
         frame["frie_inntekter_per_innb"] = frie
         return frame
 
