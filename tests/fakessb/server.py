@@ -54,6 +54,7 @@ class Faults:
 @dataclass
 class FakeSSB:
     tables: dict[str, Table]
+    recorded_v0: dict[str, bytes] = field(default_factory=dict)  # table id -> a recorded v0 response body
     max_cells: int = 800_000
     max_url: int = 2100
     rate_calls: int = 40
@@ -82,6 +83,11 @@ class FakeSSB:
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}{PREFIX}"
+
+    @property
+    def v0_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/api/v0"
 
     def statuses(self) -> list[int]:
         return [s for _, _, s in self.log]
@@ -178,6 +184,11 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, error_bodies()["url_too_long"], "text/html"
         parts = urlsplit(self.path)
         path = parts.path
+        if path.startswith("/api/v0/") and method == "POST":
+            recorded = fake.recorded_v0.get(path.rstrip("/").rsplit("/", 1)[-1])
+            if recorded is None:  # v0 says 404 for an unknown table (docs/ssb-api.md §2)
+                return 404, b"Not Found", "text/plain"
+            return 200, recorded, "application/json; charset=utf-8"
         if not path.lower().startswith(PREFIX):
             return 404, b"Not Found", "text/plain"
         segs = [s for s in path[len(PREFIX):].split("/") if s]

@@ -210,8 +210,9 @@ class SSBClient:
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 problem = f"{type(exc).__name__}"
             else:
-                self.limiter.observe(resp.headers)
                 status = resp.status_code
+                if status != 429:  # on a 429, Retry-After is the precise word
+                    self.limiter.observe(resp.headers)
                 if status == 200:
                     doc = _json(raw)
                     if isinstance(doc, dict):
