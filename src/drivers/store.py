@@ -385,12 +385,14 @@ def write_table(
     # Frames are registered outside the transaction: after a failed statement DuckDB refuses every call
     # but ROLLBACK, and an unregister in there would hide the real error.
     con.register("_new_obs", obs)
+    if cats is not None:
+        con.register("_new_categories", _category_frame(cats))
     try:
         with transaction(con):
             con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
                         f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
             if cats is not None:
-                _write_categories(con, table_id, cats)
+                _insert_categories(con, table_id, "_new_categories")
             if replace == "table":
                 con.execute("DELETE FROM observations WHERE table_id = ?", [table_id])
             elif replace == "region_year":
@@ -412,13 +414,14 @@ def write_table(
             )
     finally:
         _unregister(con, "_new_obs")
+        _unregister(con, "_new_categories")
     return len(obs)
 
 
-def _write_categories(con: duckdb.DuckDBPyConnection, table_id: str, categories: pd.DataFrame) -> None:
-    """Upsert a table's categories (inside the caller's transaction)."""
+def _category_frame(categories: pd.DataFrame) -> pd.DataFrame:
+    """Categories as plain columns (dimension, code, label, unit, decimals, position), one row per code."""
     cats = categories.reindex(columns=CAT_COLUMNS[1:]).drop_duplicates(["dimension", "code"], keep="last")
-    cats = pd.DataFrame({
+    return pd.DataFrame({
         "dimension": _plain(cats["dimension"], len(cats)),
         "code": _plain(cats["code"], len(cats)),
         "label": _plain(cats["label"], len(cats)),
@@ -426,11 +429,14 @@ def _write_categories(con: duckdb.DuckDBPyConnection, table_id: str, categories:
         "decimals": cats["decimals"].astype("Int64").to_numpy(),
         "position": cats["position"].astype("Int64").to_numpy(),
     })
-    # executemany on plain rows: registering a frame inside a transaction that may abort is avoided
-    con.executemany(
-        "INSERT OR REPLACE INTO categories VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [[table_id, d, c, lab, u, None if pd.isna(dec) else int(dec), None if pd.isna(pos) else int(pos)]
-         for d, c, lab, u, dec, pos in cats.itertuples(index=False)],
+
+
+def _insert_categories(con: duckdb.DuckDBPyConnection, table_id: str, registered: str) -> None:
+    """Upsert a table's categories from a registered frame (inside the caller's transaction)."""
+    con.execute(
+        f"INSERT OR REPLACE INTO categories SELECT ?, dimension, code, label, unit, decimals::INTEGER, "
+        f"position::INTEGER FROM {registered}",
+        [table_id],
     )
 
 
@@ -492,17 +498,21 @@ def write_population(
     data = population[columns].reset_index(drop=True).copy()
     data["region"] = _plain(data["region"], len(data))
     con.register("_new_pop", data)
+    has_cats = categories is not None and len(categories) > 0
+    if has_cats:
+        con.register("_new_categories", _category_frame(categories))
     try:
         with transaction(con):
             con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
                         f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
-            if categories is not None and len(categories):
-                _write_categories(con, str(row[0]), categories)
+            if has_cats:
+                _insert_categories(con, str(row[0]), "_new_categories")
             con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
                         "WHERE p.region = n.region AND p.year = n.year")
             con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
     finally:
         _unregister(con, "_new_pop")
+        _unregister(con, "_new_categories")
     return len(data)
 
 
