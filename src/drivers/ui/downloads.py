@@ -1,0 +1,147 @@
+"""Download endpoints on the dashboard's Flask server (the shell calls `register(server)` from create_app):
+
+  /last-ned/chart/<id>.<png|svg|xlsx|csv>?<state>[&storrelse=trykk|skjerm]   one chart
+  /last-ned/pakke.zip?<state>                                                 every chart (ZIP + index)
+  /last-ned/seminar.pptx?<state>[&hva_om=FGK7&spak=coverage]                  the seminar deck
+
+<state> is the dashboard's query string (kommune, aar, peers, konv, lang). A chart shown on a page is also
+reachable by `k=<key>` (registered when the page drew it), so every chart card gets download links.
+Bad input gives a one-line message with status 400/404, never a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from dash import html
+from flask import Response, request
+
+from drivers.errors import UserError
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "csv": "text/csv; charset=utf-8"}
+_CHARTS: OrderedDict[str, object] = OrderedDict()  # key -> Chart drawn on a page (bounded)
+_MAX = 2000
+_lock = threading.Lock()
+
+
+def remember(chart) -> str:
+    """Keep a chart a page just drew; returns the key its download links carry."""
+    digest = hashlib.sha1(f"{chart.id}|{chart.title}|{chart.caption}|{chart.data.to_json()}".encode()).hexdigest()[:16]
+    with _lock:
+        _CHARTS[digest] = chart
+        _CHARTS.move_to_end(digest)
+        while len(_CHARTS) > _MAX:
+            _CHARTS.popitem(last=False)
+    return digest
+
+
+def chart_links(chart):
+    """Download links under a chart card (registered with components.register_chart_action)."""
+    key = remember(chart)
+    base = f"/last-ned/chart/{chart.id}"
+    links = [("PNG (trykk)", f"{base}.png?k={key}"), ("PNG (skjerm)", f"{base}.png?k={key}&storrelse=skjerm"),
+             ("SVG", f"{base}.svg?k={key}"), ("Excel", f"{base}.xlsx?k={key}"), ("CSV", f"{base}.csv?k={key}")]
+    return html.Div([html.Span("Last ned: ", className="download-label"),
+                     *[html.A(label, href=href, className="download-link", download="") for label, href in links]],
+                    className="downloads")
+
+
+def _state():
+    from drivers.ui import state as st
+
+    return st.parse(dict(request.args), allowed_extra=("lysbilde",))
+
+
+def _error(exc: Exception, status: int = 400) -> Response:
+    message = getattr(exc, "message", None) or str(exc)
+    return Response(f"Kunne ikke lage filen: {message}\n", status=status, mimetype="text/plain; charset=utf-8")
+
+
+def _file(payload: bytes, mimetype: str, filename: str) -> Response:
+    return Response(payload, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def chart_file(chart_id: str, ext: str) -> Response:
+    from drivers.export import image, story, tables, theme
+
+    if ext not in FORMATS:
+        return _error(UserError(f"ukjent format «{ext[:10]}»; bruk png, svg, xlsx eller csv"), 404)
+    try:
+        key = request.args.get("k")
+        chart = _CHARTS.get(key) if key else None
+        if chart is None:
+            if key and "kommune" not in request.args:
+                raise UserError("lenken er utløpt (serveren er startet på nytt); last siden inn igjen")
+            chart = story.find_chart(_state(), chart_id)
+        if chart is None:
+            return _error(UserError(f"fant ingen figur «{chart_id[:40]}» for dette utvalget"), 404)
+        look = theme.load()
+        if ext in ("png", "svg"):
+            size = request.args.get("storrelse", "trykk")
+            payload = image.chart_image(chart, ext, size, look)
+        elif ext == "xlsx":
+            payload = tables.to_xlsx(chart, look)
+        else:
+            payload = tables.to_csv(chart)
+        return _file(payload, FORMATS[ext], f"{chart.id}.{ext}")
+    except UserError as exc:
+        return _error(exc)
+
+
+def pack_file() -> Response:
+    from drivers.commands.export_pack import heading
+    from drivers.export import pack, story, theme
+
+    try:
+        state = _state()
+        payload = pack.build_pack(story.all_charts(state), heading=heading(state), theme=theme.load())
+        return _file(payload, "application/zip", f"figurer-{state.kommune}-{state.aar}.zip")
+    except UserError as exc:
+        return _error(exc)
+
+
+def deck_file() -> Response:
+    from drivers.commands.export_pack import heading
+    from drivers.export import deck, story, theme
+    from drivers.ui import data
+
+    try:
+        state = _state()
+        lever = request.args.get("spak", "coverage")
+        if lever not in story.LEVERS:
+            raise UserError("spak må være coverage eller unit_cost")
+        service = request.args.get("hva_om") or None
+        slides = story.build(state, service, lever)
+        title = f"Budsjettseminar: {data.meta().name(state.kommune)} {state.aar}"
+        payload = deck.build_deck(slides, title=title, subtitle=heading(state), theme=theme.load())
+        return _file(payload, "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                     f"seminar-{state.kommune}-{state.aar}.pptx")
+    except UserError as exc:
+        return _error(exc)
+
+
+def theme_css() -> Response:
+    from drivers.export import theme
+
+    try:
+        return Response(theme.css_variables(theme.load()), mimetype="text/css")
+    except UserError as exc:
+        return _error(exc)
+
+
+def register(server) -> None:
+    """Add the download routes to the Flask server and download links under every chart card."""
+    if "drivers_last_ned_chart" in server.view_functions:
+        return
+    server.add_url_rule("/last-ned/chart/<chart_id>.<ext>", "drivers_last_ned_chart", chart_file)
+    server.add_url_rule("/last-ned/pakke.zip", "drivers_last_ned_pakke", pack_file)
+    server.add_url_rule("/last-ned/seminar.pptx", "drivers_last_ned_seminar", deck_file)
+    server.add_url_rule("/tema.css", "drivers_tema_css", theme_css)
+    from drivers.ui import components
+
+    components.register_chart_action(chart_links)

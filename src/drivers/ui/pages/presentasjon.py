@@ -1,0 +1,91 @@
+"""Presentasjon (/presentasjon?lysbilde=N&kommune=…): the seminar storyline as full-screen slides with large
+type. Arrow keys (and PageUp/PageDown, Home/End) move between slides (assets/presentasjon.js clicks the
+prev/next links); every slide has its own URL, so a link opens that slide. Slide 1 is the title slide.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import dash
+from dash import dcc, html
+
+from drivers.errors import UserError
+from drivers.ui import components, data, views
+from drivers.ui import state as st
+
+dash.register_page(__name__, path="/presentasjon", name="Presentasjon", title="Presentasjon – kommuneøkonomi")
+
+ROOT, TITLE, COUNTER, NEXT, PREV, GRAPH, NOTES = ("pres-root", "pres-title", "pres-counter", "pres-next", "pres-prev",
+                                                  "pres-graph", "pres-notes")
+
+
+@lru_cache(maxsize=64)
+def _slides(kommune: str, aar: int, peers: str, konv: str, lang: str):
+    from drivers.export import story
+
+    return story.build(st.State(kommune, aar, peers, konv, lang))
+
+
+def layout(**query):
+    try:
+        state = st.parse(query, allowed_extra=("lysbilde",))
+        slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang)
+        total = len(slides) + 1
+        raw = state.extra.get("lysbilde", "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= total:
+            raise st.StateError(
+                (f"Lysbilde «{str(raw)[:10]}» finnes ikke; presentasjonen har {total} lysbilder." if state.lang != "en"
+                 else f"Slide «{str(raw)[:10]}» does not exist; the presentation has {total} slides."),
+                [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
+        return slide_view(state, slides, number, total)
+    except UserError as err:
+        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+
+
+def _nav(state: st.State, number: int, total: int) -> html.Nav:
+    en = state.lang == "en"
+    prev_href = st.url("/presentasjon", state, lysbilde=max(1, number - 1))
+    next_href = st.url("/presentasjon", state, lysbilde=min(total, number + 1))
+    return html.Nav([
+        dcc.Link("←", href=prev_href, id=PREV, className="pres-arrow" + (" disabled" if number == 1 else ""),
+                 title="Forrige (pil venstre)" if not en else "Previous (left arrow)"),
+        html.Span(f"{number} / {total}", id=COUNTER, className="pres-counter"),
+        dcc.Link("→", href=next_href, id=NEXT, className="pres-arrow" + (" disabled" if number == total else ""),
+                 title="Neste (pil høyre)" if not en else "Next (right arrow)"),
+        html.A("PowerPoint", href=st.url("/last-ned/seminar.pptx", state, lysbilde=None), className="pres-download"),
+        html.A("Figurpakke (ZIP)", href=st.url("/last-ned/pakke.zip", state, lysbilde=None), className="pres-download"),
+        dcc.Link("Avslutt" if not en else "Exit", href=st.url("/", state, lysbilde=None), className="pres-exit"),
+    ], className="pres-nav")
+
+
+def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
+    en = state.lang == "en"
+    name = data.meta().name(state.kommune)
+    if number == 1:
+        body = [
+            html.H1(f"Budsjettseminar: {name} {state.aar}" if not en else f"Budget seminar: {name} {state.aar}",
+                    id=TITLE, className="pres-title pres-cover"),
+            html.P(f"{'Sammenlignet med' if not en else 'Compared with'} {views.peers_label(state)} · "
+                   f"{views.konv_label(state)} {'snitt' if not en else 'average'}", className="pres-subtitle"),
+            html.Ol([html.Li(f"{s.section}: {s.chart.title}") for s in slides], className="pres-agenda"),
+        ]
+    else:
+        slide = slides[number - 2]
+        fig = slide.chart.figure.to_dict()
+        fig.setdefault("layout", {}).update(height=None, autosize=True)
+        body = [
+            html.Div(slide.section, className="pres-section"),
+            html.H1(slide.chart.title, id=TITLE, className="pres-title"),
+            dcc.Graph(id=GRAPH, figure=fig, className="pres-graph", config={"displaylogo": False, "responsive": True},
+                      style={"height": "62vh"}),
+            html.P(slide.chart.caption, className="pres-caption"),
+            html.Details([html.Summary("Notater" if not en else "Notes"), html.P(slide.notes)], id=NOTES,
+                         className="pres-notes"),
+        ]
+    return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon",
+                    **{"data-slide": str(number), "data-total": str(total)})
