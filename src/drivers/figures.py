@@ -44,8 +44,10 @@ def _template() -> go.layout.Template:
         margin=dict(l=16, r=24, t=56, b=40),
         hoverlabel=dict(font=dict(size=16, family=FONT)),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, font=dict(size=16)),
-        xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", tickfont=dict(size=16), automargin=True),
-        yaxis=dict(gridcolor=GRID, zerolinecolor="#9AA5B1", tickfont=dict(size=16), automargin=True),
+        # ",~f": space thousands and decimal comma through `separators`, no SI suffixes ("12 500", not "12.5k")
+        xaxis=dict(showgrid=False, linecolor="#9AA5B1", ticks="outside", tickfont=dict(size=16), automargin=True,
+                   tickformat=",~f"),
+        yaxis=dict(gridcolor=GRID, zerolinecolor="#9AA5B1", tickfont=dict(size=16), automargin=True, tickformat=",~f"),
     )
     return t
 
@@ -145,7 +147,10 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
 def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, unit: str, caption: str,
                norm: float | None = None, norm_label: str | None = None, decimals: int = 0,
                chart_id: str = "timeseries", lang: str = "nb") -> Chart:
-    """`frame`: year, value, peer_value (either may be NaN). Selected municipality in the highlight colour."""
+    """`frame`: year, value, peer_value (either may be NaN). Selected municipality in the highlight colour.
+    Years where both are missing are left out; a missing year between two known ones shows as a gap."""
+    cols = ["value", "peer_value"] if "peer_value" in frame else ["value"]
+    frame = frame.dropna(subset=cols, how="all")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=frame["year"], y=frame["value"], name=name, mode="lines+markers",
                              line=dict(color=HIGHLIGHT, width=4), marker=dict(size=11)))
@@ -229,15 +234,21 @@ def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: 
 
 def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb",
                   labels: dict[str, str] | None = None, chart_id: str = "decomposition") -> Chart:
-    """Bars of a gap split into components (need, target share, coverage, unit cost, net/gross) in NOK million."""
+    """Horizontal bars of a gap split into components (need, target share, coverage, unit cost, net/gross, …)
+    in NOK million; components that cannot be computed are listed in notes with the engine's reason."""
     have = frame[frame["nok"].notna()]
     labels = labels or {}
     names = [labels.get(c, c) for c in have["component"]]
     mill = have["nok"] / 1e6
-    fig = go.Figure(go.Bar(x=names, y=mill, marker_color=[MORE if v >= 0 else LESS for v in mill],
-                           text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False))
-    _layout(fig, title, yaxis_title="NOK million" if lang == "en" else "mill. kr", showlegend=False)
-    table = pd.DataFrame({"Komponent": names, "mill. kr": mill.round(1)})
+    fig = go.Figure(go.Bar(y=names, x=mill, orientation="h", marker_color=[MORE if v >= 0 else LESS for v in mill],
+                           text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#52606D", width=1))
+    _layout(fig, title, height=max(300, 70 * len(have) + 120),
+            xaxis_title="NOK million" if lang == "en" else "mill. kr", showlegend=False)
+    fig.update_yaxes(autorange="reversed")
+    table = pd.DataFrame({("Component" if lang == "en" else "Komponent"): names,
+                          ("NOK million" if lang == "en" else "mill. kr"): mill.round(1)})
     notes = [f"{labels.get(r['component'], r['component'])}: {r.get('reason') or ''}"
              for _, r in frame[frame["nok"].isna()].iterrows()]
     return Chart(chart_id, title, fig, table, caption, notes)

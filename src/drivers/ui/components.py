@@ -130,7 +130,8 @@ def chart_card(chart: Chart, lang: str = "nb", wide: bool = False) -> html.Figur
     return html.Figure(
         [
             html.H3(chart.title, className="chart-title"),
-            dcc.Graph(id=ids.chart(chart.id), figure=chart.figure, config={
+            dcc.Graph(id=ids.chart(chart.id), figure=chart.figure, style={"height": f"{chart.figure.layout.height or 440}px"},
+                      config={
                 "displaylogo": False, "responsive": True,
                 "toImageButtonOptions": {"format": "png", "filename": chart.id, "scale": 2},
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],

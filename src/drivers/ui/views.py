@@ -58,6 +58,10 @@ def group_label(code: str | None, lang: str = "nb") -> str:
     return f"{'KOSTRA group' if lang == 'en' else 'KOSTRA-gruppe'} {int(code[3:])} ({code})" if code.startswith("EKG") else code
 
 
+def group_number(code: str | None) -> str:
+    return str(int(code[3:])) if isinstance(code, str) and code.startswith("EKG") else fmt.MISSING
+
+
 def peers_label(state: st.State) -> str:
     lang = state.lang
     if state.peers == "kostragruppe":
@@ -159,6 +163,16 @@ def fetch_command(service: str) -> str:
 
 def indicator_id(service: str, kind: str = "per_innb") -> str:
     return f"ndu_{service.lower()}_{kind}"
+
+
+def indicator_name(ind: str, lang: str = "nb") -> str:
+    """The registry's name of an indicator ('Andel barn 1–5 år med barnehageplass', …)."""
+    from drivers.engine import indicators
+
+    for i in indicators.all():
+        if i.id == ind:
+            return i.name_en if lang == "en" else i.name_nb
+    return ind
 
 
 def has_indicator(ind: str) -> bool:

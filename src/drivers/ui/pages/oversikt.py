@@ -51,8 +51,9 @@ def profile(state: st.State) -> list:
     tiles = [
         components.stat(t("profile_population", lang), fmt.number(pop),
                         t("profile_population_note", lang, year=state.aar + 1) + " (SSB 07459)"),
-        components.stat(t("profile_group", lang), views.group_label(m.get("group_code"), lang)),
-        components.stat(t("profile_county", lang), f"{m.get('county_name') or ''} ({m.get('county')})"),
+        components.stat(t("profile_group", lang), views.group_number(m.get("group_code")),
+                        views.group_label(m.get("group_code"), lang) + (", 2020-inndelingen" if lang != "en" else ", 2020 grouping")),
+        components.stat(t("profile_county", lang), m.get("county_name") or m.get("county"), f"{m.get('county')}"),
         components.stat(t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING,
                         t("profile_need_note", lang)),
     ]
@@ -119,7 +120,8 @@ def health_section(state: st.State) -> list:
                                        views.health_missing_reason(state, frame))], className="card chart-card"))
             continue
         norm = spec.get("norm")
-        caption = figures.source_line(views.tables(), ["12134"], f"{int(frame['year'].min())}–{int(frame['year'].max())}",
+        years = frame.dropna(subset=["value", "peer_value"], how="all")["year"]
+        caption = figures.source_line(views.tables(), ["12134"], f"{int(years.min())}–{int(years.max())}",
                                       views.peers_label(state), views.konv_label(state),
                                       spec.get("norm_source_en" if lang == "en" else "norm_source_nb"), lang)
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,

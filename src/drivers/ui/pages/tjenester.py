@@ -137,6 +137,7 @@ def coverage_tiles(state: st.State, service: str):
     tiles = []
     for ind, label, unit, dec in [(pair[0], "Dekningsgrad" if lang != "en" else "Coverage", "%", 1),
                                   (pair[1], "Enhetskostnad" if lang != "en" else "Unit cost", "kr", 0)]:
+        what = views.indicator_name(ind, lang)
         rows = views.indicator_values(state, ind)
         own = rows[rows["region"] == state.kommune]
         value = own["value"].iloc[0] if len(own) else None
@@ -144,10 +145,11 @@ def coverage_tiles(state: st.State, service: str):
         status = own["status"].iloc[0] if len(own) else None
         if fmt.is_missing(value):
             tiles.append(html.Div([html.Div(label, className="stat-label"), components.status_note(status, lang),
-                                   components.missing_notice(ind, views.fetch_command(service), lang)], className="stat stat-missing"))
+                                   components.missing_notice(what, views.fetch_command(service), lang)],
+                                  className="stat stat-missing"))
         else:
             tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
-                                         f"{views.peers_label(state)}: {fmt.number(peer, dec)} {unit}"))
+                                         f"{what}. {views.peers_label(state)}: {fmt.number(peer, dec)} {unit}"))
     return html.Div([html.H3(title, className="chart-title"), html.Div(tiles, className="stats")], className="card")
 
 

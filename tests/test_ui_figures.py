@@ -1,0 +1,65 @@
+"""Chart template and figure functions (drivers.figures) on real snapshot numbers."""
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+import pytest
+
+from drivers import figures
+from drivers.ui.i18n import STRINGS, t
+
+
+def test_template_is_registered_and_norwegian():
+    tpl = pio.templates[figures.TEMPLATE_NAME]
+    assert tpl.layout.separators == ", "  # decimal comma, space for thousands
+    assert tpl.layout.font.size >= 16  # projector distance
+    assert list(tpl.layout.colorway) == figures.OKABE_ITO
+    assert tpl.layout.yaxis.tickformat == ",~f"  # no "12.5k"
+
+
+def test_highlight_is_reserved_for_the_selected_municipality():
+    assert figures.HIGHLIGHT not in (figures.MORE, figures.LESS, figures.NEUTRAL, figures.PEER, figures.COST)
+
+
+def test_peer_rank_missing_values_are_notes_not_zero_bars():
+    frame = pd.DataFrame({"region": ["a", "b", "c"], "name": ["A", "B", "C"], "value": [10.0, np.nan, 5.0],
+                          "status": [None, ":", None]})
+    chart = figures.peer_rank(frame, "c", "T", "kr", "Kilde: SSB")
+    assert list(chart.figure.data[0].y) == ["C", "A"]
+    assert chart.notes == ["B: : (vises ikke av konfidensialitetshensyn)"]
+    assert chart.rank == (2, 2)
+    assert chart.caption == "Kilde: SSB"
+
+
+def test_waterfall_total_is_the_sum():
+    gaps = pd.DataFrame({"service": ["FGK7", "FGK9", "FGK2"], "name": ["Barnehage", "Helse og omsorg", "Kultur"],
+                         "gap_nok": [37_759_180.0, -490_509_100.0, np.nan], "reason": [None, None, "mangler"]})
+    chart = figures.gap_waterfall(gaps, "Lørenskog", "KOSTRA-gruppe 10", "Kilde")
+    bar = chart.figure.data[0]
+    assert bar.y[-1] == pytest.approx((37_759_180 - 490_509_100) / 1e6)
+    assert bar.text[-1] == "-452,7"
+    assert chart.notes == ["Kultur: mangler"]
+    assert list(chart.data.columns) == ["Tjeneste", "Avvik (mill. kr)"]
+
+
+def test_source_line_names_table_year_and_release():
+    tables = pd.DataFrame({"table_id": ["12362"], "updated": [pd.Timestamp("2026-03-16")], "release": ["foreløpige"]})
+    line = figures.source_line(tables, ["12362"], 2024, "KOSTRA-gruppe 10", "vektet")
+    assert line.startswith("Kilde: Statistisk sentralbyrå (SSB), KOSTRA tabell 12362, oppdatert 16.03.2026")
+    assert "År 2024" in line and "KOSTRA-gruppe 10" in line and "vektet" in line
+
+
+def test_timeseries_drops_empty_years_and_draws_norm():
+    frame = pd.DataFrame({"year": [2020, 2024, 2025], "value": [np.nan, 0.2, 4.0], "peer_value": [np.nan, np.nan, 2.5]})
+    chart = figures.timeseries(frame, "Lørenskog", "Gruppe", "Netto driftsresultat", "%", "Kilde", norm=2.0)
+    assert list(chart.figure.data[0].x) == [2024, 2025]
+    assert chart.figure.data[0].line.color == figures.HIGHLIGHT
+    assert chart.figure.layout.shapes[0].y0 == 2.0
+
+
+def test_i18n_has_both_languages():
+    for key, (nb, en) in STRINGS.items():
+        assert nb and en, key
+    assert t("nav_oversikt", "en") == "Overview" and t("nav_oversikt") == "Oversikt"
+    assert t("profile_population_note", "nb", year=2025) == "1. januar 2025"
+    assert t("no-such-key") == "no-such-key"

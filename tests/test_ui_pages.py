@@ -1,0 +1,204 @@
+"""Shell pages and callbacks without a browser, on the real database: layouts for a city, a mid-size and a very
+small municipality, captions under every chart, missing-data notices naming the fetch command, friendly error
+pages, and the control→URL callback."""
+
+import sys
+
+import pytest
+from dash import html
+
+from drivers.config import Settings
+from drivers.ui import components, data, ids, views
+from drivers.ui import state as st
+
+MUNICIPALITIES = ["0301", "3222", "1151"]
+
+
+@pytest.fixture(scope="module")
+def pages():
+    settings = Settings.from_env()
+    if not settings.database_for_reading().exists():
+        pytest.skip(f"no database at {settings.database_for_reading()}: run `drivers snapshot build`")
+    from drivers.ui.app import create_app
+
+    create_app(settings, preload=False)
+    return {name: sys.modules[f"pages.{name}"] for name in ("oversikt", "tjenester", "feil")}
+
+
+def walk(node):
+    """Every component in a tree."""
+    yield node
+    children = getattr(node, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from walk(child)
+
+
+def find(tree, cls=None, id_=None):
+    out = []
+    for node in walk(tree):
+        classes = (getattr(node, "className", None) or "").split()
+        if (cls is None or cls in classes) and (id_ is None or getattr(node, "id", None) == id_):
+            out.append(node)
+    return out
+
+
+def text(tree) -> str:
+    parts = []
+    for node in walk(tree):
+        c = getattr(node, "children", None)
+        if isinstance(c, str | int | float):
+            parts.append(str(c))
+    return " ".join(parts)
+
+
+def check_chart_cards(tree):
+    cards = find(tree, "chart-card")
+    for card in cards:
+        graphs = [n for n in walk(card) if type(n).__name__ == "Graph"]
+        if graphs:
+            captions = find(card, "caption")
+            assert captions, "a chart without caption line"
+            assert "Statistisk sentralbyrå" in captions[0].children or "Statistics Norway" in captions[0].children
+            assert any(ch.isdigit() for ch in captions[0].children), "caption names no year"
+    return cards
+
+
+@pytest.mark.parametrize("kommune", MUNICIPALITIES)
+def test_oversikt_layout(pages, kommune):
+    tree = pages["oversikt"].layout(kommune=kommune)
+    assert tree.id == ids.PAGE_ROOT
+    assert find(tree, id_=ids.PROFILE) and find(tree, id_=ids.SUMMARY)
+    body = text(tree)
+    assert data.meta().name(kommune) in body
+    assert "Grønt hefte 2026, ikke SSB" in body
+    check_chart_cards(tree)
+    # the profile shows the real population 1.1.(year+1) in Norwegian format
+    pop = data.get_panel().residents_kostra(data.meta().default_year)[data.get_panel().pos[kommune]]
+    assert f"{int(pop):,}".replace(",", " ") in body
+
+
+def test_oslo_is_alone_in_its_kostra_group(pages):
+    tree = pages["oversikt"].layout(kommune="0301")
+    notice = find(tree, "no-peers")
+    assert notice, "Oslo has no KOSTRA-group peers; the page must say so and offer other sets"
+    hrefs = [n.href for n in walk(notice[0]) if hasattr(n, "href")]
+    assert any("peers=landet-uten-oslo" in h for h in hrefs)
+
+
+def test_oversikt_gap_matches_engine(pages):
+    state = st.parse({"kommune": "3222"})
+    g = views.gaps(state)
+    total = g[g["service"] == "TOTAL"].iloc[0]
+    tree = pages["oversikt"].layout(kommune="3222")
+    from drivers import fmt
+
+    assert fmt.mill_kr(total["gap_nok"], sign=True) in text(tree)
+    waterfall = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("gap-waterfall")]
+    assert waterfall
+    fig = waterfall[0].figure
+    bars = fig.data[0]
+    services = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
+    assert bars.y[-1] == pytest.approx(services["gap_nok"].sum() / 1e6)
+
+
+def test_health_norm_line_and_missing_notices(pages):
+    tree = pages["oversikt"].layout(kommune="1151")
+    body = text(tree)
+    # Utsira has no 12134 key figures in the snapshot: the page says so and names the command
+    if "drivers fetch --tables 12134" not in body:
+        pytest.fail("missing financial figures must name `drivers fetch --tables 12134`")
+    tree = pages["oversikt"].layout(kommune="3222")
+    graphs = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("health-netto_driftsresultat_pct")]
+    if graphs:  # Lørenskog's workbook rows carry netto driftsresultat
+        shapes = graphs[0].figure.layout.shapes
+        assert any(s.y0 == 2.0 for s in shapes), "the 2 % TBU line"
+        assert "TBU" in text(tree)
+
+
+@pytest.mark.parametrize("kommune", MUNICIPALITIES)
+@pytest.mark.parametrize("service", ["FGK7", "FGK9", "FGK15"])
+def test_tjenester_layout(pages, kommune, service):
+    tree = pages["tjenester"].layout(kommune=kommune, tjeneste=service)
+    assert tree.id == ids.PAGE_ROOT
+    active = find(tree, "active")
+    assert any(views.service_name(service) == getattr(a, "children", None) for a in active)
+    check_chart_cards(tree)
+    for notice in find(tree, "missing-notice"):
+        if "Tallet finnes ikke" in text(notice):
+            assert "drivers fetch" in text(notice)
+
+
+def test_tjenester_rank_highlights_selected(pages):
+    from drivers import figures
+
+    tree = pages["tjenester"].layout(kommune="3222", tjeneste="FGK7")
+    graph = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("rank-FGK7")][0]
+    bar = graph.figure.data[0]
+    colors = list(bar.marker.color)
+    names = list(bar.y)
+    assert colors[names.index("Lørenskog")] == figures.HIGHLIGHT
+    assert colors.count(figures.HIGHLIGHT) == 1
+    peers = views.service_values(st.parse({"kommune": "3222"}), "FGK7")
+    assert len(names) == peers["value"].notna().sum()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"kommune": "9999"}, {"kommune": "0301", "aar": "1990"}, {"kommune": "abc"}, {"peers": "x"}, {"konv": "y"},
+     {"aar": "20x4"}],
+)
+def test_bad_params_give_error_page(pages, query):
+    for page in ("oversikt", "tjenester"):
+        tree = pages[page].layout(**query)
+        assert tree.id == ids.ERROR_PAGE
+        links = [n for n in walk(tree) if hasattr(n, "href")]
+        assert links, "suggestions"
+        assert "Traceback" not in text(tree)
+
+
+def test_unknown_service_and_404(pages):
+    tree = pages["tjenester"].layout(kommune="0301", tjeneste="FGK99")
+    assert tree.id == ids.ERROR_PAGE and "FGK99" in text(tree)
+    tree = pages["feil"].layout()
+    assert tree.id == ids.ERROR_PAGE and "finnes ikke" in text(tree)
+
+
+def test_english(pages):
+    tree = pages["oversikt"].layout(kommune="3222", lang="en")
+    body = text(tree)
+    assert "Profile" in body and "Residents" in body
+    assert tree.lang == "en"
+
+
+def test_controls_to_href():
+    ids_ = [components.ctl(p) for p in ("kommune", "aar", "peers", "konv", "lang")]
+    href = components.controls_to_href(["1151", "2024", "fylke", "weighted", "nb"], ids_, "/tjenester",
+                                       "?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb&tjeneste=FGK7")
+    assert href.startswith("/tjenester?")
+    q = st.query_from_search(href.split("?", 1)[1])
+    assert q == {"kommune": "1151", "aar": "2024", "peers": "fylke", "konv": "weighted", "lang": "nb", "tjeneste": "FGK7"}
+    # nothing changed: no navigation
+    import dash
+
+    assert components.controls_to_href(["3222"], ids_[:1], "/", "?kommune=3222") is dash.no_update
+
+
+def test_control_bar_offers_every_municipality_with_sami_names(pages):
+    options = components.kommune_options()
+    assert len(options) == 357
+    kautokeino = [o for o in options if o["value"] == "5612"][0]
+    assert "Guovdageaidnu" in kautokeino["search"] and "Kautokeino" in kautokeino["search"]
+    bar = components.control_bar(st.parse({"kommune": "1151"}))
+    values = {str(n.id): n.value for n in walk(bar) if isinstance(getattr(n, "id", None), dict)}
+    assert "1151" in values.values()
+
+
+def test_guarded_card_shows_notice_instead_of_failing():
+    def broken(_):
+        raise KeyError("boom")
+
+    out = components.guarded(broken, None)
+    assert isinstance(out, html.Div) and "kunne ikke beregnes" in text(out)
