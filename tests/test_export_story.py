@@ -1,0 +1,179 @@
+"""The storyline, the export-pack command and the download routes, on a snapshot built from /work/shared.
+
+Numbers in slide notes and what-if sentences are checked against the engine's own answers (api.gaps,
+api.what_if), so the exports say what the engine says."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import replace
+
+import openpyxl
+import pandas as pd
+import pytest
+from pptx import Presentation
+
+from drivers import fmt
+from drivers.cli import main
+from drivers.config import Settings
+from drivers.export import image, pack, story
+
+
+@pytest.fixture(scope="module")
+def snapshot_db(tmp_path_factory):
+    settings = Settings.from_env()
+    if not (settings.shared_dir / "ssb").exists():
+        pytest.skip(f"real data missing: {settings.shared_dir / 'ssb'}")
+    from drivers import snapshot
+
+    path = tmp_path_factory.mktemp("snap") / "snapshot.duckdb"
+    snapshot.build(settings.shared_dir, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def state(snapshot_db):
+    from drivers.ui import data
+    from drivers.ui import state as st
+
+    data.configure(replace(Settings.from_env(), db_path=snapshot_db))
+    from drivers.ui import views
+
+    for fn in (views._gaps, views._profile, views._summary, views._timeseries, views._driver_table, views._members,
+               views._decompose):
+        fn.cache_clear()
+    return st.parse({"kommune": "3222", "aar": "2024"})
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if image.chromium_path() is None:
+        pytest.skip("no Chromium found (set DRIVERS_CHROMIUM); image exports cannot be made")
+
+
+def test_storyline_order_sections_and_notes_follow_the_engine(state):
+    from drivers.ui import data
+
+    slides = story.build(state)
+    sections = [s.section for s in slides]
+    assert sections[:3] == story.SECTIONS_NB[:3]
+    assert sections[-1] == story.SECTIONS_NB[4]
+    top = story.largest_services(state)
+    assert len(top) == 3 and sections[3:3 + len(top)] == [story.SECTIONS_NB[3]] * 3
+    assert len({s.chart.id for s in slides}) == len(slides)
+    g = data.api().gaps(data.get_panel(), "3222", 2024, "kostragruppe", "weighted")
+    total = g[g["service"] == "TOTAL"].iloc[0]
+    assert fmt.mill_kr(total["gap_nok"], sign=True) in slides[1].notes
+    services = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
+    largest = services.loc[services["gap_nok"].abs().idxmax()]
+    assert top[0] == largest["service"]
+    assert fmt.mill_kr(largest["gap_nok"], sign=True) in slides[3].notes
+    assert all(s.notes for s in slides)
+    for s in slides:  # every chart says where its numbers come from
+        assert s.chart.caption.startswith("Kilde: Statistisk sentralbyrå (SSB)")
+        assert "2024" in s.chart.caption and "KOSTRA-gruppe" in s.chart.caption
+
+
+def test_what_if_sentence_carries_the_engines_number_or_its_reason(state):
+    from drivers.ui import data
+
+    for service in ("FGK7", "FGK9"):
+        raw = data.api().what_if(data.get_panel(), "3222", 2024, service, "coverage", "kostragruppe", "weighted")
+        res = story.what_if(state, service, "coverage")
+        if raw["available"]:
+            assert fmt.mill_kr(raw["nok"], sign=True) in res["sentence"]
+            assert res["sentence"].startswith("Hvis vår dekningsgrad")
+        else:
+            assert raw["reason"] in res["sentence"]
+
+
+def test_missing_numbers_become_a_slide_that_names_the_fetch_command(state):
+    slide = story.income_and_need(state)  # free income (12134) is in the snapshot for three cities only
+    if slide.chart.data.columns[0] == "Mangler":
+        assert "drivers fetch --tables 12134" in slide.chart.data.iloc[0]["Kommando"]
+        assert not slide.chart.figure.data  # nothing drawn in place of the missing numbers
+    else:
+        assert slide.chart.data.iloc[:, 1].notna().any()
+
+
+def test_export_pack_command_writes_zip_and_deck(snapshot_db, state, chromium, tmp_path, capsys):
+    out, deck_path = tmp_path / "pakke.zip", tmp_path / "seminar.pptx"
+    rc = main(["export-pack", "--region", "3222", "--year", "2024", "--peers", "kostragruppe", "--db", str(snapshot_db),
+               "--out", str(out), "--deck", str(deck_path)])
+    assert rc == 0
+    zf = zipfile.ZipFile(out)
+    index = zf.read(pack.INDEX_NAME).decode()
+    charts = story.all_charts(state)
+    assert set(pack.index_files(index)) == set(zf.namelist()) - {pack.INDEX_NAME}
+    assert len([n for n in zf.namelist() if n.endswith(".xlsx")]) == len(charts) >= 20
+    slides = story.build(state)
+    prs = Presentation(deck_path)
+    assert len(prs.slides) == len(slides) + 1
+    assert [s.notes_slide.notes_text_frame.text for s in list(prs.slides)[1:]] == [s.notes for s in slides]
+
+
+def test_export_pack_bad_region_is_one_message_and_no_file(snapshot_db, state, tmp_path, capsys):
+    out = tmp_path / "x.zip"
+    rc = main(["export-pack", "--region", "9998", "--db", str(snapshot_db), "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("drivers: ") and "Traceback" not in err and "9998" in err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def client(state):
+    import flask
+
+    from drivers.ui import downloads
+
+    server = flask.Flask("test-downloads")
+    downloads.register(server)
+    return server.test_client()
+
+
+def test_download_xlsx_and_csv_equal_the_story_chart(client, state):
+    chart = story.find_chart(state, "story-3-tjenester")
+    resp = client.get("/last-ned/chart/story-3-tjenester.xlsx?kommune=3222&aar=2024")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    rows = list(openpyxl.load_workbook(io.BytesIO(resp.data))["Tall"].iter_rows(values_only=True))
+    pd.testing.assert_frame_equal(pd.DataFrame(rows[1:], columns=rows[0]), chart.data, check_dtype=False)
+    csv = client.get("/last-ned/chart/story-3-tjenester.csv?kommune=3222&aar=2024")
+    assert csv.data.startswith(b"\xef\xbb\xbf") and b";" in csv.data
+
+
+def test_download_png_svg_pack_and_deck(client, state, chromium):
+    png = client.get("/last-ned/chart/story-2-samlet.png?kommune=3222&aar=2024")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert image.png_info(png.data)["width"] == 1890
+    screen = client.get("/last-ned/chart/story-2-samlet.png?kommune=3222&aar=2024&storrelse=skjerm")
+    assert image.png_info(screen.data)["width"] == 1280
+    svg = client.get("/last-ned/chart/story-2-samlet.svg?kommune=3222&aar=2024")
+    assert svg.data.lstrip().startswith(b"<svg")
+    deck = client.get("/last-ned/seminar.pptx?kommune=3222&aar=2024")
+    assert deck.status_code == 200
+    assert len(Presentation(io.BytesIO(deck.data)).slides) == len(story.build(state)) + 1
+
+
+def test_download_bad_input_is_a_short_message(client, state):
+    bad = client.get("/last-ned/chart/story-2-samlet.png?kommune=abcd")
+    assert bad.status_code == 400 and b"Traceback" not in bad.data and bad.mimetype == "text/plain"
+    unknown = client.get("/last-ned/chart/finnes-ikke.xlsx?kommune=3222")
+    assert unknown.status_code == 404
+    fmt_bad = client.get("/last-ned/chart/story-2-samlet.gif?kommune=3222")
+    assert fmt_bad.status_code == 404
+    expired = client.get("/last-ned/chart/story-2-samlet.xlsx?k=deadbeef")
+    assert expired.status_code == 400 and "last siden" in expired.data.decode()
+
+
+def test_chart_card_links_reach_the_chart_drawn(client, state):
+    from drivers.ui import downloads
+
+    chart = story.find_chart(state, "story-3-tjenester")
+    links = downloads.chart_links(chart)
+    hrefs = [c.href for c in links.children if hasattr(c, "href")]
+    xlsx = next(h for h in hrefs if ".xlsx" in h)
+    resp = client.get(xlsx)
+    rows = list(openpyxl.load_workbook(io.BytesIO(resp.data))["Tall"].iter_rows(values_only=True))
+    assert list(rows[0]) == list(chart.data.columns)
