@@ -247,7 +247,7 @@ def indicator_section(state: st.State) -> html.Section:
                    defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
                    dashGridOptions={"suppressMovableColumns": True, "animateRows": False},
                    style={"height": "640px", "width": "100%"}),
-    ], className="card", id="metode-indikatorer")
+    ], className="card", id="metode-sec-indikatorer")
 
 
 def tables_section(state: st.State) -> html.Section:
@@ -292,7 +292,7 @@ def tables_section(state: st.State) -> html.Section:
                    dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
                    style={"width": "100%"}),
         html.Ul(extra) if extra else None,
-    ], className="card", id="metode-tabeller")
+    ], className="card", id="metode-sec-tabeller")
 
 
 def lacks_section(state: st.State) -> html.Section:
