@@ -167,3 +167,23 @@ def test_show_csv_table_and_errors(db, capsys):
     assert main(["show", "--region", "9998", "--db", str(db)]) == 2
     assert "kommunenummer" in capsys.readouterr().err
     assert main(["show", "--region", "3222", "--peers", "ingen-slik", "--db", str(db)]) == 2
+
+
+@pytest.mark.parametrize("peer_set", ["kostragruppe", "fylke", "landet", "landet-uten-oslo"])
+@pytest.mark.parametrize("exclude_oslo", [False, True])
+@pytest.mark.parametrize("convention", ["weighted", "unweighted"])
+def test_group_sum_shortcut_equals_the_matrix_product(panel, peer_set, exclude_oslo, convention):
+    from drivers.engine import measures, peers
+    from drivers.engine.averages import peer_average, rank_within
+
+    comps = [measures.components(panel, i, 2024) for i in indicators.all()]
+    v, num, den = (np.column_stack([getattr(c, a) for c in comps]) for a in ("value", "num", "den"))
+    m = peers.membership(panel, peer_set, 2024, exclude_oslo=exclude_oslo)
+    avg, n_peers = peer_average(m, num, den, v, convention)
+    if convention == "weighted":
+        avg[:, [j for j, c in enumerate(comps) if not c.weighted_ok]] = np.nan
+    t = api.driver_table(panel, 2024, peer_set, convention, exclude_oslo=exclude_oslo)
+    shape = (panel.n, len(comps))
+    np.testing.assert_allclose(t["peer_value"].to_numpy(float).reshape(shape), avg, rtol=1e-9)
+    assert np.array_equal(t["n_peers"].to_numpy().reshape(shape), n_peers)
+    np.testing.assert_array_equal(t["rank"].to_numpy(float).reshape(shape), rank_within(m, v))

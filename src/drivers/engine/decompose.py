@@ -87,6 +87,15 @@ def _peer_need(peers: list[Inputs], convention: str) -> float:
 
 
 def split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+    """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split)."""
+    rows = _split(own, peers, convention, has_target, missing)
+    for r in rows:
+        r["name_nb"] = NAMES_NB[r["component"]]
+        r["name_en"] = NAMES_EN[r["component"]]
+    return rows
+
+
+def _split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
     """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
 
     `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
@@ -179,7 +188,4 @@ def split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, m
     resid = total - sum(r["nok"] for r in parts)
     if parts and abs(resid) > 0:
         max(parts, key=lambda r: abs(r["nok"]))["nok"] += resid
-    for r in rows.values():
-        r["name_nb"] = NAMES_NB[r["component"]]
-        r["name_en"] = NAMES_EN[r["component"]]
     return list(rows.values())

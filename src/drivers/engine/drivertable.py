@@ -12,7 +12,7 @@ import pandas as pd
 
 from drivers.engine import indicators as reg
 from drivers.engine import measures, peers
-from drivers.engine.averages import CONVENTION_NB, peer_average, rank_within
+from drivers.engine.averages import CONVENTION_NB, peer_average, peer_average_partition, rank_within
 from drivers.engine.gaps import gap_nok
 from drivers.engine.panel import NEED_NOTE_NB, Panel
 
@@ -43,11 +43,15 @@ def compute(
     den = np.column_stack([c.den for c in comps])
     members = peers.membership(panel, peer_set, year, exclude_oslo=exclude_oslo, k=k, weights=weights)
 
-    avg, n_peers = peer_average(members, num, den, value, convention)
+    part = peers.partition(panel, peer_set, exclude_oslo)
+    if part is not None:
+        avg, n_peers = peer_average_partition(part[0], part[1], num, den, value, convention)
+    else:
+        avg, n_peers = peer_average(members, num, den, value, convention)
     if convention == "weighted":  # SSB rates without a denominator: no honest weighted average
         bad = [j for j, c in enumerate(comps) if not c.weighted_ok]
         avg[:, bad] = np.nan
-    rank = rank_within(members, value)
+    rank = _rank(members, value, part)
     gaps = np.full((n, m), np.nan)
     gap_cols = [j for j, ind in enumerate(inds) if ind.gap]
     gaps[:, gap_cols] = gap_nok(den[:, gap_cols], value[:, gap_cols], avg[:, gap_cols])
@@ -66,8 +70,9 @@ def compute(
     status = np.column_stack([c.status for c in comps])
     backcast = np.column_stack([c.backcast for c in comps])
 
-    rep = lambda a: np.repeat(np.asarray(a, dtype=object), m)  # noqa: E731  region-major order
-    til = lambda a: np.tile(np.asarray(a, dtype=object), n)  # noqa: E731
+    # object columns, not pandas' arrow strings: building those costs more than all the arithmetic
+    rep = lambda a: pd.Series(np.repeat(np.asarray(a, dtype=object), m), dtype=object)  # noqa: E731  region-major
+    til = lambda a: pd.Series(np.tile(np.asarray(a, dtype=object), n), dtype=object)  # noqa: E731
     frame = pd.DataFrame(
         {
             "indicator": til([i.id for i in inds]),
@@ -81,11 +86,11 @@ def compute(
             "value": value.ravel(),
             "unit": til([i.unit for i in inds]),
             "decimals": np.tile([i.decimals for i in inds], n),
-            "status": status.ravel(),
+            "status": pd.Series(status.ravel(), dtype=object),
             "peer_value": avg.ravel(),
-            "peer_set": peer_set,
+            "peer_set": pd.Series(np.full(n * m, peer_set, dtype=object), dtype=object),
             "peer_label": rep(labels),
-            "convention": convention,
+            "convention": pd.Series(np.full(n * m, convention, dtype=object), dtype=object),
             "n_peers": n_peers.ravel(),
             "rank": rank.ravel(),
             "gap_nok": gaps.ravel(),
@@ -95,12 +100,29 @@ def compute(
             "backcast": backcast.ravel(),
             "polarity": til([i.polarity for i in inds]),
             "ssb_match": til([i.ssb_match for i in inds]),
-            "reason": reason.ravel(),
+            "reason": pd.Series(reason.ravel(), dtype=object),
         }
     )
     frame.attrs["convention_nb"] = CONVENTION_NB[convention]
     frame.attrs["need_note"] = NEED_NOTE_NB
     return frame
+
+
+def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:
+    """Rank among self and peers (1 = highest). Peer sets that partition the country rank by group."""
+    if part is None:
+        return rank_within(members, value)
+    labels, excluded = part
+    lab = np.asarray(labels, dtype=str)
+    inc = ~excluded
+    out = np.full(value.shape, np.nan)
+    frame = pd.DataFrame(value[inc])
+    out[inc] = frame.groupby(lab[inc], sort=False).rank(method="min", ascending=False).to_numpy(dtype=float)
+    for e in np.flatnonzero(excluded):  # e.g. Oslo in "landet uten Oslo": ranked among the others
+        same = inc & (lab == lab[e])
+        higher = (value[same] > value[e]) & ~np.isnan(value[same])
+        out[e] = np.where(np.isnan(value[e]), np.nan, 1.0 + higher.sum(axis=0))
+    return out
 
 
 def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set) -> np.ndarray:

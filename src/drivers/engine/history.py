@@ -82,7 +82,8 @@ class Aligned:
 def align(rows: pd.DataFrame, panel, additive: bool) -> Aligned:
     """Put long observation rows (any codes) onto panel.municipalities × years."""
     n = panel.n
-    years = sorted(int(y) for y in rows["year"].unique())
+    year_all = rows["year"].to_numpy(dtype=np.int64)
+    years = sorted(int(y) for y in np.unique(year_all))
     shape = (n, len(years))
     value = np.full(shape, np.nan)
     status = np.full(shape, None, dtype=object)
@@ -90,50 +91,41 @@ def align(rows: pd.DataFrame, panel, additive: bool) -> Aligned:
     blocked = np.zeros(shape, dtype=bool)
     if not len(rows):
         return Aligned(years, value, status, backcast, blocked)
-    df = pd.DataFrame(
-        {
-            "src": rows["region"].astype(str).to_numpy(),
-            "year": rows["year"].astype(int).to_numpy(),
-            "value": rows["value"].astype(float).to_numpy(),
-            "status": rows["status"].to_numpy(),
-        }
-    )
-    df["ci"] = panel.current_index(df["src"])
-    df = df[df["ci"] >= 0]
-    df["cur"] = panel.municipalities[df["ci"].to_numpy()]
-    df["own"] = df["src"] == df["cur"]
+    src = rows["region"].astype(str).to_numpy(dtype=object)
+    ci = panel.current_index(src)
+    keep = ci >= 0
+    yj = np.searchsorted(np.array(years), year_all)
+    vals = rows["value"].to_numpy(dtype=float)
+    stats = rows["status"].to_numpy(dtype=object)
+    own = keep.copy()
+    own[keep] = src[keep] == panel.municipalities[ci[keep]]
 
-    # A current code's own figure wins (SSB may already publish a back-cast on the new code).
-    own = df[df["own"]].drop_duplicates(["cur", "year"])
-    pred = df[~df["own"]]
-    pred = pred[~pred.set_index(["cur", "year"]).index.isin(own.set_index(["cur", "year"]).index)]
+    # A current code's own figure wins (SSB may already publish a back-cast on the new code); among
+    # duplicates the first row wins, so assign in reverse order.
+    o = np.flatnonzero(own)[::-1]
+    value[ci[o], yj[o]] = vals[o]
+    status[ci[o], yj[o]] = stats[o]
+    has_own = np.zeros(shape, dtype=bool)
+    has_own[ci[o], yj[o]] = True
 
-    if len(own):
-        i = own["ci"].to_numpy()
-        j = np.searchsorted(years, own["year"].to_numpy())
-        value[i, j] = own["value"].to_numpy()
-        status[i, j] = own["status"].to_numpy()
-    if len(pred):
-        g = pred.groupby(["cur", "year"], sort=False)
+    p = np.flatnonzero(keep & ~own)
+    p = p[~has_own[ci[p], yj[p]]]
+    if len(p):
+        pred = pd.DataFrame({"ci": ci[p], "yj": yj[p], "src": src[p], "value": vals[p], "status": stats[p]})
+        g = pred.groupby(["ci", "yj"], sort=False)
         count = g["src"].nunique()
-        if additive:
-            vals = g["value"].sum(min_count=1)
-        else:
-            vals = g["value"].first().where(count == 1)
-        stat = g["status"].first()
-        idx = vals.index
-        i = np.array([panel.pos[c] for c in idx.get_level_values(0)], dtype=np.int64)
-        j = np.searchsorted(years, idx.get_level_values(1).to_numpy())
-        value[i, j] = vals.to_numpy()
-        status[i, j] = np.where(vals.isna().to_numpy(), stat.reindex(idx).to_numpy(), None)
+        summed = g["value"].sum(min_count=1) if additive else g["value"].first().where(count == 1)
+        first_status = g["status"].first()
+        i = summed.index.get_level_values(0).to_numpy()
+        j = summed.index.get_level_values(1).to_numpy()
+        value[i, j] = summed.to_numpy()
+        status[i, j] = np.where(summed.isna().to_numpy(), first_status.reindex(summed.index).to_numpy(), None)
         backcast[i, j] = True
         if not additive:
-            blocked[i, j] = (count.reindex(idx) > 1).to_numpy()
+            blocked[i, j] = (count.reindex(summed.index) > 1).to_numpy()
     # A year before the current code existed is a back-cast even when SSB filed it under the new code.
-    yarr = np.array(years)
-    for code, first in panel.first_year.items():
-        if code in panel.pos:
-            backcast[panel.pos[code], yarr < first] = True
+    for j, y in enumerate(years):
+        backcast[:, j] |= panel.code_backcast(y)
     return Aligned(years, value, status, backcast, blocked)
 
 

@@ -190,11 +190,13 @@ class Panel:
     def _rows(self, measure: str, dims: str | None) -> pd.DataFrame:
         """Observation rows of a measure. dims=None accepts any dims (an SSB key figure that some source
         files under extra labels); rows fetched from SSB (dims '') then come first and win duplicates."""
-        obs = self.observations
-        rows = obs[obs["measure"] == measure]
+        index = self.memo(("obs_index",), lambda: self.observations.groupby(["measure", "dims"], sort=False).indices)
         if dims is None:
-            return rows.assign(_pref=(rows["dims"] != "")).sort_values("_pref", kind="stable").drop(columns="_pref")
-        return rows[rows["dims"] == _norm_dims(dims)]
+            parts = sorted(((d != "", idx) for (m, d), idx in index.items() if m == measure), key=lambda t: t[0])
+            idx = np.concatenate([i for _, i in parts]) if parts else np.zeros(0, dtype=np.int64)
+        else:
+            idx = index.get((measure, _norm_dims(dims)), np.zeros(0, dtype=np.int64))
+        return self.observations.iloc[idx]
 
     def measure(self, measure: str, dims: str | None = "", year: int | None = None,
                 additive: bool | None = None) -> MeasureArray:

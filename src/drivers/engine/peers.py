@@ -312,6 +312,24 @@ def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, serv
     return m
 
 
+def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, excluded) when the peer set is "everyone in my group but me (and the excluded)", which lets
+    averages use group sums instead of a matrix product; None for neighbours and saved sets."""
+    excluded = np.zeros(panel.n, dtype=bool)
+    if exclude_oslo or peers == "landet-uten-oslo":
+        if OSLO in panel.pos:
+            excluded[panel.pos[OSLO]] = True
+    if peers == "kostragruppe":
+        labels = np.array([g if g else f"_{i}" for i, g in enumerate(panel.group)], dtype=object)
+    elif peers == "fylke":
+        labels = panel.county
+    elif peers in ("landet", "landet-uten-oslo"):
+        labels = np.zeros(panel.n, dtype=object)
+    else:
+        return None
+    return labels, excluded
+
+
 def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
     """Norwegian name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10'."""
     if peers == "kostragruppe":
