@@ -90,6 +90,8 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
                     text += f", {'updated' if en else 'oppdatert'} {pd.Timestamp(updated):%d.%m.%Y}"
                 release = row.get("release")
                 if isinstance(release, str) and release:
+                    release = {"endelig": "final", "foreløpig": "preliminary", "foreløpige": "preliminary",
+                               "endelige": "final"}.get(release, release) if en else release
                     text += f", {release} {'figures' if en else 'tall'}"
         parts.append(text)
     line = ("Source: Statistics Norway (SSB), KOSTRA " if en else "Kilde: Statistisk sentralbyrå (SSB), KOSTRA ")
@@ -192,6 +194,9 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
         fig.add_vline(x=peer_value, line=dict(color=PEER, width=3, dash="dot"),
                       annotation_text=peer_label or "", annotation_position="top",
                       annotation_font=dict(size=15, color=PEER))
+    if len(have):  # room for the value labels right of the longest bar
+        lo, hi = float(min(0.0, have["value"].min())), float(max(0.0, have["value"].max()))
+        fig.update_xaxes(range=[lo * 1.18, hi * 1.18 if hi > 0 else 1])
     height = max(360, 26 * len(have) + 120)
     _layout(fig, title, height=height, xaxis_title=unit, showlegend=False)
     fig.update_yaxes(tickfont=dict(size=14 if len(have) > 20 else 16))

@@ -55,7 +55,9 @@ def profile(state: st.State) -> list:
                         views.group_label(m.get("group_code"), lang) + (", 2020-inndelingen" if lang != "en" else ", 2020 grouping")),
         components.stat(t("profile_county", lang), m.get("county_name") or m.get("county"), f"{m.get('county')}"),
         components.stat(t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING,
-                        t("profile_need_note", lang)),
+                        t("profile_need_note", lang) + ("" if not fmt.is_missing(need) else
+                                                        (". Kommunen mangler i kilden" if lang != "en"
+                                                         else ". Not in the source"))),
     ]
     if fmt.is_missing(free):
         tiles.append(html.Div([html.Div(t("profile_free_income", lang), className="stat-label"),
@@ -79,6 +81,9 @@ def gap_section(state: st.State) -> list:
     services = g[g["service"] != "TOTAL"].copy()
     services["name"] = services["service"].map(lambda s: views.service_name(s, lang))
     out = [html.H2(t("gap_title", lang) + f" ({views.peers_label(state)}, {state.aar})")]
+    if views.no_peers(state):  # the notice at the top of the page says why and offers other sets
+        return out + [html.P("Ingen sammenligningskommuner i denne gruppen; velg en annen gruppe øverst." if lang != "en"
+                             else "No peer municipalities in this set; choose another set above.", className="reason")]
     if len(total) and not fmt.is_missing(total["gap_nok"].iloc[0]):
         r = total.iloc[0]
         out.append(html.Div([
