@@ -56,6 +56,7 @@ class FakeSSB:
     tables: dict[str, Table]
     recorded_v0: dict[str, bytes] = field(default_factory=dict)  # table id -> a recorded v0 response body
     max_cells: int = 800_000
+    advertised_cells: int | None = None  # what /config says, when it should differ from what is enforced
     max_url: int = 2100
     rate_calls: int = 40
     rate_window: float = 60.0
@@ -247,7 +248,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _config(fake: FakeSSB) -> dict:
     """Shaped like SSB's live /config in 2026: the call limit fields are 0 (limits are in headers)."""
     return {"apiVersion": "2.0.0", "defaultLanguage": "no", "languages": [{"id": "no"}, {"id": "en"}],
-            "maxDataCells": fake.max_cells, "maxCallsPerTimeWindow": 0, "timeWindow": 0,
+            "maxDataCells": fake.advertised_cells or fake.max_cells, "maxCallsPerTimeWindow": 0, "timeWindow": 0,
             "defaultDataFormat": "json-stat2", "dataFormats": ["json-stat2", "csv", "px", "xlsx", "parquet"],
             "sourceReferences": [{"language": "no", "text": "Kilde: Statistisk sentralbyrå"}]}
 
