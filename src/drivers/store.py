@@ -56,6 +56,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from drivers.errors import UserError
 
@@ -338,8 +339,24 @@ def _plain(col: pd.Series | None, n: int) -> pd.Series:
     return pd.Series(arr, dtype=object)
 
 
-def _observation_frame(table_id: str, observations: pd.DataFrame) -> pd.DataFrame:
-    """The frame in store order with plain types DuckDB reads fast."""
+def _arrow_strings(col: pd.Series | None, n: int) -> pa.Array:
+    """A string column as an Arrow string array (null where missing).
+
+    DuckDB reads Arrow strings 3-4x faster than Python object strings, and a pandas Categorical (what
+    jsonstat.parse returns) turns into one with a dictionary cast in Arrow's C++ code.
+    """
+    if col is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        categories = pa.array(np.asarray(col.cat.categories, dtype=object), type=pa.string())
+        indices = pa.array(codes.astype(np.int32, copy=False), mask=codes < 0, type=pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, categories).cast(pa.string())
+    return pa.array(col.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+
+
+def _observation_frame(table_id: str, observations: pd.DataFrame) -> pa.Table:
+    """The observations as an Arrow table in store column order (what write_table registers)."""
     missing = {"region", "year", "value"} - set(observations.columns)
     if missing:
         raise UserError(f"observations lack the columns {sorted(missing)}")
@@ -347,17 +364,16 @@ def _observation_frame(table_id: str, observations: pd.DataFrame) -> pd.DataFram
     n = len(obs)
     if obs["year"].isna().any():
         raise UserError("some cells have no year (the table has no time dimension with years); not stored")
-    empty = pd.Series(np.full(n, "", dtype=object), dtype=object)
-    frame = {
-        "region": _plain(obs["region"], n),
-        "year": pd.Series(obs["year"].to_numpy(dtype=np.int32)),
-        "contents_code": _plain(obs["contents_code"], n) if "contents_code" in obs else empty,
-        "dims": _plain(obs["dims"], n) if "dims" in obs else empty,
-        "measure": _plain(obs.get("measure"), n),
-        "value": pd.Series(obs["value"].to_numpy(dtype=np.float64, na_value=np.nan)),
-        "status": _plain(obs.get("status"), n),
-    }
-    return pd.DataFrame(frame, copy=False)
+    empty = pa.array(np.full(n, "", dtype=object), type=pa.string())
+    return pa.table({
+        "region": _arrow_strings(obs["region"], n),
+        "year": pa.array(obs["year"].to_numpy(dtype=np.int32)),
+        "contents_code": _arrow_strings(obs["contents_code"], n) if "contents_code" in obs else empty,
+        "dims": _arrow_strings(obs["dims"], n) if "dims" in obs else empty,
+        "measure": _arrow_strings(obs.get("measure"), n),
+        "value": pa.array(obs["value"].to_numpy(dtype=np.float64, na_value=np.nan), from_pandas=True),
+        "status": _arrow_strings(obs.get("status"), n),
+    })
 
 
 def write_table(
@@ -393,7 +409,9 @@ def write_table(
                         f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
             if cats is not None:
                 _insert_categories(con, table_id, "_new_categories")
-            if replace == "table":
+            if _one(con, "SELECT 1 FROM observations WHERE table_id = ? LIMIT 1", [table_id]) is None:
+                pass  # first load of this table: nothing to replace (saves a DISTINCT over every new cell)
+            elif replace == "table":
                 con.execute("DELETE FROM observations WHERE table_id = ?", [table_id])
             elif replace == "region_year":
                 con.execute(
