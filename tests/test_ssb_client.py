@@ -83,12 +83,14 @@ def test_404_html_on_a_long_get_switches_to_post(fake_ssb, make_client):
     assert fake_ssb.log[-1][0] == "POST" and len(doc["value"]) == 358 * 106
 
 
-def test_too_many_cells_asks_the_caller_to_split(fake_ssb, make_client):
+@pytest.mark.parametrize("status", [400, 403])
+def test_too_many_cells_asks_the_caller_to_split(fake_ssb, make_client, status):
     fake_ssb.max_cells = 10_000
+    fake_ssb.too_many_cells_status = status
     client = make_client(fake_ssb)
     with pytest.raises(TooManyCells):
         client.data("07459", _sel_07459())
-    assert fake_ssb.log[-1][2] == 400 and client.stats.retries == 0
+    assert fake_ssb.log[-1][2] == status and client.stats.retries == 0
 
 
 @pytest.mark.parametrize(

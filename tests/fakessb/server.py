@@ -56,7 +56,8 @@ class FakeSSB:
     tables: dict[str, Table]
     recorded_v0: dict[str, bytes] = field(default_factory=dict)  # table id -> a recorded v0 response body
     max_cells: int = 800_000
-    advertised_cells: int | None = None  # what /config says, when it should differ from what is enforced
+    advertised_cells: int | None = None
+    too_many_cells_status: int = 400  # live SSB says 400; the OpenAPI spec and SSB's guide say 403  # what /config says, when it should differ from what is enforced
     max_url: int = 2100
     rate_calls: int = 40
     rate_window: float = 60.0
@@ -240,7 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return 400, _problem("Missing selection for mandantory variable"), "application/problem+json"
         cells = table.cells(fixed)
         if cells > self.fake.max_cells:
-            return 400, _problem("Too many cells selected", 400,
+            status = self.fake.too_many_cells_status
+            return status, _problem("Too many cells selected", status,
                                  f"{cells} cells selected, the limit is {self.fake.max_cells}"), "application/problem+json"
         return 200, json.dumps(table.data(fixed), ensure_ascii=False).encode(), "application/json; charset=utf-8"
 

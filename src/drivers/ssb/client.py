@@ -106,7 +106,10 @@ class SSBClient:
 
     def limits(self) -> Limits:
         """Cell and value limits from /config; SSB's documented 800 000 cells if it does not say."""
-        cfg = self.config()
+        try:
+            cfg = self.config()
+        except SSBError:  # a /config hiccup should not stop a fetch: SSB's documented limits apply
+            cfg = {}
         cells = cfg.get("maxDataCells") or cfg.get("maxCells") or DEFAULT_MAX_CELLS
         values = cfg.get("maxValues") or 10**9
         return Limits(int(cells), int(values))
