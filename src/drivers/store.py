@@ -17,7 +17,8 @@ observations                           table_id, region, year, contents_code, di
                                        (contents_code '') and fetched rows meet under one id
 regions(code)                          kommune | fylke | kostragruppe | landet; historical codes map to current_code
 code_changes(old_code, new_code)       KLASS 131 code changes (valid_to = last day the old code was valid)
-population(region, year, age)          residents 1 January of `year` by single year of age (SSB 07459)
+population(region, year, age)          residents 1 January of `year` by single year of age (SSB 07459); unique
+                                       per (region, year, age), checked on write (no index: it tripled the file)
 kostra_groups(region, group_code)      KOSTRA group membership (2020 grouping, 2024 numbering)
 need_index(region, year, sector)       expenditure-need index (kostnadsindeks), national mean = 1.0
 boundaries(level, detail)              GeoJSON text (Kartverket via robhop), level kommune | fylke
