@@ -146,3 +146,46 @@ def test_real_non_jsonstat_responses_are_rejected():
                  "janbrus_ssbapi_table_07459_v0-query.json"):
         with pytest.raises(UserError, match="not JSON-stat"):
             jsonstat.parse((RAW / name).read_bytes())
+
+
+def _reference_decode(ids, codes, values):
+    """Row-major decoding the slow, obvious way: itertools.product over the dimensions' codes."""
+    import itertools
+
+    return [dict(zip(ids, combo, strict=True)) | {"value": v}
+            for combo, v in zip(itertools.product(*[codes[d] for d in ids]), values, strict=True)]
+
+
+def test_vectorised_decoder_matches_the_obvious_one_on_real_values():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    real = json.loads((RAW / "riksdata_v0-jsonstat1_08651_construction-costs.json").read_text("utf-8"))["dataset"]["value"]
+    names = ["ContentsCode", "Alder", "KOKkommuneregion0000", "Tid", "KOKfunksjon0000"]
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.permutations(names).flatmap(lambda order: st.tuples(
+        st.just(order), st.lists(st.integers(1, 4), min_size=5, max_size=5), st.booleans(), st.integers(0, 3000))))
+    def check(args):
+        order, sizes, as_list, offset = args
+        ids = list(order)
+        codes = {d: ([str(2015 + i) for i in range(n)] if d == "Tid" else [f"{d[:3]}{i}" for i in range(n)])
+                 for d, n in zip(ids, sizes, strict=True)}
+        cells = int(np.prod(sizes))
+        values = real[offset:offset + cells] + [None] * max(0, cells - len(real[offset:offset + cells]))
+        doc = {"version": "2.0", "class": "dataset", "id": ids, "size": sizes,
+               "role": {"geo": ["KOKkommuneregion0000"], "time": ["Tid"], "metric": ["ContentsCode"]},
+               "dimension": {d: {"category": {"index": codes[d] if as_list else {c: i for i, c in enumerate(codes[d])}}}
+                             for d in ids},
+               "value": values}
+        obs = jsonstat.parse(doc).observations
+        expected = _reference_decode(ids, codes, values)
+        rest = sorted(["Alder", "KOKfunksjon0000"])
+        assert obs["region"].astype(str).tolist() == [e["KOKkommuneregion0000"] for e in expected]
+        assert obs["contents_code"].astype(str).tolist() == [e["ContentsCode"] for e in expected]
+        assert obs["year"].tolist() == [int(e["Tid"]) for e in expected]
+        assert obs["dims"].astype(str).tolist() == [";".join(f"{d}={e[d]}" for d in rest) for e in expected]
+        np.testing.assert_array_equal(obs["value"].to_numpy(),
+                                      np.array([np.nan if e["value"] is None else e["value"] for e in expected]))
+
+    check()

@@ -231,3 +231,19 @@ def test_population_from_a_fetch_replaces_region_years(tmp_path):
 def test_read_only_open_of_a_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="no database"):
         store.connect(tmp_path / "nope.duckdb", read_only=True)
+
+
+def test_replace_modes_cells_and_table(tmp_path):
+    con = store.connect(tmp_path / "db.duckdb")
+    parsed = _load(con, SALARY)
+    obs = parsed.observations
+    n = len(obs)
+    one_dim = obs[obs["dims"].astype(str) == "NACE2007=00-99;Tid=2016K1"].copy()
+    one_dim["value"] = 7.0
+    store.write_table(con, parsed.table_meta(), one_dim, replace="cells")
+    after = store.read_observations(con, tables=["11654"])
+    assert len(after) == n and (after["value"] == 7.0).sum() == len(one_dim)
+    store.write_table(con, parsed.table_meta(), one_dim, replace="table")
+    assert len(store.read_observations(con, tables=["11654"])) == len(one_dim)
+    with pytest.raises(ValueError):
+        store.write_table(con, parsed.table_meta(), one_dim, replace="everything")
