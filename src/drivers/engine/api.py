@@ -143,7 +143,8 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
         arrays, missing, has_target = _service_inputs(panel, service, year)
         m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
         own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
-        peer_inputs = [dec.Inputs(**{key_: float(v[j]) for key_, v in arrays.items()}) for j in np.flatnonzero(m[i])]
+        idx = np.flatnonzero(m[i])
+        peer_inputs = {key_: v[idx] for key_, v in arrays.items()}
         rows = dec.split(own, peer_inputs, convention, has_target, missing)
         out = pd.DataFrame(rows)[["component", "name_nb", "name_en", "nok", "available", "reason"]]
         gap = out.loc[out["available"], "nok"].sum() if out["available"].any() else math.nan
@@ -261,6 +262,11 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
 def summary_text(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
                  convention: str = "weighted", lang: str = "nb", **kw) -> str:
     """A few sentences on the largest gaps and what drives them, from the numbers above."""
+    key = ("summary", region, year, peers, convention, lang, tuple(sorted(kw.items())), _saved_key(peers))
+    return panel.memo(key, lambda: _summary_text(panel, region, year, peers, convention, lang, **kw))
+
+
+def _summary_text(panel, region, year, peers, convention, lang, **kw) -> str:
     g = gaps(panel, region, year, peers, convention, **kw)
     year = panel.latest_year() if year is None else int(year)
     decs = {}

@@ -66,36 +66,48 @@ def _ok(*xs) -> bool:
     return all(x is not None and np.isfinite(x) for x in xs)
 
 
-def _peer_ratio(peers: list[Inputs], convention: str, top: str, bottom: str, top_scale=None) -> float:
+FIELDS = ("N", "NDU", "T", "B", "KBDU", "I")
+
+
+def peer_arrays(peers) -> dict[str, np.ndarray]:
+    """Peers as arrays per input (accepts a list of Inputs or a dict of arrays)."""
+    if isinstance(peers, dict):
+        return {f: np.asarray(peers.get(f, np.full(len(peers["N"]), np.nan)), dtype=float) for f in FIELDS}
+    return {f: np.array([getattr(p, f) for p in peers], dtype=float) for f in FIELDS}
+
+
+def _peer_ratio(peers: dict[str, np.ndarray], convention: str, top: str, bottom: str) -> float:
     """Peer value of the ratio top/bottom: Σtop/Σbottom (weighted) or mean of ratios (unweighted)."""
-    pairs = [(getattr(p, top), getattr(p, bottom)) for p in peers]
-    pairs = [(a, b) for a, b in pairs if _ok(a, b) and b != 0]
-    if not pairs:
+    a, b = peers[top], peers[bottom]
+    ok = np.isfinite(a) & np.isfinite(b) & (b != 0)
+    if not ok.any():
         return math.nan
-    a = np.array([x for x, _ in pairs], float)
-    b = np.array([y for _, y in pairs], float)
+    a, b = a[ok], b[ok]
     return float(a.sum() / b.sum()) if convention == "weighted" else float(np.mean(a / b))
 
 
-def _peer_need(peers: list[Inputs], convention: str) -> float:
-    ok = [p for p in peers if _ok(p.I, p.N)]
-    if not ok:
+def _peer_need(peers: dict[str, np.ndarray], convention: str) -> float:
+    i, n = peers["I"], peers["N"]
+    ok = np.isfinite(i) & np.isfinite(n)
+    if not ok.any():
         return math.nan
     if convention == "weighted":  # resident-weighted, so that Σ NDU / Σ(N·I) is SSB-style (§5.4)
-        return float(sum(p.N * p.I for p in ok) / sum(p.N for p in ok))
-    return float(np.mean([p.I for p in ok]))
+        return float((n[ok] * i[ok]).sum() / n[ok].sum())
+    return float(np.mean(i[ok]))
 
 
-def split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
-    """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split)."""
-    rows = _split(own, peers, convention, has_target, missing)
+def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+    """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split).
+
+    peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I)."""
+    rows = _split(own, peer_arrays(peers), convention, has_target, missing)
     for r in rows:
         r["name_nb"] = NAMES_NB[r["component"]]
         r["name_en"] = NAMES_EN[r["component"]]
     return rows
 
 
-def _split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
     """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
 
     `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
@@ -122,7 +134,7 @@ def _split(own: Inputs, peers: list[Inputs], convention: str, has_target: bool, 
         if not _ok(getattr(own, name)) or getattr(own, name) <= 0:
             missing[name] = f"kommunen mangler {name}"
             return False
-        if not any(_ok(getattr(p, name)) for p in peers):
+        if not np.isfinite(peers[name]).any():
             missing[name] = f"sammenligningsgruppen mangler {name}"
             return False
         return True

@@ -52,6 +52,7 @@ def compute(
         bad = [j for j, c in enumerate(comps) if not c.weighted_ok]
         avg[:, bad] = np.nan
     rank = _rank(members, value, part)
+    rank = np.where(n_peers > 0, rank, np.nan)  # "1 of 1" says nothing: no peers with figures, no rank
     gaps = np.full((n, m), np.nan)
     gap_cols = [j for j, ind in enumerate(inds) if ind.gap]
     gaps[:, gap_cols] = gap_nok(den[:, gap_cols], value[:, gap_cols], avg[:, gap_cols])
