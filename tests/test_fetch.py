@@ -20,7 +20,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fakessb.server import FakeSSB, Faults, VirtualClock
-from fakessb.tables import POPULATION_CSV, population_frame, table_07459, table_12134
+from fakessb.tables import (
+    NET_EXPENSES_CSV,
+    POPULATION_CSV,
+    population_frame,
+    table_07459,
+    table_12134,
+    table_12362,
+)
 
 from drivers import catalog, cli, store
 from drivers import fetch as fetching
@@ -31,7 +38,8 @@ DRIVERS = Path(sys.executable).with_name("drivers")
 
 
 def _server(clock, **kw) -> FakeSSB:
-    return FakeSSB({"12134": table_12134(), "07459": table_07459()}, clock=clock, **kw).start()
+    tables = {"12134": table_12134(), "07459": table_07459(), "12362": table_12362()}
+    return FakeSSB(tables, clock=clock, **kw).start()
 
 
 def _client(server, clock, cache_dir=None, **kw) -> SSBClient:
@@ -120,6 +128,25 @@ def test_too_many_cells_from_ssb_is_split_and_retried(tmp_path):
     assert report.failures == [] and client.stats.splits >= 1 and 400 in server.statuses()
     got = _db_state(tmp_path / "x.duckdb")["population"]
     assert (got["persons"].astype("int64").to_numpy() == _source((2021, 2026))["persons"].to_numpy()).all()
+
+
+def test_12362_net_expenditure_lands_under_its_measure_id(tmp_path):
+    """The catalog's 12362 recipe (FGK groups, every art, contents by label) on the real net-expenditure copy."""
+    report, client, server, _ = _run(tmp_path / "x.duckdb", tables=("12362",), max_cells=2_000)
+    assert report.failures == [] and len([m for m, p, _ in server.log if "/data" in p]) == 4  # ceil(6750/2000)
+    assert any("KOSbelopinnbygge0000" in w for w in report.warnings)  # per-resident code absent: reported
+    obs = _db_state(tmp_path / "x.duckdb")["observations"]
+    assert set(obs["measure"]) == {"ndu_1000kr"}
+    src = pd.read_csv(NET_EXPENSES_CSV, dtype={"kommunenummer": str})
+    src = src[src["service_code"] != "TOTAL"]
+    got = obs.assign(fgk=obs["dims"].str.extract(r"KOKfunksjon0000=([^;]+)")[0])
+    merged = src.merge(got, left_on=["kommunenummer", "year", "service_code"], right_on=["region", "year", "fgk"],
+                       how="outer", indicator=True)
+    assert (merged.loc[merged["_merge"] == "both", "amount_nok_1000"] == merged.loc[merged["_merge"] == "both", "value"]).all()
+    assert (merged["_merge"] != "left_only").all()  # nothing lost
+    extra = merged[merged["_merge"] == "right_only"]  # cells the source lacks (FGK15/FGK17 in 2025): null, not 0
+    assert len(extra) == 2 * 375 and extra["value"].isna().all()
+    assert set(obs["dims"].str.contains("KOKart0000=AGD2")) == {True}
 
 
 def test_interrupted_table_leaves_the_previous_state(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from drivers.ssb import Backoff, RateLimiter, ResponseCache, SSBClient
 
 from .server import FakeSSB, Faults, VirtualClock
-from .tables import POPULATION_CSV, table_07459, table_12134
+from .tables import POPULATION_CSV, table_07459, table_12134, table_12362
 
 
 def _need_shared():
@@ -25,9 +25,10 @@ def vclock():
 
 @pytest.fixture
 def fake_ssb(vclock):
-    """A running fake SSB with 12134 (recorded) and 07459 (real population), SSB's default limits."""
+    """A running fake SSB with 12134 (recorded), 07459 (real population) and 12362 (real net expenditure,
+    placeholder ContentsCode), at SSB's default limits."""
     _need_shared()
-    server = FakeSSB({"12134": table_12134(), "07459": table_07459()}, clock=vclock).start()
+    server = FakeSSB({"12134": table_12134(), "07459": table_07459(), "12362": table_12362()}, clock=vclock).start()
     yield server
     server.stop()
 

@@ -199,3 +199,45 @@ def error_bodies() -> dict[str, bytes]:
         out[json.loads(body)["title"]] = body
     out["url_too_long"] = doc["singleBatch_url_too_long"]["body"].encode("utf-8")
     return out
+
+
+NET_EXPENSES_CSV = DERIVED / "lippen_kostra_net_expenses_by_service_2024.csv"
+KOSTRA_GROUPS_CSV = DERIVED / "kostra_groups_municipalities_2024-structure.csv"
+# SSB's ContentsCode for 12362's "Sum (1000 kr)" is not in any source we have, so the fake uses this
+# visibly made-up code; the catalog finds the measure by its label, as it must against live SSB too.
+PLACEHOLDER_SUM_CODE = "FAKEsum1000kr"
+
+
+@functools.cache
+def table_12362(updated: str = "2026-06-16T06:00:00Z") -> Table:
+    """Net operating expenditure (AGD2, NOK 1000) by function group, 2024-2025, from the third-party copy
+    of 12362 (Lippen1995, see PROVENANCE.md): 357 municipalities, EAK and EKG01-17. The municipal TOTAL
+    rows (art AGD1, no function) do not fit this cube and are left out; cells the copy lacks are null."""
+    df = pd.read_csv(NET_EXPENSES_CSV, dtype={"kommunenummer": str})
+    df = df[df["service_code"] != "TOTAL"]
+    names = {c["code"]: c["name"] for c in json.loads(KLASS_131.read_text(encoding="utf-8"))["codes"]}
+    groups = pd.read_csv(KOSTRA_GROUPS_CSV, dtype=str).drop_duplicates("kostragruppe_kode")
+    names |= dict(zip(groups["kostragruppe_kode"], groups["kostragruppe_navn"], strict=True)) | {"EAK": "Landet"}
+    regions = sorted(r for r in df["kommunenummer"].unique() if r[0].isdigit())
+    regions += ["EAK"] + sorted(r for r in df["kommunenummer"].unique() if r.startswith("EKG"))
+    functions = list(dict.fromkeys(df["service_code"]))
+    flabels = dict(zip(df["service_code"], df["service_name"], strict=False))
+    years = sorted(df["year"].unique())
+    cube = np.full((len(regions), len(functions), 1, 1, len(years)), np.nan)
+    ri = {r: i for i, r in enumerate(regions)}
+    fi = {f: i for i, f in enumerate(functions)}
+    yi = {y: i for i, y in enumerate(years)}
+    cube[df["kommunenummer"].map(ri).to_numpy(), df["service_code"].map(fi).to_numpy(), 0, 0,
+         df["year"].map(yi).to_numpy()] = df["amount_nok_1000"].to_numpy()
+    dims = [
+        Dim("KOKkommuneregion0000", "region", regions, {r: names.get(r, r) for r in regions}),
+        Dim("KOKfunksjon0000", "funksjon", functions, flabels),
+        Dim("KOKart0000", "art", ["AGD2"], {"AGD2": "Netto driftsutgifter"}),
+        Dim("ContentsCode", "statistikkvariabel", [PLACEHOLDER_SUM_CODE], {PLACEHOLDER_SUM_CODE: "Sum (1000 kr)"},
+            units={PLACEHOLDER_SUM_CODE: {"base": "1000 kr", "decimals": 0}}),
+        Dim("Tid", "år", [str(y) for y in years], {str(y): str(y) for y in years}),
+    ]
+    role = {"time": ["Tid"], "geo": ["KOKkommuneregion0000"], "metric": ["ContentsCode"]}
+    ext = {"px": {"tableid": "12362", "decimals": 0, "aggregallowed": False, "language": "no"}}
+    return Table("12362", "12362: Utgifter til tjenesteområdene, kommunekonsern, etter region, funksjon, art, "
+                 "statistikkvariabel og år", updated, dims, cube, {}, role, [], ext)
