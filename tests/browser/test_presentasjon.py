@@ -59,3 +59,19 @@ def test_pres002_slide_out_of_range_is_a_friendly_page(dash_url, browser, bt):
     browser.get(dash_url + "/presentasjon?kommune=3222&lysbilde=99")
     bt.wait_css(browser, "#error-page", 60)
     assert "99" in browser.find_element("id", "error-page").text
+
+
+def test_pres003_what_if_is_chosen_on_the_last_slide(dash_url, browser, bt):
+    browser.get(dash_url + "/presentasjon?kommune=3222")
+    bt.wait_css(browser, "#pres-root", 60)
+    total = int(browser.find_element("id", "pres-root").get_attribute("data-total"))
+    browser.get(dash_url + f"/presentasjon?kommune=3222&lysbilde={total}")
+    bt.wait_css(browser, "#pres-what-if", 60)
+    link = next(a for a in browser.find_elements("css selector", "#pres-what-if a") if a.text == "Barnehage")
+    link.click()
+    bt.wait_until(browser, lambda d: "hva_om=FGK7" in d.current_url, 30, "choice not in the URL")
+    bt.wait_until(browser, lambda d: "barnehage" in (d.execute_script(
+        "var t = document.getElementById('pres-title'); return t ? t.textContent : '';") or "").lower(), 30,
+        "what-if slide did not switch to kindergarten")
+    assert f"lysbilde={total}" in browser.current_url
+    assert bt.console_errors(browser) == []

@@ -127,11 +127,12 @@ def _x_band(fig: dict, base_font: float, plot_width: float) -> float:
     angle = float(angle or 0)
     rad = math.radians(abs(angle))
     label_len = longest * tick_font * 0.55 if labels else 5 * tick_font * 0.55
-    band = label_len * math.sin(rad) + tick_font * 1.3 * math.cos(rad) + 12
+    band = label_len * math.sin(rad) + tick_font * 1.6 * math.cos(rad) + 16
     title = xaxis.get("title")
     title_text = title.get("text") if isinstance(title, dict) else title
     if title_text:
-        band += (((title or {}).get("font") or {}).get("size") or base_font) * 1.7 if isinstance(title, dict) else base_font * 1.7
+        title_font = (((title.get("font") or {}).get("size")) if isinstance(title, dict) else None) or base_font * 1.1
+        band += title_font * 2.3
     return band
 
 

@@ -21,16 +21,31 @@ ROOT, TITLE, COUNTER, NEXT, PREV, GRAPH, NOTES = ("pres-root", "pres-title", "pr
 
 
 @lru_cache(maxsize=64)
-def _slides(kommune: str, aar: int, peers: str, konv: str, lang: str):
+def _slides(kommune: str, aar: int, peers: str, konv: str, lang: str, service: str | None, lever: str):
     from drivers.export import story
 
-    return story.build(st.State(kommune, aar, peers, konv, lang))
+    return story.build(st.State(kommune, aar, peers, konv, lang), service, lever)
+
+
+def _what_if_choice(state: st.State) -> tuple[str | None, str]:
+    """The what-if the user picked (hva_om=FGK7, spak=coverage|unit_cost) or the storyline's default."""
+    service = state.extra.get("hva_om")
+    lever = state.extra.get("spak", "coverage")
+    if service is not None and service not in views.SERVICES:
+        raise st.StateError(f"Ukjent tjeneste «{service[:20]}» for hva om-lysbildet.",
+                            [(views.service_name(s), st.url("/presentasjon", state, hva_om=s)) for s in views.SERVICES],
+                            state.lang)
+    if lever not in ("coverage", "unit_cost"):
+        raise st.StateError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad).",
+                            [(lv, st.url("/presentasjon", state, spak=lv)) for lv in ("coverage", "unit_cost")], state.lang)
+    return service, lever
 
 
 def layout(**query):
     try:
-        state = st.parse(query, allowed_extra=("lysbilde",))
-        slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang)
+        state = st.parse(query, allowed_extra=("lysbilde", "hva_om", "spak"))
+        service, lever = _what_if_choice(state)
+        slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang, service, lever)
         total = len(slides) + 1
         raw = state.extra.get("lysbilde", "1")
         try:
@@ -57,10 +72,30 @@ def _nav(state: st.State, number: int, total: int) -> html.Nav:
         html.Span(f"{number} / {total}", id=COUNTER, className="pres-counter"),
         dcc.Link("→", href=next_href, id=NEXT, className="pres-arrow" + (" disabled" if number == total else ""),
                  title="Neste (pil høyre)" if not en else "Next (right arrow)"),
-        html.A("PowerPoint", href=st.url("/last-ned/seminar.pptx", state, lysbilde=None), className="pres-download"),
+        html.A("PowerPoint", href=_deck_href(state), className="pres-download"),
         html.A("Figurpakke (ZIP)", href=st.url("/last-ned/pakke.zip", state, lysbilde=None), className="pres-download"),
         dcc.Link("Avslutt" if not en else "Exit", href=st.url("/", state, lysbilde=None), className="pres-exit"),
     ], className="pres-nav")
+
+
+def _deck_href(state: st.State) -> str:
+    service, lever = state.extra.get("hva_om"), state.extra.get("spak")
+    return st.url("/last-ned/seminar.pptx", state, lysbilde=None, hva_om=service, spak=lever)
+
+
+def _what_if_picker(state: st.State) -> html.Div:
+    """Links that choose the what-if: service × lever (kept in the URL like every other choice)."""
+    en = state.lang == "en"
+    service, lever = _what_if_choice(state)
+    levers = [("coverage", "dekningsgrad" if not en else "coverage"), ("unit_cost", "enhetskostnad" if not en else "unit cost")]
+    return html.Div([
+        html.Span("Velg hva om: " if not en else "Choose what-if: "),
+        *[dcc.Link(views.service_name(s, state.lang), href=st.url("/presentasjon", state, hva_om=s),
+                   className="pres-choice" + (" active" if s == service else "")) for s in views.SERVICES],
+        html.Span(" · "),
+        *[dcc.Link(label, href=st.url("/presentasjon", state, spak=key),
+                   className="pres-choice" + (" active" if key == lever else "")) for key, label in levers],
+    ], id="pres-what-if", className="pres-what-if")
 
 
 def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
@@ -87,5 +122,8 @@ def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
             html.Details([html.Summary("Notater" if not en else "Notes"), html.P(slide.notes)], id=NOTES,
                          className="pres-notes"),
         ]
+        if slide.chart.id.endswith("hva-om"):  # the what-if slide: the summary sentence shown, and the choice of service/lever
+            body.insert(3, html.P(slide.notes, className="pres-lead"))
+            body.append(_what_if_picker(state))
     return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon",
                     **{"data-slide": str(number), "data-total": str(total)})
