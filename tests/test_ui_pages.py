@@ -36,6 +36,14 @@ def walk(node):
             yield from walk(child)
 
 
+def expand(tree):
+    """Fill the deferred placeholders the way the browser's callback does."""
+    for node in walk(tree):
+        if isinstance(getattr(node, "id", None), dict) and node.id.get("type") == "deferred":
+            node.children = components.render_deferred(node.id)
+    return tree
+
+
 def find(tree, cls=None, id_=None):
     out = []
     for node in walk(tree):
@@ -54,6 +62,10 @@ def text(tree) -> str:
     return " ".join(parts)
 
 
+def expand_layout(page, **query):
+    return expand(page.layout(**query))
+
+
 def check_chart_cards(tree):
     cards = find(tree, "chart-card")
     for card in cards:
@@ -68,7 +80,7 @@ def check_chart_cards(tree):
 
 @pytest.mark.parametrize("kommune", MUNICIPALITIES)
 def test_oversikt_layout(pages, kommune):
-    tree = pages["oversikt"].layout(kommune=kommune)
+    tree = expand_layout(pages["oversikt"], kommune=kommune)
     assert tree.id == ids.PAGE_ROOT
     assert find(tree, id_=ids.PROFILE) and find(tree, id_=ids.SUMMARY)
     body = text(tree)
@@ -81,7 +93,7 @@ def test_oversikt_layout(pages, kommune):
 
 
 def test_oslo_is_alone_in_its_kostra_group(pages):
-    tree = pages["oversikt"].layout(kommune="0301")
+    tree = expand_layout(pages["oversikt"], kommune="0301")
     notice = find(tree, "no-peers")
     assert notice, "Oslo has no KOSTRA-group peers; the page must say so and offer other sets"
     hrefs = [n.href for n in walk(notice[0]) if hasattr(n, "href")]
@@ -92,7 +104,7 @@ def test_oversikt_gap_matches_engine(pages):
     state = st.parse({"kommune": "3222"})
     g = views.gaps(state)
     total = g[g["service"] == "TOTAL"].iloc[0]
-    tree = pages["oversikt"].layout(kommune="3222")
+    tree = expand_layout(pages["oversikt"], kommune="3222")
     from drivers import fmt
 
     assert fmt.mill_kr(total["gap_nok"], sign=True) in text(tree)
@@ -105,12 +117,12 @@ def test_oversikt_gap_matches_engine(pages):
 
 
 def test_health_norm_line_and_missing_notices(pages):
-    tree = pages["oversikt"].layout(kommune="1151")
+    tree = expand_layout(pages["oversikt"], kommune="1151")
     body = text(tree)
     # Utsira has no 12134 key figures in the snapshot: the page says so and names the command
     if "drivers fetch --tables 12134" not in body:
         pytest.fail("missing financial figures must name `drivers fetch --tables 12134`")
-    tree = pages["oversikt"].layout(kommune="3222")
+    tree = expand_layout(pages["oversikt"], kommune="3222")
     graphs = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("health-netto_driftsresultat_pct")]
     if graphs:  # Lørenskog's workbook rows carry netto driftsresultat
         shapes = graphs[0].figure.layout.shapes
@@ -121,7 +133,7 @@ def test_health_norm_line_and_missing_notices(pages):
 @pytest.mark.parametrize("kommune", MUNICIPALITIES)
 @pytest.mark.parametrize("service", ["FGK7", "FGK9", "FGK15"])
 def test_tjenester_layout(pages, kommune, service):
-    tree = pages["tjenester"].layout(kommune=kommune, tjeneste=service)
+    tree = expand_layout(pages["tjenester"], kommune=kommune, tjeneste=service)
     assert tree.id == ids.PAGE_ROOT
     active = find(tree, "active")
     assert any(views.service_name(service) == getattr(a, "children", None) for a in active)
@@ -134,7 +146,7 @@ def test_tjenester_layout(pages, kommune, service):
 def test_tjenester_rank_highlights_selected(pages):
     from drivers import figures
 
-    tree = pages["tjenester"].layout(kommune="3222", tjeneste="FGK7")
+    tree = expand_layout(pages["tjenester"], kommune="3222", tjeneste="FGK7")
     graph = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("rank-FGK7")][0]
     bar = graph.figure.data[0]
     colors = list(bar.marker.color)
@@ -160,14 +172,14 @@ def test_bad_params_give_error_page(pages, query):
 
 
 def test_unknown_service_and_404(pages):
-    tree = pages["tjenester"].layout(kommune="0301", tjeneste="FGK99")
+    tree = expand_layout(pages["tjenester"], kommune="0301", tjeneste="FGK99")
     assert tree.id == ids.ERROR_PAGE and "FGK99" in text(tree)
     tree = pages["feil"].layout()
     assert tree.id == ids.ERROR_PAGE and "finnes ikke" in text(tree)
 
 
 def test_english(pages):
-    tree = pages["oversikt"].layout(kommune="3222", lang="en")
+    tree = expand_layout(pages["oversikt"], kommune="3222", lang="en")
     body = text(tree)
     assert "Profile" in body and "Residents" in body
     assert tree.lang == "en"
@@ -194,6 +206,18 @@ def test_control_bar_offers_every_municipality_with_sami_names(pages):
     bar = components.control_bar(st.parse({"kommune": "1151"}))
     values = {str(n.id): n.value for n in walk(bar) if isinstance(getattr(n, "id", None), dict)}
     assert "1151" in values.values()
+
+
+def test_deferred_parts_rebuild_state_from_their_id(pages):
+    tree = pages["oversikt"].layout(kommune="3222", peers="fylke")
+    parts = [n for n in walk(tree) if isinstance(getattr(n, "id", None), dict) and n.id.get("type") == "deferred"]
+    assert {p.id["part"] for p in parts} == {"oversikt-summary", "oversikt-health"}
+    summary = [p for p in parts if p.id["part"] == "oversikt-summary"][0]
+    assert "peers=fylke" in summary.id["key"] and "kommune=3222" in summary.id["key"]
+    out = components.render_deferred(summary.id)
+    assert "Akershus" in text(html.Div(out))  # the summary compares with the county
+    bad = components.render_deferred({"type": "deferred", "part": "oversikt-summary", "key": "kommune=0000"})
+    assert bad.id == ids.ERROR_PAGE
 
 
 def test_guarded_card_shows_notice_instead_of_failing():

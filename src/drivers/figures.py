@@ -53,6 +53,9 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
+# The project's one template is the default for every figure in the process. Besides consistency this is
+# much faster: plotly's own default template is deep-copied into each new figure (~13 ms a figure).
+pio.templates.default = TEMPLATE_NAME
 
 
 @dataclass
@@ -68,8 +71,7 @@ class Chart:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
-    fig.update_layout(template=TEMPLATE_NAME, title=None, height=height, **kw)
-    fig.update_layout(meta={"title": title})
+    fig.update_layout(title=None, height=height, meta={"title": title}, **kw)
     return fig
 
 

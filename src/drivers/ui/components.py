@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import dash
-from dash import ALL, Input, Output, State, dcc, html
+from dash import ALL, MATCH, Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
@@ -218,6 +218,35 @@ def error_view(err: Exception, lang: str | None = None) -> html.Div:
     )
 
 
+# Deferred parts: slow, engine-heavy sections render after the page is on screen (one callback per part).
+DEFERRED: dict[str, tuple[Callable, tuple[str, ...]]] = {}
+
+
+def register_deferred(part: str, build: Callable, allowed_extra: tuple[str, ...] = ()) -> None:
+    """`build(state) -> children` fills the placeholder `deferred(part, state)` once the page is shown."""
+    DEFERRED[part] = (build, allowed_extra)
+
+
+def deferred(part: str, state: st.State, **attrs) -> html.Div:
+    """A placeholder that the deferred callback replaces with `build(state)`; the id carries the view's query."""
+    key = st.url("", state).lstrip("?")
+    return html.Div(html.P(t("loading", state.lang), className="reason loading"),
+                    id={"type": "deferred", "part": part, "key": key}, **attrs)
+
+
+def render_deferred(component_id: dict):
+    """The callback body: rebuild the state from the id and build the part (errors become a notice)."""
+    part = component_id.get("part")
+    if part not in DEFERRED:
+        return html.Div()
+    build, allowed = DEFERRED[part]
+    try:
+        state = st.parse(st.query_from_search(component_id.get("key", "")), allowed_extra=allowed)
+    except UserError as exc:
+        return error_view(exc)
+    return guarded(build, state, lang=state.lang)
+
+
 def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None):
     """The callback body: merge control values into the current query; no_update if nothing changes."""
     query = st.query_from_search(search)
@@ -245,3 +274,10 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def _controls_to_url(values, id_list, pathname, search):
         return controls_to_href(values, id_list, pathname, search)
+
+    @app.callback(
+        Output({"type": "deferred", "part": MATCH, "key": MATCH}, "children"),
+        Input({"type": "deferred", "part": MATCH, "key": MATCH}, "id"),
+    )
+    def _fill_deferred(component_id):
+        return render_deferred(component_id)

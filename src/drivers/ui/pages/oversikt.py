@@ -35,9 +35,9 @@ def content(state: st.State) -> list:
     warn = [components.no_peers_notice(state, views.peers_label(state))] if views.no_peers(state) else []
     return [*warn,
         html.Section(components.guarded(profile, state, lang=state.lang), id=ids.PROFILE, className="card profile"),
-        html.Section(components.guarded(summary, state, lang=state.lang), id=ids.SUMMARY, className="card summary"),
+        html.Section(components.deferred("oversikt-summary", state), id=ids.SUMMARY, className="card summary"),
         html.Section(components.guarded(gap_section, state, lang=state.lang), className="gap-section"),
-        html.Section(components.guarded(health_section, state, lang=state.lang), className="health-section"),
+        html.Section(components.deferred("oversikt-health", state), className="health-section"),
     ]
 
 
@@ -135,3 +135,9 @@ def health_section(state: st.State) -> list:
         cards.append(components.chart_card(chart, lang))
     out.append(html.Div(cards, className="grid-3"))
     return out
+
+
+# The engine's summary (it decomposes every service) and the 12134 series are the slow parts of a first
+# visit: they fill in right after the page is shown.
+components.register_deferred("oversikt-summary", summary)
+components.register_deferred("oversikt-health", health_section)
