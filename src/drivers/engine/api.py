@@ -270,11 +270,13 @@ def _summary_text(panel, region, year, peers, convention, lang, **kw) -> str:
     g = gaps(panel, region, year, peers, convention, **kw)
     year = panel.latest_year() if year is None else int(year)
     decs = {}
-    for svc in g.loc[(g["service"] != "TOTAL") & g["gap_nok"].notna(), "service"]:
+    svc_rows = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
+    top = svc_rows.assign(a=svc_rows["gap_nok"].abs()).nlargest(3, "a")["service"]  # the summary names three
+    for svc in top:
         decs[svc] = decompose(panel, region, year, svc, peers, convention, **kw)
     name = panel.name(panel.municipalities[panel.check_region(region)])
     label = g.attrs.get("peer_label", peers)
-    conv = CONVENTION_NB[convention] if lang == "nb" else convention
+    conv = {"weighted": "vektet snitt som SSB", "unweighted": "uvektet snitt som ASSS og Kolada"}[convention]
     return summ.summary(name, label, year, g, decs, conv, lang=lang)
 
 

@@ -28,7 +28,8 @@ def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: flo
     """Per service and in total, from one municipality's rows of the driver table."""
     by_id = table.set_index("indicator")
     rows = []
-    for code, svc in list(services.items()) + [("TOTAL", {"name_nb": "Samlede netto driftsutgifter"})]:
+    total = {"name_nb": "Samlede netto driftsutgifter", "name_en": "Total net operating expenditure"}
+    for code, svc in list(services.items()) + [("TOTAL", total)]:
         pid = f"ndu_{code.lower()}_per_innb"
         if pid not in by_id.index:
             continue
@@ -42,6 +43,7 @@ def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: flo
             {
                 "service": code,
                 "name_nb": svc["name_nb"],
+                "name_en": svc.get("name_en", svc["name_nb"]),
                 "ndu_1000kr": ndu,
                 "per_resident": r["value"],
                 "peer_per_resident": r["peer_value"],

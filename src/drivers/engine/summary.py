@@ -49,9 +49,10 @@ def summary(
             word = "more" if g > 0 else "less"
             out.append(f"In {year} {name} spent {_mill(g, lang)} {word} in net operating expenditure than {peer_label} "
                        "would at the same spending per resident.")
+    unsplit = False
     for _, r in svc.iterrows():
         g = float(r["gap_nok"])
-        service_name = str(r["name_nb"]).lower()
+        service_name = str(r["name_nb"] if lang == "nb" or "name_en" not in r else r["name_en"]).lower()
         if lang == "nb":
             word = "mer" if g > 0 else "mindre"
             s = f"Kommunen bruker {_mill(g, lang)} {word} enn {peer_label} på {service_name}."
@@ -68,19 +69,24 @@ def summary(
                 s += f" Corrected for expenditure need the gap is {_mill(nc, lang)} {w2}."
         dec = decompositions.get(r["service"])
         if dec is not None and len(dec):
-            parts = dec[dec["available"] & dec["nok"].notna() & (dec["component"] != "averaging")]
+            named = ["need", "target_share", "coverage", "unit_cost", "net_gross"]
+            parts = dec[dec["available"] & dec["nok"].notna() & dec["component"].isin(named)]
             same_sign = parts[(parts["nok"] * g) > 0]
             if len(same_sign) and g != 0:
                 best = same_sign.loc[same_sign["nok"].abs().idxmax()]
                 share = float(best["nok"]) / g
+                what = str(best["name_nb"] if lang == "nb" else best["name_en"]).lower()
                 if lang == "nb":
-                    s += f" Om lag {_pct(share)} av avviket skyldes {str(best['name_nb']).lower()}."
+                    s += (f" Om lag {_pct(share)} av avviket skyldes {what}." if share <= 1
+                          else f" {what.capitalize()} alene gir et større avvik ({_mill(float(best['nok']), lang)}) enn det samlede.")
                 else:
-                    s += f" About {_pct(share)} of the gap is due to {str(best['name_en']).lower()}."
+                    s += (f" About {_pct(share)} of the gap is due to {what}." if share <= 1
+                          else f" {what.capitalize()} alone gives a larger gap ({_mill(float(best['nok']), lang)}) than the total.")
             missing = dec[~dec["available"] & dec["component"].isin(["coverage", "unit_cost", "net_gross"])]
-            if len(missing) == 3 and lang == "nb":
-                s += " Dekningsgrad og enhetskostnad kan ikke skilles ut før tjenestestatistikken er hentet."
-            elif len(missing) == 3:
-                s += " Coverage and unit cost cannot be separated until service statistics are fetched."
+            unsplit = unsplit or len(missing) == 3
         out.append(s)
+    if unsplit:
+        out.append("Dekningsgrad og enhetskostnad kan ikke skilles ut før tjenestestatistikken er hentet "
+                   "(`drivers fetch`)." if lang == "nb" else
+                   "Coverage and unit cost cannot be separated until service statistics are fetched (`drivers fetch`).")
     return " ".join(out)
