@@ -109,3 +109,49 @@ def test_real_decomposition_sums_to_the_service_gap(panel, service, convention):
 def test_what_if_names_missing_inputs(panel):
     res = api.what_if(panel, "3222", 2024, "FGK7", "coverage")
     assert not res["available"] and "13502" in res["reason"] and math.isnan(res["nok"])
+
+
+def test_full_decomposition_when_service_statistics_exist():
+    """With coverage (13502) and KBDU (12362 AGD4) present, as after a live fetch, every driver is split.
+
+    The coverage and KBDU values here are generated test inputs (no SSB figures exist in ../shared for
+    them); NDU, residents and the need index are the real data."""
+    import pandas as pd
+    from engine_data import require_shared, shared_frames
+
+    from drivers.engine.panel import Panel
+
+    require_shared()
+    f = dict(shared_frames())
+    obs = f["observations"]
+    ndu = obs[(obs["year"] == 2024) & (obs["dims"] == "KOKart0000=AGD2;KOKfunksjon0000=FGK7")
+              & obs["region"].str.match(r"^\d{4}$")]
+    rng = np.random.default_rng(7)
+    cov = pd.DataFrame({"table_id": "13502", "region": ndu["region"].to_numpy(), "year": 2024,
+                        "contents_code": "KOSandel150000", "dims": "", "measure": "barnehage_andel_1_5_pct",
+                        "value": rng.uniform(80, 98, len(ndu)).round(1), "status": None})
+    kbdu = pd.DataFrame({"table_id": "12362", "region": ndu["region"].to_numpy(), "year": 2024, "contents_code": "",
+                         "dims": "KOKart0000=AGD4;KOKfunksjon0000=FGK7", "measure": "kbdu_1000kr",
+                         "value": ndu["value"].to_numpy() * rng.uniform(1.05, 1.4, len(ndu)), "status": None})
+    f["observations"] = pd.concat([obs, cov, kbdu], ignore_index=True)
+    p = Panel(**f)
+    for convention in ("weighted", "unweighted"):
+        dec = api.decompose(p, "3222", 2024, "FGK7", "kostragruppe", convention).set_index("component")
+        gap = api.gaps(p, "3222", 2024, "kostragruppe", convention).set_index("service").loc["FGK7", "gap_nok"]
+        for comp in ("need", "target_share", "coverage", "unit_cost", "net_gross"):
+            assert dec.loc[comp, "available"], comp
+        assert not dec.loc["not_split", "available"]
+        assert dec.loc[dec["available"], "nok"].sum() == pytest.approx(gap, abs=0.5)
+        if convention == "weighted":
+            assert abs(dec.loc["averaging", "nok"]) < 0.5
+    res = api.what_if(p, "3222", 2024, "FGK7", "coverage")
+    assert res["available"] and res["own"] == pytest.approx(float(cov.set_index("region").loc["3222", "value"]))
+    i = p.check_region("3222")
+    ndu_i = float(ndu.set_index("region").loc["3222", "value"]) * 1000
+    assert res["nok"] == pytest.approx(ndu_i * (res["peer"] / res["own"] - 1.0))
+    uc = api.what_if(p, "3222", 2024, "FGK7", "unit_cost")
+    assert uc["available"] and uc["unit"] == "kr"
+    t = api.driver_table(p, 2024, regions=["3222"]).set_index("indicator")
+    kids = p.residents(2025, 1, 5)[i]
+    expected_uc = float(kbdu.set_index("region").loc["3222", "value"]) * 1000 / (res["own"] / 100 * kids)
+    assert t.loc["barnehage_kbdu_per_barn", "value"] == pytest.approx(expected_uc)
