@@ -125,6 +125,7 @@ def _problem(title: str, status: int = 400, detail: str | None = None) -> bytes:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeSSB
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes; no 40 ms delayed-ACK stall
 
     def log_message(self, *args):  # keep test output clean
         pass
