@@ -101,13 +101,15 @@ def _service_inputs(panel: Panel, service: str, year: int):
         target = svc.get("target")
         t = panel.residents_kostra(year, *target) if target else np.full(panel.n, np.nan)
         missing: dict[str, str] = {}
+        hints: dict[str, str] = {}
         cov = svc.get("coverage_measure")
         if cov:
             pct = panel.measure(cov, None, year).value
             b = pct / 100.0 * t
+            spec = reg.measure_spec(cov) or {}
+            tab = spec.get("table", "?")
+            hints["B"] = f"hent {cov} med {reg.fetch_hint([tab])}"
             if np.isnan(pct).all():
-                spec = reg.measure_spec(cov) or {}
-                tab = spec.get("table", "?")
                 missing["B"] = f"mangler brukertall ({cov}, tabell {tab}); hent med {reg.fetch_hint([tab])}"
         elif service == "TOTAL":
             b = np.full(panel.n, np.nan)
@@ -119,13 +121,15 @@ def _service_inputs(panel: Panel, service: str, year: int):
         kb = panel.measure("kbdu_1000kr", f"KOKart0000=AGD4;KOKfunksjon0000={service}", year).value * 1000.0
         if service == "TOTAL":
             missing["KBDU"] = "netto/brutto-andelen deles per tjeneste, ikke for samlede utgifter"
-        elif np.isnan(kb).all():
+        else:
+            hints["KBDU"] = f"hent kbdu_1000kr med {reg.fetch_hint(['12362'])}"
+        if service != "TOTAL" and np.isnan(kb).all():
             missing["KBDU"] = ("mangler korrigerte brutto driftsutgifter (kbdu_1000kr, tabell 12362 art AGD4); "
                                f"hent med {reg.fetch_hint(['12362'])}")
         need, _ = panel.need_index(year)
         if np.isnan(need).all():
             missing["I"] = "mangler kostnadsindeks (utgiftsbehov) i databasen"
-        return {"N": n, "NDU": ndu, "T": t, "B": b, "KBDU": kb, "I": need}, missing, bool(target)
+        return {"N": n, "NDU": ndu, "T": t, "B": b, "KBDU": kb, "I": need}, missing, bool(target), hints
 
     return panel.memo(("service_inputs", service, year), compute)
 
@@ -140,12 +144,12 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
     key = ("decompose", region, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
 
     def compute():
-        arrays, missing, has_target = _service_inputs(panel, service, year)
+        arrays, missing, has_target, hints = _service_inputs(panel, service, year)
         m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
         own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
         idx = np.flatnonzero(m[i])
         peer_inputs = {key_: v[idx] for key_, v in arrays.items()}
-        rows = dec.split(own, peer_inputs, convention, has_target, missing)
+        rows = dec.split(own, peer_inputs, convention, has_target, missing, hints)
         out = pd.DataFrame(rows)[["component", "name_nb", "name_en", "nok", "available", "reason"]]
         gap = out.loc[out["available"], "nok"].sum() if out["available"].any() else math.nan
         out["share"] = out["nok"] / gap if gap else math.nan
@@ -172,7 +176,7 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
         raise UserError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad)")
     reg.service(service)
     i = panel.check_region(region)
-    arrays, missing, _ = _service_inputs(panel, service, year)
+    arrays, missing, _, _ = _service_inputs(panel, service, year)
     m = peers_mod_membership(panel, peers, year, kw.get("exclude_oslo", False), kw.get("k", 10))
     idx = np.flatnonzero(m[i])
     top, bottom = ("B", "T") if lever == "coverage" else ("KBDU", "B")

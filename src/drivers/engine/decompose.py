@@ -96,24 +96,27 @@ def _peer_need(peers: dict[str, np.ndarray], convention: str) -> float:
     return float(np.mean(i[ok]))
 
 
-def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[str, str] | None = None,
+          hints: dict[str, str] | None = None) -> list[dict]:
     """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split).
 
     peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I)."""
-    rows = _split(own, peer_arrays(peers), convention, has_target, missing)
+    rows = _split(own, peer_arrays(peers), convention, has_target, missing, hints)
     for r in rows:
         r["name_nb"] = NAMES_NB[r["component"]]
         r["name_en"] = NAMES_EN[r["component"]]
     return rows
 
 
-def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_target: bool, missing: dict[str, str] | None = None) -> list[dict]:
+def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_target: bool,
+           missing: dict[str, str] | None = None, hints: dict[str, str] | None = None) -> list[dict]:
     """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
 
     `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
     command); an input is used only if present for the municipality and some peer.
     """
     missing = dict(missing or {})
+    missing_hint = dict(hints or {})
     x_i = own.NDU / own.N if _ok(own.NDU, own.N) and own.N else math.nan
     x_p = _peer_ratio(peers, convention, "NDU", "N")
     rows = {c: {"component": c, "nok": math.nan, "available": False, "reason": None} for c in COMPONENTS}
@@ -128,14 +131,25 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         rows["not_split"].update(nok=total, available=True, reason="hele avviket; kan ikke deles når utgiftene er ≤ 0")
         return list(rows.values())
 
+    label = {"B": "brukertall", "KBDU": "korrigerte brutto driftsutgifter", "I": "kostnadsindeks",
+             "T": "innbyggere i målgruppen"}
+    base_ok = np.isfinite(peers["NDU"]) & np.isfinite(peers["N"]) & (peers["N"] > 0)
+
     def present(name: str) -> bool:
+        """An input is used only when the municipality and every peer in the gap have it: a factor
+        averaged over a different set of peers than the gap would not be an honest part of it."""
         if name in missing:
             return False
         if not _ok(getattr(own, name)) or getattr(own, name) <= 0:
-            missing[name] = f"kommunen mangler {name}"
+            missing[name] = f"kommunen mangler {label[name]}"
             return False
-        if not np.isfinite(peers[name]).any():
-            missing[name] = f"sammenligningsgruppen mangler {name}"
+        have = int((base_ok & np.isfinite(peers[name])).sum())
+        # users and KBDU must cover every peer; the need index misses two small municipalities
+        # (Utsira, Modalen) in Grønt hefte's table, so 90 % of the peers is enough for it
+        need_share = 0.9 if name in ("I", "T") else 1.0
+        if have < need_share * int(base_ok.sum()) or have == 0:
+            missing[name] = (f"{label[name]} finnes bare for {have} av {int(base_ok.sum())} sammenligningskommuner"
+                             + (f"; {missing_hint.get(name)}" if missing_hint.get(name) else ""))
             return False
         return True
 

@@ -53,12 +53,15 @@ def summary(
     for _, r in svc.iterrows():
         g = float(r["gap_nok"])
         service_name = str(r["name_nb"] if lang == "nb" or "name_en" not in r else r["name_en"]).lower()
+        first = not out  # no total sentence before: name the municipality and the year here
         if lang == "nb":
             word = "mer" if g > 0 else "mindre"
-            s = f"Kommunen bruker {_mill(g, lang)} {word} enn {peer_label} på {service_name}."
+            who = f"I {year} brukte {name}" if first else "Kommunen bruker"
+            s = f"{who} {_mill(g, lang)} {word} enn {peer_label} på {service_name}."
         else:
             word = "more" if g > 0 else "less"
-            s = f"The municipality spends {_mill(g, lang)} {word} than {peer_label} on {service_name}."
+            who = f"In {year} {name} spent" if first else "The municipality spends"
+            s = f"{who} {_mill(g, lang)} {word} than {peer_label} on {service_name}."
         nc = r.get("gap_need_corrected_nok")
         if nc is not None and not (isinstance(nc, float) and math.isnan(nc)):
             if lang == "nb":
