@@ -188,3 +188,30 @@ def test_group_sum_shortcut_equals_the_matrix_product(panel, peer_set, exclude_o
     assert np.array_equal(t["n_peers"].to_numpy().reshape(shape), n_peers)
     expected_rank = np.where(n_peers > 0, rank_within(m, v), np.nan)
     np.testing.assert_array_equal(t["rank"].to_numpy(float).reshape(shape), expected_rank)
+
+
+def test_the_snapshot_gives_the_same_numbers_as_the_shared_files(panel):
+    """data/snapshot.duckdb (read-only) against the frames read straight from ../shared."""
+    from drivers import store
+    from drivers.config import Settings
+
+    path = Settings.from_env().snapshot_path
+    if not path.exists():
+        pytest.skip(f"{path} not built (run `drivers snapshot build`)")
+    con = store.connect(path, read_only=True)
+    try:
+        snap = load_panel(con)
+    finally:
+        con.close()
+    assert list(snap.municipalities) == list(panel.municipalities)
+    for year in (2024, 2025):
+        a = api.driver_table(panel, year, "kostragruppe", "weighted")
+        b = api.driver_table(snap, year, "kostragruppe", "weighted")
+        ndu = a["indicator"].str.startswith("ndu_")
+        np.testing.assert_allclose(a.loc[ndu, "value"].to_numpy(float), b.loc[ndu, "value"].to_numpy(float), rtol=1e-12)
+        np.testing.assert_allclose(a.loc[ndu, "peer_value"].to_numpy(float), b.loc[ndu, "peer_value"].to_numpy(float),
+                                   rtol=1e-12)
+    # the snapshot holds SSB's key figures for 5 municipalities only: a driver they feed is not split
+    dec = api.decompose(snap, "3222", 2024, "FGK7", "fylke").set_index("component")
+    assert not dec.loc["coverage", "available"] and "3 av 20" in dec.loc["coverage", "reason"]
+    assert dec.loc[dec["available"], "nok"].sum() == pytest.approx(dec.attrs["gap_nok"], abs=0.5)
