@@ -102,3 +102,18 @@ def test_any_shape_keeps_the_limit_and_loses_nothing(sizes, limit):
     got = _cells(p.requests)
     assert len(got) == len(set(got)) == cell_count(sel)
     assert len(p.requests) >= math.ceil(cell_count(sel) / limit)
+
+
+@pytest.mark.parametrize("limit", [800_000, 100_000])
+def test_whole_catalog_at_357_municipalities_and_10_years_is_near_the_bound(limit):
+    """The catalog's expected shapes (catalog.json expected_values), as bench/fetch_plan.py prints them."""
+    from drivers import catalog
+
+    for entry in catalog.entries().values():
+        sel = {"region": [f"R{i}" for i in range(357 + len(entry.region_aggregates))]}
+        sel |= {d: [f"{d}{i}" for i in range(n)] for d, n in entry.expected_values.items()
+                if d != "region" and entry.selection.get(d) != "eliminate"}
+        sel["Tid"] = [str(2016 + i) for i in range(10)]
+        p = plan(sel, max_cells=limit, preferred=("region",))
+        assert all(cell_count(r) <= limit for r in p.requests)
+        assert len(p.requests) <= math.ceil(p.lower_bound * 1.05), (entry.id, len(p.requests), p.lower_bound)

@@ -26,6 +26,7 @@ class TableEntry:
     title: str
     kind: str  # observations | population
     verified: str
+    codes_verified: bool
     selection: dict
     measures: list[dict]
     expected_values: dict
@@ -54,7 +55,7 @@ def entries() -> dict[str, TableEntry]:
     out = {}
     for tid, e in raw["tables"].items():
         out[tid] = TableEntry(
-            tid, e["title"], e["kind"], e["verified"], e["selection"], e.get("measures", []),
+            tid, e["title"], e["kind"], e["verified"], bool(e.get("codes_verified", False)), e["selection"], e.get("measures", []),
             e.get("expected_values", {}), e.get("region_aggregates", raw["region_aggregates"]),
             e.get("region_pattern", raw["region_pattern"]), e.get("first_year", raw["default_first_year"]),
         )

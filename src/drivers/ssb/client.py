@@ -241,7 +241,10 @@ class SSBClient:
             if attempt >= self.backoff.max_attempts:
                 raise SSBError(f"SSB svarer ikke (no answer) for {_where(context)} etter {attempt} forsøk: {problem}")
             self.stats.retries += 1
-            self.limiter.block(self.backoff.delay(attempt))
+            wait = self.backoff.delay(attempt)
+            if problem.startswith("HTTP"):  # a 503 may say how long to stay away
+                wait = max(wait, retry_after(resp.headers) or 0.0)
+            self.limiter.block(wait)
 
     def _refuse(self, method: str, resp, raw: bytes, context) -> None:
         """Raise for final answers; return only for the 404-HTML-on-long-GET case."""
