@@ -81,20 +81,19 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
     """'Kilde: SSB, KOSTRA tabell 12362 (snapshot …), 2024 · Sammenligning: … · Snitt: …'."""
     en = lang == "en"
     parts = []
+    info = _table_info(tables)
     for tid in table_ids:
         text = f"{'table' if en else 'tabell'} {tid}"
-        if tables is not None and len(tables) and "table_id" in tables:
-            row = tables[tables["table_id"].astype(str) == str(tid)]
-            if len(row):
-                row = row.iloc[0]
-                updated = row.get("updated")
-                if updated is not None and not pd.isna(updated):
-                    text += f", {'updated' if en else 'oppdatert'} {pd.Timestamp(updated):%d.%m.%Y}"
-                release = row.get("release")
-                if isinstance(release, str) and release:
-                    release = {"endelig": "final", "foreløpig": "preliminary", "foreløpige": "preliminary",
-                               "endelige": "final"}.get(release, release) if en else release
-                    text += f", {release} {'figures' if en else 'tall'}"
+        row = info.get(str(tid))
+        if row is not None:
+            updated = row.get("updated")
+            if updated is not None and not pd.isna(updated):
+                text += f", {'updated' if en else 'oppdatert'} {pd.Timestamp(updated):%d.%m.%Y}"
+            release = row.get("release")
+            if isinstance(release, str) and release:
+                release = {"endelig": "final", "foreløpig": "preliminary", "foreløpige": "preliminary",
+                           "endelige": "final"}.get(release, release) if en else release
+                text += f", {release} {'figures' if en else 'tall'}"
         parts.append(text)
     line = ("Source: Statistics Norway (SSB), KOSTRA " if en else "Kilde: Statistisk sentralbyrå (SSB), KOSTRA ")
     line += "; ".join(parts) if parts else ""
@@ -107,6 +106,21 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
     if extra:
         line += f" · {extra}"
     return line
+
+
+_TABLE_INFO: dict[int, tuple[pd.DataFrame, dict]] = {}
+
+
+def _table_info(tables: pd.DataFrame | None) -> dict[str, dict]:
+    """table_id -> provenance row, computed once per tables frame (the Panel's frame lives as long as the app)."""
+    if tables is None or not len(tables) or "table_id" not in tables:
+        return {}
+    hit = _TABLE_INFO.get(id(tables))
+    if hit is not None and hit[0] is tables:
+        return hit[1]
+    info = {str(r["table_id"]): r for r in tables.to_dict("records")}
+    _TABLE_INFO[id(tables)] = (tables, info)
+    return info
 
 
 def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str, lang: str = "nb") -> Chart:

@@ -58,6 +58,13 @@ def group_label(code: str | None, lang: str = "nb") -> str:
     return f"{'KOSTRA group' if lang == 'en' else 'KOSTRA-gruppe'} {int(code[3:])} ({code})" if code.startswith("EKG") else code
 
 
+@lru_cache(maxsize=1024)
+def _row(kommune: str) -> dict:
+    m = data.meta().municipalities
+    rows = m[m["code"] == kommune]
+    return rows.iloc[0].to_dict() if len(rows) else {}
+
+
 def group_number(code: str | None) -> str:
     return str(int(code[3:])) if isinstance(code, str) and code.startswith("EKG") else fmt.MISSING
 
@@ -65,11 +72,9 @@ def group_number(code: str | None) -> str:
 def peers_label(state: st.State) -> str:
     lang = state.lang
     if state.peers == "kostragruppe":
-        m = data.meta().municipalities.set_index("code")
-        return group_label(m["group_code"].get(state.kommune), lang)
+        return group_label(_row(state.kommune).get("group_code"), lang)
     if state.peers == "fylke":
-        m = data.meta().municipalities.set_index("code")
-        return m["county_name"].get(state.kommune) or t("peers_fylke", lang)
+        return _row(state.kommune).get("county_name") or t("peers_fylke", lang)
     return t(f"peers_{state.peers}", lang) if state.peers in st.PEER_SETS else state.peers
 
 

@@ -55,9 +55,9 @@ def content(state: st.State, service: str) -> list:
     return [
         service_tabs(state, service),
         *warn,
-        html.Div([g(rank_card, state, service, lang=lang), g(per_resident_card, state, service, lang=lang)], className="grid-2"),
+        html.Div([g(rank_card, state, service, lang=lang), components.deferred("tjenester-tid", state)], className="grid-2"),
         g(coverage_tiles, state, service, lang=lang),
-        html.Div([g(decomposition_card, state, service, lang=lang), g(scatter_card, state, service, lang=lang)],
+        html.Div([components.deferred("tjenester-dekomponering", state), g(scatter_card, state, service, lang=lang)],
                  className="grid-2"),
     ]
 
@@ -188,3 +188,9 @@ def scatter_card(state: st.State, service: str):
     return components.chart_card(figures.coverage_unit_cost(
         frame, state.kommune, title, "Dekningsgrad (%)" if lang != "en" else "Coverage (%)",
         "Enhetskostnad (kr)" if lang != "en" else "Unit cost (NOK)", caption, f"scatter-{service}", lang), lang)
+
+
+# Time series (one engine pass per year) and the decomposition fill in right after the page is shown.
+components.register_deferred("tjenester-tid", lambda state: per_resident_card(state, state.extra["tjeneste"]), ("tjeneste",))
+components.register_deferred("tjenester-dekomponering", lambda state: decomposition_card(state, state.extra["tjeneste"]),
+                             ("tjeneste",))
