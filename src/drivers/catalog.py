@@ -107,8 +107,9 @@ def resolve(entry: TableEntry, meta: dict, years: tuple[int, int] | None = None,
                 chosen = [c for c in available if pattern.match(c)]
                 have = set(available)
                 chosen += [a for a in entry.region_aggregates if a in have]
-                problems += [f"{entry.id}: aggregatet {a} finnes ikke i {region_dim}"
-                             for a in entry.region_aggregates if a not in have]
+                absent = [a for a in entry.region_aggregates if a not in have]
+                if absent:
+                    problems.append(f"{entry.id}: {len(absent)} aggregat(er) finnes ikke i {region_dim}: {', '.join(absent)}")
         elif dim == time_dim:
             lo, hi = years or (entry.first_year, 9999)
             chosen = [c for c in available if c[:4].isdigit() and lo <= int(c[:4]) <= hi]
