@@ -106,3 +106,30 @@ def test_snapshot_build_command(tmp_path, capsys):
     con.close()
     assert main(["snapshot", "build", "--shared", str(tmp_path / "nowhere"), "--out", str(tmp_path / "y.duckdb")]) == 2
     assert "missing" in capsys.readouterr().err and not (tmp_path / "y.duckdb").exists()
+
+
+def test_load_of_a_07459_file_fills_the_population_table(tmp_path):
+    """A 07459 JSON-stat2 response (the fake SSB's table, built from the real population file) goes to `population`."""
+    import json
+
+    from fakessb.tables import table_07459
+
+    table = table_07459()
+    ages = next(d.codes for d in table.dims if d.id == "Alder")
+    doc = table.data({"Region": ["0301", "4601"], "Kjonn": ["0"], "Alder": ages, "ContentsCode": ["Personer1"],
+                      "Tid": ["2024", "2025"]})
+    doc.setdefault("extension", {}).setdefault("px", {})["tableid"] = "07459"
+    path = tmp_path / "07459.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    db = tmp_path / "drivers.duckdb"
+    assert main(["load", str(path), "--db", str(db)]) == 0
+    con = store.connect(db, read_only=True)
+    pop = store.read_population(con)
+    con.close()
+    from drivers import reference
+
+    real = reference.population(SHARED)
+    real = real[real["region"].isin(["0301", "4601"]) & real["year"].isin([2024, 2025])]
+    merged = pop.merge(real, on=["region", "year", "age"], suffixes=("", "_real"))
+    assert len(pop) == len(real) == len(merged) == 2 * 2 * 106
+    assert (merged["persons"] == merged["persons_real"]).all()

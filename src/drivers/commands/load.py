@@ -37,12 +37,32 @@ def load_file(path: Path, db: Path, table_id: str | None = None) -> tuple[str, i
     table_id = table_id or parsed.table_id
     if not table_id:
         raise UserError(f"{path.name}: fila sier ikke hvilken tabell den er (no table id); bruk --table ID")
-    observations, _problems = snapshot.assign_catalog_measures(table_id, parsed)
     meta = parsed.table_meta(table_id=str(table_id), source_url=str(path.resolve()), origin="statbank-file",
                              note=f"lastet fra fil {path.name} med drivers load (JSON-stat {parsed.version})")
+    if _is_population(str(table_id)):
+        # 07459 goes to the population table, as a fetch puts it (drivers.fetch.population_rows)
+        from drivers.fetch import population_rows
+
+        try:
+            rows = population_rows(parsed.observations)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"{path.name}: befolkningstabellen mangler alder per celle ({exc})") from None
+        with store.writer(db) as con:
+            n = store.write_population(con, meta, rows, parsed.categories)
+        return str(table_id), n
+    observations, _problems = snapshot.assign_catalog_measures(table_id, parsed)
     with store.writer(db) as con:
         n = store.write_table(con, meta, observations, parsed.categories)
     return str(table_id), n
+
+
+def _is_population(table_id: str) -> bool:
+    try:
+        from drivers import catalog
+
+        return catalog.get(table_id).kind == "population"
+    except (ImportError, UserError):
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
