@@ -63,3 +63,16 @@ def test_i18n_has_both_languages():
     assert t("nav_oversikt", "en") == "Overview" and t("nav_oversikt") == "Oversikt"
     assert t("profile_population_note", "nb", year=2025) == "1. januar 2025"
     assert t("no-such-key") == "no-such-key"
+
+
+def test_peer_rank_long_lists_keep_selected_and_all_data():
+    n = 300
+    frame = pd.DataFrame({"region": [f"{i:04d}" for i in range(n)], "name": [f"K{i}" for i in range(n)],
+                          "value": np.arange(n, dtype=float), "status": None})
+    chart = figures.peer_rank(frame, "0150", "T", "kr", "Kilde")
+    names = list(chart.figure.data[0].y)
+    assert "K150" in names and "K0" in names and f"K{n - 1}" in names
+    assert len(names) <= 31
+    assert len(chart.data) == n  # the download has every municipality
+    assert chart.rank == (n - 150, n)
+    assert chart.notes[0].startswith("Viser")

@@ -188,18 +188,33 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
 
 
 def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption: str, peer_value: float | None = None,
-              peer_label: str | None = None, decimals: int = 0, chart_id: str = "peer-rank", lang: str = "nb") -> Chart:
+              peer_label: str | None = None, decimals: int = 0, chart_id: str = "peer-rank", lang: str = "nb",
+              max_bars: int = 31) -> Chart:
     """Horizontal bars for every peer and the selected municipality, sorted; the selected one highlighted.
 
     `frame`: region, name, value, status. Missing values are not drawn as bars; they are listed in notes.
+    With more than `max_bars` municipalities (e.g. the whole country) the chart shows the top ten, the bottom
+    ten and the selected municipality with its neighbours; `data` keeps every row.
     """
     en = lang == "en"
-    have = frame[frame["value"].notna()].sort_values("value")
+    full = frame[frame["value"].notna()].sort_values("value")
     missing = frame[frame["value"].isna()]
+    have = full
+    shown_note = None
+    if len(full) > max_bars:
+        pos = list(full["region"]).index(selected) if selected in set(full["region"]) else None
+        keep = set(range(10)) | set(range(len(full) - 10, len(full)))
+        if pos is not None:
+            keep |= set(range(max(0, pos - 4), min(len(full), pos + 5)))
+        have = full.iloc[sorted(keep)]
+        shown_note = (f"Showing {len(have)} of {len(full)} municipalities (top, bottom and around the selected one); "
+                      "all are in the Excel/CSV download" if en else
+                      f"Viser {len(have)} av {len(full)} kommuner (høyest, lavest og rundt den valgte); "
+                      "alle står i Excel/CSV-nedlastingen")
     colors = [HIGHLIGHT if r == selected else NEUTRAL for r in have["region"]]
     rank = None
-    if selected in set(have["region"]):
-        order = have.sort_values("value", ascending=False)["region"].tolist()
+    if selected in set(full["region"]):
+        order = full.sort_values("value", ascending=False)["region"].tolist()
         rank = order.index(selected) + 1
     fig = go.Figure(go.Bar(
         x=have["value"], y=have["name"], orientation="h", marker_color=colors,
@@ -216,10 +231,11 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     height = max(360, 26 * len(have) + 120)
     _layout(fig, title, height=height, xaxis_title=unit, showlegend=False)
     fig.update_yaxes(tickfont=dict(size=14 if len(have) > 20 else 16))
-    table = pd.DataFrame({("Municipality" if en else "Kommune"): have["name"], f"{unit}": have["value"]})
-    notes = [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}" for _, r in missing.iterrows()]
+    table = pd.DataFrame({("Municipality" if en else "Kommune"): full["name"][::-1], f"{unit}": full["value"][::-1]})
+    notes = ([shown_note] if shown_note else []) + [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}"
+                                                    for _, r in missing.iterrows()]
     chart = Chart(chart_id, title, fig, table, caption, notes)
-    chart.rank = (rank, len(have))  # type: ignore[attr-defined]
+    chart.rank = (rank, len(full))  # type: ignore[attr-defined]
     return chart
 
 

@@ -14,7 +14,7 @@ import dash
 from dash import dcc, html
 
 from drivers.config import Settings
-from drivers.ui import components, data, ids, views
+from drivers.ui import components, data, downloads, ids, views
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         className="app",
     )
     components.register_callbacks(app)
+    downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:
         data.get_panel()
         data.meta()
