@@ -215,3 +215,15 @@ def test_the_snapshot_gives_the_same_numbers_as_the_shared_files(panel):
     dec = api.decompose(snap, "3222", 2024, "FGK7", "fylke").set_index("component")
     assert not dec.loc["coverage", "available"] and "3 av 20" in dec.loc["coverage", "reason"]
     assert dec.loc[dec["available"], "nok"].sum() == pytest.approx(dec.attrs["gap_nok"], abs=0.5)
+
+
+def test_free_income_corrected_for_need_is_sum_over_need_weighted_residents(panel):
+    t = api.driver_table(panel, 2024, "landet", "weighted", ["0301"]).set_index("indicator")
+    row = t.loc["frie_inntekter_per_innb_behovskorr"]
+    need, _ = panel.need_index(2024)
+    res = panel.residents_kostra(2024)
+    i_osl, i_bgo, i_trd = (panel.check_region(c) for c in ("0301", "4601", "5001"))
+    assert row["value"] == pytest.approx(81240 / need[i_osl])
+    expected = (66605 * res[i_bgo] + 62853 * res[i_trd]) / (res[i_bgo] * need[i_bgo] + res[i_trd] * need[i_trd])
+    assert row["peer_value"] == pytest.approx(expected) and row["n_peers"] == 2
+    assert "ikke SSB" in indicators.get("frie_inntekter_per_innb_behovskorr").ssb_definition

@@ -124,16 +124,23 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     weighted_ok = True
     need_year = None
     if ind.kind == "ssb":
+        if ind.extra.get("divide_by_need"):  # SSB's rate / need index; weight residents × index
+            need, need_year = panel.need_index(year)
+            value = raw / need
+            if np.isnan(need).all():
+                reasons_all.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
+        else:
+            value = raw.copy()
         if ind.weight:
-            den, r, bc, need_year = _denominator(panel, ind.weight, year)
+            den, r, bc, need_year_w = _denominator(panel, ind.weight, year)
+            need_year = need_year or need_year_w
             reasons_all += r
-            num = raw * den
+            num = value * den
             backcast |= bc
         else:
             den = np.where(np.isnan(raw), np.nan, 1.0)
-            num = raw
+            num = value
             weighted_ok = False
-        value = raw.copy()
     else:
         den, r, bc, need_year = _denominator(panel, ind.denominator, year)
         reasons_all += r
@@ -153,7 +160,8 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
                 tab = (reg.measure_spec(num_spec["measure"]) or {}).get("table", ind.table)
                 reason[i] = (f"kommunen mangler {num_spec['measure']} for {year}; "
                              f"hent med {reg.fetch_hint([tab])}")
-            elif ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need"):
+            elif (ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need")
+                  or ind.extra.get("divide_by_need")):
                 reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
             else:
                 reason[i] = "nevneren mangler eller er null"
