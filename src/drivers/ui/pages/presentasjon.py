@@ -125,5 +125,15 @@ def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
         if slide.chart.id.endswith("hva-om"):  # the what-if slide: the summary sentence shown, and the choice of service/lever
             body.insert(3, html.P(slide.notes, className="pres-lead"))
             body.append(_what_if_picker(state))
-    return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon",
+    return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon", style=_theme_style(),
                     **{"data-slide": str(number), "data-total": str(total)})
+
+
+def _theme_style() -> dict:
+    """The municipality's colours and font (assets/theme.json) as CSS variables on the slide."""
+    from drivers.export import theme
+
+    look = theme.load()
+    style = {f"--farge-{k}": v for k, v in look.colors.items()}
+    style["fontFamily"] = look.font
+    return style
