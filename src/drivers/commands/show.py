@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -163,6 +164,14 @@ def _table_text(out: dict) -> str:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except BrokenPipeError:  # `drivers show … | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run(args) -> int:
     if args.k < 1:
         raise UserError("--k må være minst 1")
     panel = _panel(args.db)
