@@ -317,3 +317,17 @@ def group_value(panel: Panel, indicator: str, year: int, group: str | list[str],
     from drivers.engine.averages import unweighted_mean
 
     return unweighted_mean(c.value[mask])
+
+
+def warm(panel: Panel, years: list[int] | None = None, peer_sets_: list[str] | None = None,
+         conventions: tuple[str, ...] = ("weighted", "unweighted")) -> int:
+    """Precompute the driver tables a dashboard opens with (latest year, built-in peer sets, both
+    conventions), so the first callbacks are lookups. Returns the number of tables computed."""
+    years = years or [panel.latest_year()]
+    count = 0
+    for y in years:
+        for p in peer_sets_ or PEER_SETS:
+            for c in conventions:
+                driver_table(panel, y, p, c, regions=[])
+                count += 1
+    return count
