@@ -281,6 +281,10 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
                            text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#52606D", width=1))
+    if len(mill):  # room for the value labels on both sides of zero
+        lo, hi = float(min(0.0, mill.min())), float(max(0.0, mill.max()))
+        pad = 0.35 * max(hi - lo, 1e-9)
+        fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0)])
     _layout(fig, title, height=max(300, 70 * len(have) + 120),
             xaxis_title="NOK million" if lang == "en" else "mill. kr", showlegend=False)
     fig.update_yaxes(autorange="reversed")
