@@ -226,3 +226,33 @@ def test_guarded_card_shows_notice_instead_of_failing():
 
     out = components.guarded(broken, None)
     assert isinstance(out, html.Div) and "kunne ikke beregnes" in text(out)
+
+
+def test_pages_never_touch_duckdb_after_start(pages, monkeypatch):
+    """Callbacks run on the in-memory Panel: with the store unreachable, new views still render."""
+    from drivers import store
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page opened the database")
+
+    monkeypatch.setattr(store, "connect", refuse)
+    for kommune, peers in [("4601", "fylke"), ("5001", "landet"), ("1151", "naboer")]:
+        tree = expand_layout(pages["oversikt"], kommune=kommune, peers=peers, konv="unweighted")
+        assert tree.id == ids.PAGE_ROOT
+        tree = expand_layout(pages["tjenester"], kommune=kommune, peers=peers, tjeneste="FGK2")
+        assert tree.id == ids.PAGE_ROOT
+
+
+def test_serve_command_checks_db(tmp_path):
+    import argparse
+
+    from drivers.commands import serve
+    from drivers.errors import UserError
+
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    with pytest.raises(UserError, match="fant ikke databasen"):
+        serve.settings_for(tmp_path / "missing.duckdb")
+    db = tmp_path / "x.duckdb"
+    db.write_bytes(b"")
+    assert serve.settings_for(db).database_for_reading() == db

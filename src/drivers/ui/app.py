@@ -13,6 +13,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
+from drivers import fmt
 from drivers.config import Settings
 from drivers.ui import components, data, downloads, ids, views
 
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
                 [
                     html.Span("Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · "
                               "Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB"),
+                    html.Br(),
+                    html.Span("SSBs tegn for manglende tall: " + " · ".join(
+                        f"«{sym}» {fmt.status_text(sym)}" for sym in (".", "..", ":", "-")), className="legend"),
                 ],
                 className="footer",
             ),
