@@ -94,3 +94,15 @@ def test_2024_series_are_not_back_cast(panel):
     assert list(ts["year"]) == [2024, 2025]
     assert not ts["backcast"].any()
     assert np.isfinite(ts["value"]).all()
+
+
+def test_a_sector_index_for_one_municipality_is_not_used_for_comparison(panel):
+    import pandas as pd
+
+    f = dict(shared_frames())
+    f["need"] = pd.concat([f["need"], pd.DataFrame([{"region": "3222", "year": 2026, "sector": "barnehage",
+                                                      "value": 1.1783, "source": "test"}])], ignore_index=True)
+    p = Panel(**f)
+    sector, _ = p.need_index(2024, "barnehage")
+    total, _ = p.need_index(2024, "total")
+    assert np.array_equal(sector, total, equal_nan=True)

@@ -259,7 +259,9 @@ class Panel:
             out, used = np.full(self.n, np.nan), None
             if need is not None and len(need):
                 sub = need[need["sector"] == sector]
-                if not len(sub):
+                # a sector index known for a few municipalities only (the snapshot has Lørenskog's) would
+                # compare unlike with unlike: then the total index is used for everyone
+                if sub["region"].nunique() < 0.9 * self.n:
                     sub = need[need["sector"] == "total"]
                 if len(sub):
                     years = np.array(sorted(sub["year"].astype(int).unique()))
