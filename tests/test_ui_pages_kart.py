@@ -7,6 +7,7 @@ import json
 
 import dash
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from ui_pages_data import (
     duplicate_ids,
@@ -52,7 +53,7 @@ def test_kart002_missing_values_are_grey_never_zero():
     have, missing = frame[frame["value"].notna()], frame[frame["value"].isna()]
     assert len(missing) > 0, "the test needs an indicator with missing municipalities"
     chart = mv.choropleth(values, "3222", "t", "Kilde: SSB", "/k.geojson", "/f.geojson")
-    traces = chart.figure.data
+    traces = go.Figure(chart.browser_figure).data
     coloured = next(t for t in traces if t.showscale is not False and t.z is not None and len(t.locations) == len(have))
     grey = next(t for t in traces if t.name and "grå" in t.name)
     assert set(coloured.locations) == set(have["region"])
@@ -68,13 +69,19 @@ def test_kart003_selected_outline_and_county_layer():
     panel = data.get_panel()
     values = mv.values(panel, _ind("ndu_total_per_innb"), data.meta().default_year)
     chart = mv.choropleth(values, "1151", "t", "c", "/k.geojson", "/f.geojson")
-    sel = chart.figure.data[-1]
+    browser = go.Figure(chart.browser_figure)
+    sel = browser.data[-1]
     assert list(sel.locations) == ["1151"] and sel.marker.line.color == "#D55E00"
-    counties = next(t for t in chart.figure.data if t.geojson == "/f.geojson")
+    counties = next(t for t in browser.data if t.geojson == "/f.geojson")
     assert counties.hoverinfo == "skip"  # clicks and hover reach the municipalities underneath
     assert len(set(counties.locations)) == 15
-    assert chart.figure.layout.geo.fitbounds == "locations"
+    assert browser.layout.geo.fitbounds == "locations"
     assert "Kartverket" in " ".join(chart.notes)
+    # the exportable figure (kaleido cannot fetch the page's URLs) carries the boundaries inline
+    exported = chart.figure.to_dict()
+    inline = [t["geojson"] for t in exported["data"]]
+    assert all(isinstance(g, dict) and g["type"] == "FeatureCollection" for g in inline)
+    assert {len(g["features"]) for g in inline} == {357, 15}
 
 
 def test_kart004_boundary_and_topojson_routes():
@@ -106,6 +113,7 @@ def test_kart006_layout_for_three_municipalities(code):
     assert find(layout, ids.PAGE_ROOT) is not None
     graph = find(layout, "graph-kart")
     assert graph is not None and graph.config["topojsonURL"].endswith("/_drivers/topojson/")
+    assert graph.figure["data"][0]["geojson"].endswith("/_drivers/geo/kommune.geojson")  # by URL, not 1 MB inline
     body = text(layout)
     assert "Kilde: Statistisk sentralbyrå" in body and "© Kartverket" in body
     assert data.meta().name(code) in body

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -79,12 +79,16 @@ def reset_cache() -> None:
 
 @dataclass(frozen=True)
 class MapValues:
-    """One indicator for one year over every municipality: region, name, value, status, reason."""
+    """One indicator for one year over every municipality: region, name, value, status, reason; plus the
+    look-ups a view needs (row per region, rank among those with a value, median, min, max), computed once."""
 
     frame: pd.DataFrame
     indicator_id: str
     unit: str
     decimals: int
+    rows: dict = field(default_factory=dict)  # region -> {name, value, status, reason}
+    rank: dict = field(default_factory=dict)  # region -> 1 = highest value
+    stats: dict = field(default_factory=dict)  # n, n_have, median, min, max
 
 
 def values(panel, indicator, year: int) -> MapValues:
@@ -104,7 +108,14 @@ def _values(panel, indicator, year: int) -> MapValues:
         "status": list(comp.status),
         "reason": list(comp.reason),
     })
-    return MapValues(frame, indicator.id, indicator.unit, int(indicator.decimals))
+    rows = {r["region"]: r for r in frame.to_dict("records")}
+    have = frame[frame["value"].notna()].sort_values("value", ascending=False, kind="stable")
+    rank = {code: i + 1 for i, code in enumerate(have["region"])}
+    vals = have["value"]
+    stats = {"n": len(frame), "n_have": len(have),
+             "median": float(vals.median()) if len(vals) else np.nan,
+             "min": float(vals.min()) if len(vals) else np.nan, "max": float(vals.max()) if len(vals) else np.nan}
+    return MapValues(frame, indicator.id, indicator.unit, int(indicator.decimals), rows, rank, stats)
 
 
 def _hover_value(v, status, decimals, unit, lang):
@@ -113,15 +124,13 @@ def _hover_value(v, status, decimals, unit, lang):
     return f"{fmt.number(v, decimals)} {unit}".strip()
 
 
-def rank_text(frame: pd.DataFrame, region: str, lang: str = "nb") -> str | None:
+def rank_text(values: MapValues, region: str, lang: str = "nb") -> str | None:
     """'nr. 12 av 350 (høyest først)' for the selected municipality, or None without a value."""
-    have = frame[frame["value"].notna()].sort_values("value", ascending=False).reset_index(drop=True)
-    hit = have.index[have["region"] == region]
-    if not len(hit):
+    r = values.rank.get(region)
+    if r is None:
         return None
-    if lang == "en":
-        return f"no. {int(hit[0]) + 1} of {len(have)} (highest first)"
-    return f"nr. {int(hit[0]) + 1} av {len(have)} (høyest først)"
+    n = values.stats["n_have"]
+    return f"no. {r} of {n} (highest first)" if lang == "en" else f"nr. {r} av {n} (høyest først)"
 
 
 def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str = "nb",
@@ -180,8 +189,8 @@ def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: 
     frame = mv.frame
     base = base if base is not None else base_figure(mv, geo_url, county_url, lang, polarity)
     traces = list(base["data"])
-    if selected in set(frame["region"]):
-        row = frame[frame["region"] == selected].iloc[0]
+    row = mv.rows.get(selected)
+    if row is not None:
         traces.append(dict(
             type="choropleth", geojson=geo_url, locations=[selected], z=[0],
             colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
@@ -191,7 +200,7 @@ def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: 
             name=str(row["name"]), showlegend=True,
         ))
     layout = dict(base["layout"], meta={"title": title})
-    fig = go.Figure(dict(data=traces, layout=layout), _validate=False)
+    browser_figure = dict(data=traces, layout=layout)
     missing = frame[frame["value"].isna()]
     notes = []
     if len(missing):
@@ -209,7 +218,43 @@ def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: 
         f"{'Value' if en else 'Verdi'} ({mv.unit})": frame["value"],
         ("SSB status" if en else "SSB-status"): frame["status"],
     })
-    return Chart("kart", title, fig, table, caption, notes)
+    inline = {geo_url: "kommune", **({county_url: "fylke"} if county_url else {})}
+    return MapChart("kart", title, browser_figure, table, caption, notes, inline)
+
+
+class MapChart(Chart):
+    """The map as a `Chart`. `browser_figure` (a plain dict) refers to the boundaries by URL, which the browser
+    fetches once; `figure` (a go.Figure, built on first use) has them inline, because a server-side export
+    (kaleido) cannot fetch the page's URLs."""
+
+    def __init__(self, id, title, browser_figure, data, caption, notes, inline):  # noqa: A002 - Chart's field name
+        self.id, self.title, self.data, self.caption, self.notes = id, title, data, caption, notes
+        self.browser_figure = browser_figure
+        self._inline = inline
+        self._figure = None
+
+    @property
+    def figure(self) -> go.Figure:
+        if self._figure is None:
+            traces = [dict(t, geojson=geojson_dict(self._inline[t["geojson"]])) if t.get("geojson") in self._inline else t
+                      for t in self.browser_figure["data"]]
+            self._figure = go.Figure(dict(data=traces, layout=self.browser_figure["layout"]), _validate=False)
+        return self._figure
+
+    @figure.setter
+    def figure(self, value) -> None:
+        self._figure = value
+
+
+_parsed: dict[tuple[str, str], dict] = {}
+
+
+def geojson_dict(level: str) -> dict:
+    """The boundaries as a parsed GeoJSON dict (parsed once; for server-side export)."""
+    key = (str(data.database_path()), level)
+    if key not in _parsed:
+        _parsed[key] = json.loads(geojson_bytes(level))
+    return _parsed[key]
 
 
 def _county_codes(frame: pd.DataFrame) -> list[str]:

@@ -131,7 +131,6 @@ def content(state: st.State, ind) -> list:
         return [components.missing_notice("kommunegrenser (Kartverket)" if not en else "municipal boundaries (Kartverket)",
                                           "drivers snapshot build", lang)]
     values = mv.values(panel, ind, state.aar)
-    frame = values.frame
     name = data.meta().name(state.kommune)
     title = f"{ind.name(lang)}, {state.aar}"
     extra = None
@@ -140,37 +139,63 @@ def content(state: st.State, ind) -> list:
     tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
     if ind.denominator and "population" in (ind.denominator or {}):
         tables.append("07459")
-    caption = figures.source_line(views.tables(), tables, state.aar, extra=extra, lang=lang)
+    caption = panel.memo(("ui-map-caption", tuple(tables), state.aar, extra, lang),
+                         lambda: figures.source_line(views.tables(), tables, state.aar, extra=extra, lang=lang))
     urls = (geo_url("kommune"), geo_url("fylke"))
     base = panel.memo(("ui-map-base", ind.id, state.aar, lang, urls),
                       lambda: mv.base_figure(values, *urls, lang, ind.polarity))
     chart = mv.choropleth(values, state.kommune, title, caption, *urls, lang, ind.polarity, base=base)
+    stats = values.stats
     out: list = []
-    if frame["value"].notna().sum() == 0:
-        reason = next((r for r in frame["reason"] if isinstance(r, str) and r), None)
+    if stats["n_have"] == 0:
+        reason = next((r for r in values.frame["reason"] if isinstance(r, str) and r), None)
         out.append(components.missing_notice(f"{ind.name(lang)} ({state.aar})", _fetch_command(ind), lang, reason))
-    own = frame[frame["region"] == state.kommune].iloc[0]
-    have = frame["value"].dropna()
-    rank = mv.rank_text(frame, state.kommune, lang)
+    own = values.rows[state.kommune]
+    rank = mv.rank_text(values, state.kommune, lang)
+    d = values.decimals
     tiles = [
-        components.stat(name, fmt.number(own["value"], values.decimals, own["status"]) + f" {ind.unit}"
-                        if not fmt.is_missing(own["value"]) else fmt.missing_label(own["status"], lang),
+        components.stat(name, f"{fmt.number(own['value'], d)} {ind.unit}" if not fmt.is_missing(own["value"])
+                        else fmt.missing_label(own["status"], lang),
                         rank or (own["reason"] if isinstance(own["reason"], str) else None), "stat-headline"),
         components.stat("Median, all municipalities" if en else "Median, alle kommuner",
-                        f"{fmt.number(have.median(), values.decimals)} {ind.unit}" if len(have) else fmt.MISSING,
-                        (f"{len(have)} of {len(frame)} with a figure" if en else f"{len(have)} av {len(frame)} med tall")),
+                        f"{fmt.number(stats['median'], d)} {ind.unit}" if stats["n_have"] else fmt.MISSING,
+                        (f"{stats['n_have']} of {stats['n']} with a figure" if en
+                         else f"{stats['n_have']} av {stats['n']} med tall")),
         components.stat("Lowest – highest" if en else "Lavest – høyest",
-                        f"{fmt.number(have.min(), values.decimals)} – {fmt.number(have.max(), values.decimals)} {ind.unit}"
-                        if len(have) else fmt.MISSING),
+                        f"{fmt.number(stats['min'], d)} – {fmt.number(stats['max'], d)} {ind.unit}"
+                        if stats["n_have"] else fmt.MISSING),
     ]
     out.append(html.Div(tiles, className="stats"))
     out.append(html.P("Click a municipality to select it." if en else "Klikk på en kommune for å velge den.",
                       className="hint"))
-    card = components.chart_card(chart, lang, wide=True)
-    _set_graph_config(card, {"topojsonURL": dash.get_relative_path(f"/{mv.TOPO_ROUTE}")})
-    out.append(card)
+    out.append(map_card(chart, lang))
     out.append(html.P(mv.CREDIT_EN if en else mv.CREDIT_NB, className="map-credit"))
     return out
+
+
+def map_card(chart: mv.MapChart, lang: str) -> html.Figure:
+    """The shell's chart card around the map, with the browser's figure (boundaries by URL) in the graph and
+    the download actions given the MapChart (whose figure has them inline for export)."""
+    light = figures.Chart(chart.id, chart.title, _height_only(chart.browser_figure), chart.data, chart.caption, chart.notes)
+    card = components.chart_card(light, lang, wide=True)
+    for child in card.children:
+        if isinstance(child, dcc.Graph):
+            child.figure = chart.browser_figure
+    _set_graph_config(card, {"topojsonURL": dash.get_relative_path(f"/{mv.TOPO_ROUTE}")})
+    # the download actions again, now given the MapChart (a registered chart is looked up by a key made from
+    # id, title, caption and data, so the MapChart replaces the stand-in under the same key)
+    actions = [a for a in (fn(chart) for fn in components.CHART_ACTIONS) if a is not None]
+    card.children = [c for c in card.children if getattr(c, "className", None) != "chart-actions"]
+    if actions:
+        card.children.append(html.Div(actions, className="chart-actions"))
+    return card
+
+
+def _height_only(figure: dict):
+    """A stand-in figure with just the map's height (chart_card reads figure.layout.height)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(layout=SimpleNamespace(height=figure["layout"].get("height")))
 
 
 def _set_graph_config(card, extra: dict) -> None:

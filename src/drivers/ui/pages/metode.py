@@ -77,13 +77,20 @@ def layout(**query):
 def _page(state: st.State):
     lang = state.lang
     title = "Method and sources" if lang == "en" else "Metode og kilder"
-    return components.page(state, PATH, [
+    return components.page(state, PATH, _sections(st.State(st.DEFAULT_KOMMUNE, state.aar, lang=lang)), title=title)
+
+
+@functools.lru_cache(maxsize=8)
+def _sections(state: st.State) -> list:
+    """The content depends only on the language (and the data), not on the municipality: built once per language."""
+    lang = state.lang
+    return [
         components.guarded(method_section, state, lang=lang),
         components.guarded(indicator_section, state, lang=lang),
         components.guarded(tables_section, state, lang=lang),
         components.guarded(lacks_section, state, lang=lang),
         components.guarded(licence_section, state, lang=lang),
-    ], title=title)
+    ]
 
 
 def describe() -> dict:
