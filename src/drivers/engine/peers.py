@@ -247,9 +247,9 @@ def nearest_frame(panel: Panel, region: str, year: int, k: int = 10, weights=Non
         share = np.where(tot > 0, t / tot, 0.0)
     for j, v in enumerate(used):
         out[f"contrib_{v}"] = share[:, j]
+    out["status"] = None  # the variables are our computations from SSB figures, not SSB cells
     out.attrs["variables"] = used
     out.attrs["dropped"] = dropped
-    out.attrs["status"] = None
     return out
 
 
