@@ -27,10 +27,14 @@ test: setup
 lint: setup
 	$(BIN)/ruff check src tests bench app.py
 
+## Speed and memory, each printed as a ratio against a baseline measured in the same run.
+# -P keeps bench/ off sys.path, so bench/drivers.py does not hide the drivers package.
 bench: setup
-	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/fetch_plan.py
-	$(BIN)/python bench/drivers.py
+	$(BIN)/python -P bench/ingest.py
+	$(BIN)/python -P bench/fetch_plan.py
+	$(BIN)/python -P bench/drivers.py
+	$(BIN)/python -P bench/export.py
+	$(BIN)/python -P bench/app_latency.py
 
 ## Rebuild data/snapshot.duckdb from ../shared (real SSB and Kartverket data).
 snapshot: setup
