@@ -123,8 +123,7 @@ def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
                          className="pres-notes"),
         ]
         if slide.chart.id.endswith("hva-om"):  # the what-if slide: the summary sentence shown, and the choice of service/lever
-            body.insert(3, html.P(slide.notes, className="pres-lead"))
-            body.append(_what_if_picker(state))
+            body[2:2] = [html.P(slide.notes, className="pres-lead"), _what_if_picker(state)]  # above the chart
     return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon", style=_theme_style(),
                     **{"data-slide": str(number), "data-total": str(total)})
 
