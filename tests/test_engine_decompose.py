@@ -149,6 +149,12 @@ def test_full_decomposition_when_service_statistics_exist():
     i = p.check_region("3222")
     ndu_i = float(ndu.set_index("region").loc["3222", "value"]) * 1000
     assert res["nok"] == pytest.approx(ndu_i * (res["peer"] / res["own"] - 1.0))
+    # the what-if target is the peers' median coverage (issue 5), not their average
+    members = api.peer_members(p, "3222", 2024, "kostragruppe")
+    peer_cov = cov.set_index("region").loc[members, "value"]
+    assert res["target"] == "median" and res["peer"] == pytest.approx(float(peer_cov.median()))
+    avg = api.what_if(p, "3222", 2024, "FGK7", "coverage", convention="unweighted", target="average")
+    assert avg["peer"] == pytest.approx(float(peer_cov.mean()))
     uc = api.what_if(p, "3222", 2024, "FGK7", "unit_cost")
     assert uc["available"] and uc["unit"] == "kr"
     t = api.driver_table(p, 2024, regions=["3222"]).set_index("indicator")

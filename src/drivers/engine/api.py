@@ -169,11 +169,16 @@ def peers_mod_membership(panel, peer_set, year, exclude_oslo, k):
 
 
 def what_if(panel: Panel, region: str, year: int | None = None, service: str = "FGK7", lever: str = "coverage",
-            peers: str = "kostragruppe", convention: str = "weighted", **kw) -> dict:
-    """NDU change (kr) if the municipality had its peers' coverage or unit cost, all else equal."""
+            peers: str = "kostragruppe", convention: str = "weighted", target: str = "median", **kw) -> dict:
+    """NDU change (kr) if the municipality had its peers' coverage or unit cost, all else equal.
+
+    `target` "median" (default) takes the peers' median ratio; "average" the peer average in `convention`.
+    """
     year = _check(panel, year, peers, convention)
     if lever not in ("coverage", "unit_cost"):
         raise UserError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad)")
+    if target not in ("median", "average"):
+        raise UserError("mål må være median eller average (snitt)")
     reg.service(service)
     i = panel.check_region(region)
     arrays, missing, _, _ = _service_inputs(panel, service, year)
@@ -182,7 +187,8 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     top, bottom = ("B", "T") if lever == "coverage" else ("KBDU", "B")
     need = [top, bottom]
     lack = [missing[x] for x in need if x in missing]
-    result = {"service": service, "lever": lever, "region": panel.municipalities[i], "year": year, "nok": math.nan,
+    result = {"service": service, "lever": lever, "target": target, "region": panel.municipalities[i], "year": year,
+              "nok": math.nan,
               "own": math.nan, "peer": math.nan, "unit": "%" if lever == "coverage" else "kr", "available": False}
     if lack:
         result["reason"] = "; ".join(dict.fromkeys(lack))
@@ -193,7 +199,12 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     if not ok.any() or not np.isfinite(own_ratio) or own_ratio <= 0:
         result["reason"] = "kommunen eller sammenligningsgruppen mangler tall for dette"
         return result
-    peer_ratio = a[ok].sum() / b[ok].sum() if convention == "weighted" else float(np.mean(a[ok] / b[ok]))
+    if target == "median":
+        peer_ratio = float(np.median(a[ok] / b[ok]))
+    elif convention == "weighted":
+        peer_ratio = a[ok].sum() / b[ok].sum()
+    else:
+        peer_ratio = float(np.mean(a[ok] / b[ok]))
     ndu = arrays["NDU"][i]
     scale = 100.0 if lever == "coverage" else 1.0
     result.update(nok=float(ndu * (peer_ratio / own_ratio - 1.0)), own=float(own_ratio * scale),

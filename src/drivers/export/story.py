@@ -214,21 +214,21 @@ def service_driver(state: st.State, service: str, number: int) -> StorySlide:
 
 
 def what_if(state: st.State, service: str, lever: str = "coverage") -> dict:
-    """The engine's what-if (api.what_if) plus a plain-language sentence: 'If our coverage in X matched the
-    peers' average, spending would change by N mill. kr'. Keys as api.what_if, plus `sentence`."""
+    """The engine's what-if (api.what_if, against the peers' median) plus a plain-language sentence: 'If our
+    coverage in X matched the peers' median, spending would change by N mill. kr'. Keys as api.what_if, plus
+    `sentence`."""
     api = data.api()
     result = dict(api.what_if(data.get_panel(), state.kommune, state.aar, service, lever, state.peers, state.konv))
     en = _en(state)
     sname = views.service_name(service, state.lang).lower()
     lever_name = LEVERS[lever][en]
-    avg = f"{views.konv_label(state)} " + ("average" if en else "snitt")
     if result.get("available") and not fmt.is_missing(result.get("nok")):
         nok = result["nok"]
         if en:
-            result["sentence"] = (f"If our {lever_name} in {sname} matched {views.peers_label(state)} ({avg}), net spending "
+            result["sentence"] = (f"If our {lever_name} in {sname} matched the median of {views.peers_label(state)}, net spending "
                                   f"would change by {fmt.mill_kr(nok, sign=True)}, all else equal.")
         else:
-            result["sentence"] = (f"Hvis vår {lever_name} i {sname} var lik {views.peers_label(state)} ({avg}), ville netto "
+            result["sentence"] = (f"Hvis vår {lever_name} i {sname} var lik medianen i {views.peers_label(state)}, ville netto "
                                   f"driftsutgifter endret seg med {fmt.mill_kr(nok, sign=True)}, alt annet likt.")
     else:
         reason = result.get("reason") or ""
