@@ -149,9 +149,12 @@ def wait_css(driver, css: str, timeout: float = 20):
 
 
 def wait_until(driver, predicate, timeout: float = 20, message: str = ""):
+    """Wait for `predicate(driver)`; elements going stale or missing while Dash re-renders count as 'not yet'."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(lambda d: predicate(d), message)
+    wait = WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+    return wait.until(lambda d: predicate(d), message)
 
 
 def wait_dash_idle(driver, timeout: float = 20) -> None:
