@@ -309,10 +309,11 @@ def navigation(base: str, rounds: int) -> tuple[list[float], int]:
 
 
 # ---- load ------------------------------------------------------------------------------------------------------
-def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[list[float], int, int]:
+def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[list[float], int, int, dict]:
     stop_at = time.monotonic() + seconds
     lat: list[float] = []
     errors = [0]
+    kinds: dict[str, int] = {}
     lock = threading.Lock()
 
     def user(seed: int):
@@ -322,13 +323,15 @@ def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[l
             try:
                 ms, status = timed(post, port, "/_dash-update-component", payload)
                 ok = status in (200, 204)
-            except OSError:
-                ms, ok = float("nan"), False
+            except OSError as exc:
+                ms, ok, status = float("nan"), False, type(exc).__name__
             with lock:
                 if ok:
                     lat.append(ms)
                 else:
                     errors[0] += 1
+                    key = f"{callback_name(payload)}: {status}"
+                    kinds[key] = kinds.get(key, 0) + 1
             time.sleep(rnd.uniform(0.05, 0.3))  # think time between clicks
 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
@@ -336,7 +339,7 @@ def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[l
         t.start()
     for t in threads:
         t.join(seconds + 120)
-    return lat, errors[0], len(lat) + errors[0]
+    return lat, errors[0], len(lat) + errors[0], kinds
 
 
 def verdict(value: float, target: float) -> str:
@@ -351,6 +354,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--nav-rounds", type=int, default=25)
     ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--payloads", type=Path, default=None,
+                    help="JSON file: reuse captured callback requests from it, or save them there")
     args = ap.parse_args()
 
     proc, port = start_server(args.db, args.threads)
@@ -367,7 +372,13 @@ def main() -> int:
         print(f"baseline GET {asset[:60]}: p50 {b50:.1f} ms, p95 {b95:.1f} ms (index page {'ok' if layout_ok else 'FAILED'})")
 
         t = time.perf_counter()
-        payloads = [p for p in capture(base) if not any(n in p.get("output", "") for n in NEVER_REPLAY)]
+        if args.payloads and args.payloads.exists():
+            captured = json.loads(args.payloads.read_text())
+        else:
+            captured = capture(base)
+            if args.payloads:
+                args.payloads.write_text(json.dumps(captured))
+        payloads = [p for p in captured if not any(n in p.get("output", "") for n in NEVER_REPLAY)]
         print(f"captured {len(payloads)} callback requests in {time.perf_counter() - t:.0f} s")
         groups: dict[str, list[dict]] = {}
         for p in payloads:
@@ -410,11 +421,13 @@ def main() -> int:
               f"{verdict(pct(nav, 95), TARGET_NAV_MS)}")
 
         print(f"\n== {args.users} simulated users for {args.seconds:.0f} s ==")
-        lat, errs, total = load(port, payloads, args.users, args.seconds)
+        lat, errs, total, kinds = load(port, payloads, args.users, args.seconds)
         print(f"{total} requests, {errs} errors, {total / args.seconds:.1f} req/s; p50 {pct(lat, 50):.0f} ms, "
               f"p95 {pct(lat, 95):.0f} ms (×{pct(lat, 95) / b95:.0f} baseline); "
               f"target 0 errors: {'OK' if errs == 0 else 'OVER'}; p95 target ≤ {TARGET_CALLBACK_MS} ms: "
               f"{verdict(pct(lat, 95), TARGET_CALLBACK_MS)}")
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"  error: {kind} ×{n}")
 
         print("\n== server memory ==")
         now = rss_mb(proc.pid)

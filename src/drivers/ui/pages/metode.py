@@ -231,7 +231,8 @@ def indicator_section(state: st.State) -> html.Section:
 
     en = state.lang == "en"
     rows = indicator_rows(indicators.all(), state.lang)
-    col = lambda f, h, **kw: {"field": f, "headerName": h, "wrapText": True, "autoHeight": True, **kw}  # noqa: E731
+    # fixed row height and the full text as a tooltip: wrapped, auto-sized rows make the grid slow to draw
+    col = lambda f, h, **kw: {"field": f, "headerName": h, "tooltipField": f, **kw}  # noqa: E731
     cols = [
         col("navn", "Indicator" if en else "Indikator", pinned="left", minWidth=260, filter="agTextColumnFilter"),
         col("tjeneste", "Service" if en else "Tjeneste", width=150, filter="agTextColumnFilter"),
@@ -252,7 +253,7 @@ def indicator_section(state: st.State) -> html.Section:
                className="hint"),
         dag.AgGrid(id=IND_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
                    defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
-                   dashGridOptions={"suppressMovableColumns": True, "animateRows": False},
+                   dashGridOptions={"suppressMovableColumns": True, "animateRows": False, "tooltipShowDelay": 200},
                    style={"height": "640px", "width": "100%"}),
     ], className="card", id="metode-sec-indikatorer")
 
@@ -261,7 +262,7 @@ def tables_section(state: st.State) -> html.Section:
     en = state.lang == "en"
     panel = data.get_panel()
     rows = table_rows(panel.tables, state.lang)
-    col = lambda f, h, **kw: {"field": f, "headerName": h, "wrapText": True, "autoHeight": True, **kw}  # noqa: E731
+    col = lambda f, h, **kw: {"field": f, "headerName": h, "tooltipField": f, **kw}  # noqa: E731
     cols = [
         col("tabell", "Table" if en else "Tabell", pinned="left", width=130),
         col("tittel", "Title" if en else "Tittel", minWidth=280),
@@ -296,8 +297,10 @@ def tables_section(state: st.State) -> html.Section:
                className="hint"),
         dag.AgGrid(id=TABLE_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
                    defaultColDef={"sortable": True, "resizable": True},
-                   dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
+                   dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True, "tooltipShowDelay": 200},
                    style={"width": "100%"}),
+        html.P("Hover over a cell to read the whole note." if en else "Hold musen over en celle for å lese hele merknaden.",
+               className="hint"),
         html.Ul(extra) if extra else None,
     ], className="card", id="metode-sec-tabeller")
 

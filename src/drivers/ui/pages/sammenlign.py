@@ -297,12 +297,12 @@ def side_by_side_grid(rows: list[dict], pinned: list[dict], inds: list, lang: st
     for ind in inds:
         cols.append({"field": ind.id, "headerName": f"{ind.name(lang)} ({ind.unit})", "type": "numericColumn",
                      "valueFormatter": _fmt_js(ind.decimals, f"{ind.id}__status"), "filter": "agNumberColumnFilter",
-                     "headerTooltip": ind.name(lang), "wrapHeaderText": True, "autoHeaderHeight": True, "minWidth": 150})
+                     "headerTooltip": ind.name(lang), "wrapHeaderText": True, "minWidth": 170})
     return dag.AgGrid(
         id=GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
         dashGridOptions={"pinnedBottomRowData": pinned, "suppressMovableColumns": True, "tooltipShowDelay": 300,
-                         "animateRows": False},
+                         "animateRows": False, "headerHeight": 78},
         getRowStyle={"styleConditions": [
             {"condition": "params.data.valgt", "style": {"fontWeight": "700", "backgroundColor": "#FDF1EA"}},
             {"condition": "params.data.snitt", "style": {"backgroundColor": "#EEF1F4", "fontStyle": "italic"}},
@@ -330,8 +330,8 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
                                        "valueFormatter": {"function": f"params.value == null ? (params.data.merknad ? '–*' : '–') : {_NB}.format(',.' + params.data.desimaler + 'f')(params.value)"},
                                        "minWidth": 130, **kw}
     cols = [
-        {"field": "indikator", "headerName": "Indicator" if en else "Indikator", "pinned": "left", "minWidth": 300,
-         "wrapText": True, "autoHeight": True, "filter": "agTextColumnFilter", "tooltipField": "merknad"},
+        {"field": "indikator", "headerName": "Indicator" if en else "Indikator", "pinned": "left", "minWidth": 340,
+         "filter": "agTextColumnFilter", "tooltipField": "indikator"},
         {"field": "enhet", "headerName": "Unit" if en else "Enhet", "width": 90},
         num("verdi", name),
         num("vektet", ("Peers, weighted (Σ/Σ)" if en else "Gruppen, vektet (Σ/Σ)"),
