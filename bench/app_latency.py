@@ -202,9 +202,9 @@ def capture(base: str) -> list[dict]:
             _wait(d, lambda x: x.find_element("css selector", "#state-key").get_attribute("textContent")
                   .startswith(path + "?") and _idle(x))
 
-        def choose(param, label):
-            _wait(d, lambda x: x.find_elements("css selector", _ctl(param)), 30)
-            d.find_element("css selector", _ctl(param)).click()
+        def choose(css, label):
+            _wait(d, lambda x: x.find_elements("css selector", css), 30)
+            d.find_element("css selector", css).click()
             _wait(d, lambda x: any(o.text == label for o in x.find_elements("css selector", "[role=option]")), 10)
             for o in d.find_elements("css selector", "[role=option]"):
                 if o.text == label:
@@ -217,14 +217,14 @@ def capture(base: str) -> list[dict]:
         _wait(d, _idle)
         visit("/tjenester?kommune=0301&tjeneste=FGK9")
         visit("/sammenlign?kommune=3222")
-        choose("visning", "Andel av netto driftsutgifter")
+        choose("#sml-visning", "Andel av netto driftsutgifter")
         try:
             d.find_element("css selector", "#sml-csv").click()
         except Exception:  # noqa: BLE001
             pass
         visit("/sammenlign?kommune=1151&peers=naboer")
         visit("/kart?kommune=1151")
-        d.find_element("css selector", _ctl("indikator")).click()
+        d.find_element("css selector", "#kart-indikator").click()
         field = d.find_element("css selector", ".dash-dropdown-search")
         field.send_keys("Netto driftsutgifter grunnskole per innbygger (kr)")
         field.send_keys(Keys.ENTER)

@@ -118,8 +118,14 @@ def test_kart006_layout_for_three_municipalities(code):
     assert "Kilde: Statistisk sentralbyrå" in body and "© Kartverket" in body
     assert data.meta().name(code) in body
     assert duplicate_ids(layout) == []
-    # the indicator chooser writes `indikator` into the URL through the shared control callback
-    assert find(layout, {"type": "ctl", "param": "indikator"}).value == "ndu_fgk7_per_innb"
+    assert find(layout, "kart-indikator").value == "ndu_fgk7_per_innb"
+
+
+def test_kart009_indicator_control_writes_url():
+    kart = page_module("/kart")
+    href = kart._indicator_to_url("ndu_fgk9_per_innb", "/kart", "?kommune=1151&aar=2024")
+    assert href.startswith("/kart?") and "indikator=ndu_fgk9_per_innb" in href and "kommune=1151" in href
+    assert kart._indicator_to_url("ndu_fgk9_per_innb", "/kart", "?kommune=1151&indikator=ndu_fgk9_per_innb") is dash.no_update
 
 
 def test_kart007_bad_indicator_gives_friendly_page():

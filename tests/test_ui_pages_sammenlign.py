@@ -165,6 +165,8 @@ def test_sml008_save_named_set(tmp_path, monkeypatch):
     assert list(json.loads(path.read_text())["sets"]) == ["nedre-romerike"]
 
 
-def test_sml009_csv_export_callback():
+def test_sml009_csv_export_and_view_callbacks():
     sml = page_module("/sammenlign")
     assert sml._export_csv(1) is True
+    href = sml._view_to_url("andel", "/sammenlign", "?kommune=3222&peers=fylke")
+    assert href.startswith("/sammenlign?") and "visning=andel" in href and "peers=fylke" in href

@@ -34,9 +34,9 @@ def _rows(browser, grid: str) -> list[str]:
         "css selector", f"#{grid} .ag-center-cols-container .ag-row, #{grid} .ag-pinned-left-cols-container .ag-row")]
 
 
-def _choose(browser, bt, param: str, label: str) -> None:
-    """Open the dropdown for `param` and click the option `label`."""
-    bt.wait_css(browser, _ctl(param)).click()
+def _choose(browser, bt, css: str, label: str) -> None:
+    """Open the dropdown matching `css` and click the option `label`."""
+    bt.wait_css(browser, css, WAIT).click()
     bt.wait_until(browser, lambda d: any(o.text == label for o in d.find_elements("css selector", "[role=option]")),
                   timeout=WAIT, message=f"option {label!r} not shown")
     next(o for o in browser.find_elements("css selector", "[role=option]") if o.text == label).click()
@@ -80,7 +80,7 @@ def test_pages002_sammenlign_controls_shared_url_and_history(dash_url, browser, 
     _page_ready(browser, bt, "/sammenlign")
     first = _state_key(browser, bt)
 
-    _choose(browser, bt, "visning", "Andel av netto driftsutgifter")
+    _choose(browser, bt, "#sml-visning", "Andel av netto driftsutgifter")
     bt.wait_until(browser, lambda d: "visning=andel" in _state_key(d, bt), timeout=WAIT, message="view did not change")
     _page_ready(browser, bt, "/sammenlign")
     headers = [h.text for h in browser.find_elements("css selector", "#sml-grid .ag-header-cell-text")]
@@ -131,7 +131,7 @@ def test_pages003_kart_indicator_and_click_select(dash_url, browser, bt):
     _page_ready(browser, bt, "/kart")
     start = _state_key(browser, bt)
 
-    bt.wait_css(browser, _ctl("indikator"), WAIT).click()
+    bt.wait_css(browser, "#kart-indikator", WAIT).click()
     field = bt.wait_css(browser, ".dash-dropdown-search", WAIT)
     field.send_keys("Netto driftsutgifter grunnskole per innbygger (kr)")
     field.send_keys(Keys.ENTER)

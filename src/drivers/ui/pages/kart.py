@@ -10,13 +10,14 @@ from dash import Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, views
+from drivers.ui import components, data, ids, views
 from drivers.ui import state as st
 from drivers.ui.pages import _mapview as mv
 
 PATH = "/kart"
 DEFAULT_INDICATOR = "ndu_total_per_innb"
 GRAPH = "graph-kart"  # components.chart_card gives the map's dcc.Graph this id (ids.chart("kart"))
+INDICATOR = "kart-indikator"
 
 dash.register_page(__name__, path=PATH, name="Kart", title="Kart – kommuneøkonomi", order=3)
 
@@ -118,7 +119,7 @@ def indicator_control(state: st.State, ind) -> html.Div:
     lang = state.lang
     return html.Div([
         html.Label("Indicator" if lang == "en" else "Indikator", className="ctl-label"),
-        dcc.Dropdown(id=components.ctl("indikator"), options=indicator_options(lang, state.aar), value=ind.id,
+        dcc.Dropdown(id=INDICATOR, options=indicator_options(lang, state.aar), value=ind.id,
                      clearable=False, className="ctl-indikator"),
     ], className="ctl ctl-wide")
 
@@ -222,6 +223,19 @@ def clicked_kommune(click_data: dict | None, current: str | None):
     if len(code) != 4 or not code.isdigit() or code == current or not data.meta().has(code):
         return dash.no_update
     return code
+
+
+@dash.callback(
+    Output(ids.URL, "href", allow_duplicate=True),
+    Input(INDICATOR, "value"),
+    State(ids.URL, "pathname"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def _indicator_to_url(value, pathname, search):
+    # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
+    # page mounts and would push a second history entry (breaking back) whenever the URL lacks `indikator`.
+    return components.controls_to_href([value], [{"param": "indikator"}], pathname, search, triggered={"param": "indikator"})
 
 
 @dash.callback(

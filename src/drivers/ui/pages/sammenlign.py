@@ -12,7 +12,7 @@ from dash import Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, views
+from drivers.ui import components, data, ids, views
 from drivers.ui import state as st
 from drivers.ui.pages import _compare as cmp
 
@@ -26,6 +26,7 @@ SET_NAME = "sml-set-name"
 SET_SAVE = "sml-set-save"
 SET_STATUS = "sml-set-status"
 NN_K = 10
+VIEW = "sml-visning"
 
 dash.register_page(__name__, path=PATH, name="Sammenlign", title="Sammenlign – kommuneøkonomi", order=2)
 
@@ -78,7 +79,7 @@ def view_control(state: st.State, view: str) -> html.Div:
     lang = state.lang
     return html.Div([
         html.Label("Indicators" if lang == "en" else "Indikatorer", className="ctl-label"),
-        dcc.Dropdown(id=components.ctl("visning"), value=view, clearable=False, searchable=False,
+        dcc.Dropdown(id=VIEW, value=view, clearable=False, searchable=False,
                      options=[{"label": cmp.view_label(v, lang), "value": v} for v in cmp.VIEWS]),
     ], className="ctl ctl-mid")
 
@@ -378,6 +379,19 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
 
 
 # ---- callbacks ------------------------------------------------------------------------------------------------
+@dash.callback(
+    Output(ids.URL, "href", allow_duplicate=True),
+    Input(VIEW, "value"),
+    State(ids.URL, "pathname"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def _view_to_url(value, pathname, search):
+    # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
+    # page mounts and would push a second history entry (breaking back) whenever the URL lacks `visning`.
+    return components.controls_to_href([value], [{"param": "visning"}], pathname, search, triggered={"param": "visning"})
+
+
 @dash.callback(Output(GRID, "exportDataAsCsv"), Input(CSV_BUTTON, "n_clicks"), prevent_initial_call=True)
 def _export_csv(n_clicks):
     return bool(n_clicks)
