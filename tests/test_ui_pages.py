@@ -196,6 +196,17 @@ def test_controls_to_href():
     import dash
 
     assert components.controls_to_href(["3222"], ids_[:1], "/", "?kommune=3222") is dash.no_update
+    # first render of a page whose URL lacks defaults: controls equal the canonical view -> no history entry
+    key = "/?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb"
+    assert components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb"], ids_, "/", "?kommune=3222",
+                                       key) is dash.no_update
+    # a page control without a canonical value only counts when the user changed it
+    extra = [*ids_, components.ctl("visning")]
+    assert components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb", "tabell"], extra, "/x",
+                                       "?kommune=3222", key) is dash.no_update
+    href = components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb", "tabell"], extra, "/x",
+                                       "?kommune=3222", key, {"type": "ctl", "param": "visning"})
+    assert "visning=tabell" in href and "aar=2024" in href
 
 
 def test_control_bar_offers_every_municipality_with_sami_names(pages):

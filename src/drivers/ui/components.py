@@ -247,20 +247,29 @@ def render_deferred(component_id: dict):
     return guarded(build, state, lang=state.lang)
 
 
-def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None):
-    """The callback body: merge control values into the current query; no_update if nothing changes."""
-    query = st.query_from_search(search)
+def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None,
+                     state_key: str | None = None, triggered: dict | None = None):
+    """The callback body: merge changed control values into the view's query; no_update if nothing changed.
+
+    Dash also runs this callback when a page's controls are first inserted (a wildcard input's set of
+    components changed). The controls then hold exactly the view's canonical values (`state_key`, written by
+    `page()`), so nothing differs and no history entry is pushed; back/forward stay one step per user action.
+    """
+    current = st.query_from_search(search)
+    baseline = st.query_from_search(state_key.split("?", 1)[1]) if state_key and "?" in state_key else dict(current)
+    trigger = (triggered or {}).get("param")
     changed = {}
     for value, cid in zip(values, id_list, strict=True):
         param = cid["param"]
         if value in (None, "", []):
             continue
-        if str(value) != query.get(param):
+        if param not in baseline and param != trigger:
+            continue  # a control the view has no canonical value for: only a user's change counts
+        if str(value) != baseline.get(param):
             changed[param] = str(value)
     if not changed:
         return dash.no_update
-    query.update(changed)
-    return st.url(pathname or "/", None, **query)
+    return st.url(pathname or "/", None, **{**current, **baseline, **changed})
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -270,10 +279,12 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ctl(ALL), "id"),
         State(ids.URL, "pathname"),
         State(ids.URL, "search"),
+        State(ids.STATE_KEY, "children"),
         prevent_initial_call=True,
     )
-    def _controls_to_url(values, id_list, pathname, search):
-        return controls_to_href(values, id_list, pathname, search)
+    def _controls_to_url(values, id_list, pathname, search, state_key):
+        triggered = dash.ctx.triggered_id if isinstance(dash.ctx.triggered_id, dict) else None
+        return controls_to_href(values, id_list, pathname, search, state_key, triggered)
 
     @app.callback(
         Output({"type": "deferred", "part": MATCH, "key": MATCH}, "children"),
