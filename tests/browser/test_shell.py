@@ -90,3 +90,18 @@ def test_shell005_bad_urls_show_friendly_page(dash_url, browser, bt, path):
     assert page.find_elements("css selector", "a"), "the error page offers links"
     assert "Traceback" not in browser.page_source
     assert bt.console_errors(browser) == []
+
+
+@pytest.mark.parametrize("path", ["/?kommune=3222", "/tjenester?kommune=1151"])
+def test_shell006_opening_a_page_pushes_no_history_entry(dash_url, browser, bt, path):
+    """Mounting a page must not rewrite the URL (that would trap the back button)."""
+    _open(browser, bt, dash_url + path)
+    length = browser.execute_script("return window.history.length")
+    bt.wait_until(browser, lambda d: _state_key(d, bt) != "", message="page did not render")
+    bt.wait_dash_idle(browser)
+    import time
+
+    time.sleep(1.5)  # give a stray callback time to push
+    assert browser.current_url == dash_url + path
+    assert browser.execute_script("return window.history.length") == length
+    assert bt.console_errors(browser) == []
