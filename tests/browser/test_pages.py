@@ -29,9 +29,10 @@ def _state_key(browser, bt) -> str:
 
 
 def _rows(browser, grid: str) -> list[str]:
-    """Visible rows of an AG Grid, as text (pinned rows excluded)."""
-    return [r.text for r in browser.find_elements(
-        "css selector", f"#{grid} .ag-center-cols-container .ag-row, #{grid} .ag-pinned-left-cols-container .ag-row")]
+    """The pinned-left cells (municipality names) of an AG Grid's rows, top to bottom (pinned bottom rows excluded)."""
+    rows = browser.find_elements("css selector", f"#{grid} .ag-pinned-left-cols-container .ag-row")
+    rows = sorted(rows, key=lambda r: int(r.get_attribute("row-index") or 0))
+    return [r.text for r in rows]
 
 
 def _choose(browser, bt, css: str, label: str) -> None:
@@ -49,7 +50,7 @@ def _page_ready(browser, bt, path: str) -> None:
     elif path == "/tjenester":
         bt.wait_css(browser, ".service-tab.active", WAIT)
     elif path == "/sammenlign":
-        bt.wait_until(browser, lambda d: len(_rows(d, "sml-grid")) > 0, timeout=WAIT, message="side-by-side grid empty")
+        bt.wait_until(browser, lambda d: any(_rows(d, "sml-grid")), timeout=WAIT, message="side-by-side grid empty")
         bt.wait_css(browser, "#sml-konv-grid .ag-row", WAIT)
     elif path == "/kart":
         bt.wait_until(browser, lambda d: len(d.find_elements(

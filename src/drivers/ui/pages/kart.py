@@ -235,6 +235,10 @@ def clicked_kommune(click_data: dict | None, current: str | None):
 def _indicator_to_url(value, pathname, search):
     # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
     # page mounts and would push a second history entry (breaking back) whenever the URL lacks `indikator`.
+    # Dash may also run this when the page is inserted; the view's own value (or the default when the URL has
+    # none) is then no change, so no history entry is pushed.
+    if value == st.query_from_search(search).get("indikator", DEFAULT_INDICATOR):
+        return dash.no_update
     return components.controls_to_href([value], [{"param": "indikator"}], pathname, search, triggered={"param": "indikator"})
 
 

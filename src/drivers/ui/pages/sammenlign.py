@@ -389,6 +389,10 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
 def _view_to_url(value, pathname, search):
     # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
     # page mounts and would push a second history entry (breaking back) whenever the URL lacks `visning`.
+    # Dash may also run this when the page is inserted; the view's own value (or the default when the URL has
+    # none) is then no change, so no history entry is pushed.
+    if value == st.query_from_search(search).get("visning", cmp.DEFAULT_VIEW):
+        return dash.no_update
     return components.controls_to_href([value], [{"param": "visning"}], pathname, search, triggered={"param": "visning"})
 
 
