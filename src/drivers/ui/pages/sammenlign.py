@@ -195,6 +195,11 @@ def peer_section(state: st.State, members: list[str], plabel: str) -> html.Secti
         html.Div([html.Span("Compare with instead: " if en else "Sammenlign heller med: "),
                   *[x for link in links for x in (link, html.Span(" · ", className="sep"))][:-1]], className="chips"),
     ]
+    if not members:
+        body.insert(2, html.P(
+            f"{name} has no peers in {plabel}: choose another group below." if en else
+            f"{name} har ingen andre kommuner i {plabel}: velg en annen sammenligningsgruppe under.",
+            className="missing-notice", role="note"))
     if state.peers == "landet-uten-oslo":
         body.append(html.P("Oslo is left out of the average: as municipality and county it has tasks no other municipality has."
                            if en else "Oslo er holdt utenfor snittet: som kommune og fylke har Oslo oppgaver ingen andre kommuner har.",
@@ -309,7 +314,8 @@ def side_by_side_grid(rows: list[dict], pinned: list[dict], inds: list, lang: st
             {"condition": "params.data.snitt", "style": {"backgroundColor": "#EEF1F4", "fontStyle": "italic"}},
         ]},
         csvExportParams={"fileName": f"sammenligning-{key}.csv", "columnSeparator": ";"},
-        style={"height": f"{min(720, 110 + 42 * (len(rows) + len(pinned)))}px", "width": "100%"},
+        # header (78) + floating filters (~50) + rows + scrollbar: every row visible up to 720 px, then it scrolls
+        style={"height": f"{min(720, 190 + 42 * (len(rows) + len(pinned)))}px", "width": "100%"},
     )
 
 
