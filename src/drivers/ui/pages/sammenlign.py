@@ -438,4 +438,7 @@ def _save_set(n_clicks, name, members, lang):
     message, saved = save_set(name, members, lang or "nb")
     if saved and saved in st.saved_peer_sets():
         return message, saved  # the peer control writes the URL, so the page shows the new group
+    if saved:  # stored by the engine, but the URL parser (ui/state.py) does not list saved sets yet
+        message += (" It cannot be chosen under «Compare with» yet." if lang == "en"
+                     else " Den kan ennå ikke velges under «Sammenlign med».")
     return message, dash.no_update
