@@ -81,10 +81,13 @@ class ParsedTable:
 def parse(doc: str | bytes | dict) -> ParsedTable:
     """Parse a JSON-stat 2.0 dataset or a JSON-stat 1.x response (`{"dataset": {...}}`)."""
     if isinstance(doc, (str, bytes, bytearray)):
-        try:
-            doc = json.loads(doc)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UserError(f"not JSON: {exc}") from None
+        text = doc
+        doc = _loads_fast(text)
+        if doc is None:
+            try:
+                doc = json.loads(text)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise UserError(f"not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise UserError("not JSON-stat: the document is not a JSON object")
     ds, version = _locate_dataset(doc)
@@ -94,6 +97,76 @@ def parse(doc: str | bytes | dict) -> ParsedTable:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise UserError(f"not valid JSON-stat: {type(exc).__name__}: {exc}") from None
+
+
+# The dense `value` array is nearly all of a response's bytes. Parsing it with the json module makes one
+# Python object per cell (about 0.08 s per 800 000 cells with the float conversion); Arrow's CSV reader
+# reads the same numbers in C++ in about a third of that. Only a plain array of JSON numbers and nulls
+# takes this path (one `"value": [` in the document, only the bytes below, as many numbers as commas + 1);
+# anything else (strings, true/false, whitespace, '+', a second "value" array) goes through json.loads.
+_VALUE_ARRAY = re.compile(rb'"value"\s*:\s*\[')
+_NUMBER_BYTES = b"0123456789-.eEnul,"
+_VALUE_SENTINEL = "\u0000drivers:value-array\u0000"
+
+
+def _loads_fast(text: str | bytes | bytearray) -> dict | None:
+    """json.loads with the dense value array decoded by Arrow (a float64 array); None if the shape is unusual."""
+    raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    found = _VALUE_ARRAY.finditer(raw)
+    m = next(found, None)
+    if m is None or next(found, None) is not None:
+        return None
+    start = m.end()
+    end = raw.find(b"]", start)
+    if end < 0:
+        return None
+    segment = raw[start:end]
+    if not segment or segment.translate(None, _NUMBER_BYTES):
+        return None
+    try:
+        doc = json.loads(raw[:m.start()] + b'"value":"\\u0000drivers:value-array\\u0000"' + raw[end + 1:])
+    except (ValueError, UnicodeDecodeError):
+        return None
+    holder = _value_holder(doc)
+    if holder is None:
+        return None
+    values = _numbers(segment)
+    if values is None:
+        return None
+    holder["value"] = values
+    return doc
+
+
+def _value_holder(doc: Any) -> dict | None:
+    """The object whose 'value' is the sentinel: the dataset itself, `dataset`, or a one-dataset bundle."""
+    if not isinstance(doc, dict):
+        return None
+    for candidate in (doc, doc.get("dataset"), *doc.values()):
+        if isinstance(candidate, dict) and candidate.get("value") == _VALUE_SENTINEL:
+            return candidate
+    return None
+
+
+def _numbers(segment: bytes) -> np.ndarray | None:
+    """Comma-separated JSON numbers and nulls as float64 (NaN for null); None unless every item parses."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    count = segment.count(b",") + 1
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(segment.replace(b",", b"\n")),
+            read_options=pa_csv.ReadOptions(column_names=["v"], use_threads=False, block_size=len(segment) + 64),
+            parse_options=pa_csv.ParseOptions(quote_char=False, escape_char=False, double_quote=False),
+            convert_options=pa_csv.ConvertOptions(column_types={"v": pa.float64()}, null_values=["null"],
+                                                  strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.num_rows != count:  # an empty item (',,' or a trailing comma) is skipped by the reader
+        return None
+    values = table.column("v").to_numpy()
+    return values if values.flags.writeable else values.copy()  # zero-copy views of Arrow memory are read-only
 
 
 def _locate_dataset(doc: dict) -> tuple[dict, str]:
@@ -251,7 +324,7 @@ def _parse_dataset(ds: dict, version: str) -> ParsedTable:
         obs["dims"] = empty
     obs["value"] = values
     obs["status"] = status
-    observations = pd.DataFrame(obs, columns=OBS_COLUMNS)
+    observations = pd.DataFrame(obs, columns=OBS_COLUMNS, copy=False)  # the arrays are ours alone
 
     ext = ds.get("extension") or {}
     px = ext.get("px") or {} if isinstance(ext, dict) else {}
@@ -285,7 +358,11 @@ def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
     raw = ds["value"]
     status = np.full(n, None, dtype=object)
     has_status = False
-    if isinstance(raw, list):
+    if isinstance(raw, np.ndarray):  # from _loads_fast
+        if len(raw) != n:
+            raise UserError(f"not valid JSON-stat: {len(raw)} values for {n} cells (product of 'size')")
+        values = raw
+    elif isinstance(raw, list):
         if len(raw) != n:
             raise UserError(f"not valid JSON-stat: {len(raw)} values for {n} cells (product of 'size')")
         try:
@@ -308,6 +385,15 @@ def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
         raise UserError("not valid JSON-stat: 'value' is neither a list nor an object")
 
     st = ds.get("status")
+    if isinstance(st, dict) and st and not has_status:
+        # SSB's usual form (a few symbols at sparse cells): codes straight from the dict, no object column
+        idx = _int_keys(st, n, "status")
+        symbols: dict[str, int] = {}
+        sub = np.fromiter((-1 if v is None else symbols.setdefault(str(v), len(symbols)) for v in st.values()),
+                          dtype=np.int32, count=len(st))
+        codes = np.full(n, -1, dtype=np.int32)
+        codes[idx] = sub
+        return values, pd.Categorical.from_codes(codes, categories=list(symbols))
     if st is None:
         pass
     elif isinstance(st, str):
