@@ -11,12 +11,17 @@ Both paths start from the same JSON bytes and end with the cells in a DuckDB tab
   ours     drivers.jsonstat.parse -> drivers.store.write_table (long format, dims, status; one transaction)
   baseline pyjstat.Dataset.read(...).write('dataframe') -> pandas -> DuckDB (CREATE TABLE AS from the frame)
 Target: ours at most 0.5 s per 800 000 cells on the project's 2-core machine.
+
+Ours runs RUNS times (each into a new file); the verdict uses the best wall time, and the median and the CPU
+time (all threads of the process) are printed beside it, because other work on the machine stretches wall
+times. DuckDB's insert uses both cores, so CPU time is larger than wall time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +37,8 @@ from drivers import jsonstat, reference, store  # noqa: E402
 from drivers.config import Settings  # noqa: E402
 
 CELLS = 800_000
+RUNS = 5
+TARGET_S = 0.5
 
 
 def build_response(shared: Path) -> bytes:
@@ -77,16 +84,21 @@ def build_response(shared: Path) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
-def ours(body: bytes, db: Path) -> tuple[float, float, int, float]:
+def ours(body: bytes, db: Path) -> dict[str, float]:
+    """Wall and CPU seconds of each phase: parse, store (open + write_table + close), and the totals."""
     c0 = time.process_time()
     t0 = time.perf_counter()
     parsed = jsonstat.parse(body)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     con = store.connect(db)
     n = store.write_table(con, parsed.table_meta(), parsed.observations, parsed.categories)
     con.close()
     t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, n, time.process_time() - c0
+    c2 = time.process_time()
+    assert n == CELLS
+    return {"parse": t1 - t0, "store": t2 - t1, "total": t2 - t0,
+            "parse_cpu": c1 - c0, "store_cpu": c2 - c1, "cpu": c2 - c0}
 
 
 def baseline(body: bytes, db: Path) -> tuple[float, float, int, float]:
@@ -115,13 +127,10 @@ def main() -> int:
     body = build_response(shared)
     print(f"response: {CELLS:,} cells, {len(body) / 1e6:.1f} MB JSON-stat2 (real 07459 counts tiled; see docstring)")
     with tempfile.TemporaryDirectory() as tmp:
-        runs = []
-        for i in range(3):
-            db = Path(tmp) / f"ours{i}.duckdb"
-            runs.append(ours(body, db))
-        parse_s, store_s, n, cpu_s = min(runs, key=lambda r: r[0] + r[1])
-        assert n == CELLS
-        ours_s = parse_s + store_s
+        runs = [ours(body, Path(tmp) / f"ours{i}.duckdb") for i in range(RUNS)]
+        best = min(runs, key=lambda r: r["total"])
+        median = statistics.median(r["total"] for r in runs)
+        cpu_best = min(r["cpu"] for r in runs)
         # the copy-on-write session the fetch uses (store.writer): one file copy + rename per table
         db = Path(tmp) / "ours0.duckdb"
         t0 = time.perf_counter()
@@ -131,16 +140,22 @@ def main() -> int:
         b_parse, b_store, bn, b_cpu = baseline(body, Path(tmp) / "baseline.duckdb")
         assert bn == CELLS
         size = os.path.getsize(db) / 1e6
+    ours_s = best["total"]
     base_s = b_parse + b_store
     load = os.getloadavg()[0]
     print(f"machine:  {os.cpu_count()} cores, load average {load:.1f} (wall times stretch when other work runs; "
           "CPU time = all threads of this process)")
-    print(f"ours:     parse {parse_s:.3f} s + store {store_s:.3f} s = {ours_s:.3f} s  "
-          f"({CELLS / ours_s:,.0f} cells/s; best of 3; CPU {cpu_s:.3f} s)")
-    print(f"baseline: pyjstat {b_parse:.3f} s + DuckDB {b_store:.3f} s = {base_s:.3f} s  ({CELLS / base_s:,.0f} cells/s; CPU {b_cpu:.3f} s)")
+    print(f"ours:     parse {best['parse']:.3f} s + store {best['store']:.3f} s = {ours_s:.3f} s wall  "
+          f"({CELLS / ours_s:,.0f} cells/s; best of {RUNS}, median {median:.3f} s)")
+    print(f"          CPU parse {best['parse_cpu']:.3f} s + store {best['store_cpu']:.3f} s = {best['cpu']:.3f} s "
+          f"(least of {RUNS}: {cpu_best:.3f} s; DuckDB's insert runs on both cores)")
+    print(f"baseline: pyjstat {b_parse:.3f} s + DuckDB {b_store:.3f} s = {base_s:.3f} s  "
+          f"({CELLS / base_s:,.0f} cells/s; CPU {b_cpu:.3f} s)")
     print(f"ratio:    ours is {base_s / ours_s:.1f}x faster than pyjstat -> pandas -> DuckDB "
-          f"(CPU time ratio {b_cpu / cpu_s:.1f}x)")
-    print(f"target:   <= 0.5 s per 800 000 cells: {'met' if ours_s <= 0.5 else 'NOT met'} ({ours_s:.3f} s)")
+          f"(CPU time ratio {b_cpu / cpu_best:.1f}x)")
+    print(f"target:   <= {TARGET_S} s per 800 000 cells (wall, best of {RUNS}): "
+          f"{'met' if ours_s <= TARGET_S else 'NOT met'} ({ours_s:.3f} s; median {median:.3f} s; "
+          f"CPU {cpu_best:.3f} s {'also within' if cpu_best <= TARGET_S else 'over'} it)")
     print(f"writer:   copy-on-write session overhead on the {size:.1f} MB result file: {writer_s:.3f} s")
     return 0
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -156,7 +157,9 @@ def _numbers(segment: bytes) -> np.ndarray | None:
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(segment.replace(b",", b"\n")),
-            read_options=pa_csv.ReadOptions(column_names=["v"], use_threads=False, block_size=len(segment) + 64),
+            # two blocks on two cores halve the wall time at the same CPU time; a small array stays one block
+            read_options=pa_csv.ReadOptions(column_names=["v"], use_threads=True,
+                                            block_size=max(1 << 20, len(segment) // (os.cpu_count() or 1) + 64)),
             parse_options=pa_csv.ParseOptions(quote_char=False, escape_char=False, double_quote=False),
             convert_options=pa_csv.ConvertOptions(column_types={"v": pa.float64()}, null_values=["null"],
                                                   strings_can_be_null=False),
@@ -276,19 +279,23 @@ def _parse_dataset(ds: dict, version: str) -> ParsedTable:
     n = int(np.prod(sizes, dtype=np.int64))
     values, status = _values_and_status(ds, n)
 
-    # per-dimension category index for each cell (row-major: last dimension fastest)
-    def cell_index(k: int) -> np.ndarray:
-        inner = int(np.prod(sizes[k + 1:], dtype=np.int64))
-        outer = int(np.prod(sizes[:k], dtype=np.int64))
-        base = np.arange(sizes[k], dtype=np.int32)
-        return np.tile(np.repeat(base, inner), outer)
-
+    # Per cell, a dimension's category index is its arange broadcast along that dimension's axis of the cube
+    # (JSON-stat is row-major: the last dimension varies fastest); one contiguous copy per column, in the
+    # integer width pandas keeps for that many categories.
     pos = {d: k for k, d in enumerate(ids)}
-    obs: dict[str, Any] = {}
-    empty = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[""])
 
-    obs["region"] = (pd.Categorical.from_codes(cell_index(pos[region_dim]), categories=codes_by_dim[region_dim])
-                     if region_dim else empty)
+    def categorical(dims: list[str], labels: list[str]) -> pd.Categorical:
+        dtype = _indexer_dtype(len(labels))
+        acc = np.zeros([1] * len(sizes), dtype=dtype)
+        stride = 1
+        for d in reversed(dims):  # mixed radix: the first dimension in `dims` is the most significant
+            acc = acc + _along(np.arange(sizes[pos[d]], dtype=dtype) * dtype.type(stride), pos[d], len(sizes))
+            stride *= sizes[pos[d]]
+        return pd.Categorical.from_codes(_cells(acc, sizes), categories=labels, validate=False)
+
+    obs: dict[str, Any] = {}
+    empty = categorical([], [""])
+    obs["region"] = categorical([region_dim], codes_by_dim[region_dim]) if region_dim else empty
 
     time_in_dims = False
     if time_dim:
@@ -297,29 +304,20 @@ def _parse_dataset(ds: dict, version: str) -> ParsedTable:
         years_per_code = np.array(
             [int(m.group(1)) if (m := _LEADING_YEAR.match(c)) else -1 for c in tcodes], dtype=np.int64
         )
-        yr = years_per_code[cell_index(pos[time_dim])]
-        year = pd.array(yr, dtype="Int64")
-        if (yr < 0).any():
-            year[yr < 0] = pd.NA
-        obs["year"] = year
+        yr = _cells(_along(years_per_code, pos[time_dim], len(sizes)), sizes)
+        obs["year"] = pd.arrays.IntegerArray(yr, yr < 0, copy=False)
     else:
         obs["year"] = pd.array(np.full(n, pd.NA), dtype="Int64")
 
-    obs["contents_code"] = (
-        pd.Categorical.from_codes(cell_index(pos[metric_dim]), categories=codes_by_dim[metric_dim])
-        if metric_dim else empty
-    )
+    obs["contents_code"] = categorical([metric_dim], codes_by_dim[metric_dim]) if metric_dim else empty
 
     rest = sorted(d for d in ids if d not in (region_dim, metric_dim) and (d != time_dim or time_in_dims))
     if rest:
-        # combined index over the remaining dimensions (mixed radix in sorted order), then one string per combo
-        combo = np.zeros(n, dtype=np.int64)
-        for d in rest:
-            combo = combo * len(codes_by_dim[d]) + cell_index(pos[d])
-        # itertools.product enumerates the same mixed radix (first sorted dimension most significant)
+        # one string per combination of the remaining dimensions; itertools.product enumerates the same
+        # mixed radix as `categorical` (first sorted dimension most significant)
         labels = [";".join(parts) for parts in itertools.product(
             *[[f"{d}={c}" for c in codes_by_dim[d]] for d in rest])]
-        obs["dims"] = pd.Categorical.from_codes(combo, categories=labels)
+        obs["dims"] = categorical(rest, labels)
     else:
         obs["dims"] = empty
     obs["value"] = values
@@ -353,11 +351,30 @@ def _parse_dataset(ds: dict, version: str) -> ParsedTable:
     )
 
 
+def _indexer_dtype(categories: int) -> np.dtype:
+    """The code width pandas gives a Categorical with this many categories (so from_codes does not copy)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
+def _along(values: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """`values` shaped to lie along `axis` of an ndim-dimensional cube (length 1 on every other axis)."""
+    shape = [1] * ndim
+    shape[axis] = len(values)
+    return values.reshape(shape)
+
+
+def _cells(per_axis: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """A small array broadcast to the whole cube, as one contiguous (writable) value per cell."""
+    return np.array(np.broadcast_to(per_axis, sizes)).reshape(-1)
+
+
 def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
     """Dense float values (NaN for null) and a Categorical of status symbols (missing where absent)."""
     raw = ds["value"]
-    status = np.full(n, None, dtype=object)
-    has_status = False
+    status: np.ndarray | None = None  # per-cell symbols given in `value` itself (made only when there are any)
     if isinstance(raw, np.ndarray):  # from _loads_fast
         if len(raw) != n:
             raise UserError(f"not valid JSON-stat: {len(raw)} values for {n} cells (product of 'size')")
@@ -368,7 +385,9 @@ def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
         try:
             values = np.array(raw, dtype=np.float64)  # None -> NaN
         except (TypeError, ValueError):
-            values, has_status = _values_slow(raw, status)
+            status = np.full(n, None, dtype=object)
+            values, found = _values_slow(raw, status)
+            status = status if found else None
     elif isinstance(raw, dict):
         values = np.full(n, np.nan)
         if raw:
@@ -378,27 +397,32 @@ def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
                 values[idx] = np.array(vals, dtype=np.float64)
             except (TypeError, ValueError):
                 sub_status = np.full(len(vals), None, dtype=object)
-                sub, has_status = _values_slow(vals, sub_status)
+                sub, found = _values_slow(vals, sub_status)
                 values[idx] = sub
-                status[idx] = sub_status
+                if found:
+                    status = np.full(n, None, dtype=object)
+                    status[idx] = sub_status
     else:
         raise UserError("not valid JSON-stat: 'value' is neither a list nor an object")
 
     st = ds.get("status")
-    if isinstance(st, dict) and st and not has_status:
+    if status is None and (st is None or (isinstance(st, dict) and not st)):
+        return values, pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=[], validate=False)
+    if status is None and isinstance(st, dict):
         # SSB's usual form (a few symbols at sparse cells): codes straight from the dict, no object column
         idx = _int_keys(st, n, "status")
         symbols: dict[str, int] = {}
         sub = np.fromiter((-1 if v is None else symbols.setdefault(str(v), len(symbols)) for v in st.values()),
                           dtype=np.int32, count=len(st))
-        codes = np.full(n, -1, dtype=np.int32)
+        codes = np.full(n, -1, dtype=_indexer_dtype(len(symbols)))
         codes[idx] = sub
-        return values, pd.Categorical.from_codes(codes, categories=list(symbols))
+        return values, pd.Categorical.from_codes(codes, categories=list(symbols), validate=False)
+    if status is None:
+        status = np.full(n, None, dtype=object)
     if st is None:
         pass
     elif isinstance(st, str):
         status[:] = st
-        has_status = True
     elif isinstance(st, list):
         if len(st) == 1 and n != 1:
             status[:] = st[0]
@@ -408,15 +432,11 @@ def _values_and_status(ds: dict, n: int) -> tuple[np.ndarray, pd.Categorical]:
             status[keep] = given[keep]
         else:
             raise UserError(f"not valid JSON-stat: {len(st)} status entries for {n} cells")
-        has_status = True
     elif isinstance(st, dict):
         if st:
             status[_int_keys(st, n, "status")] = np.array(list(st.values()), dtype=object)
-            has_status = True
     else:
         raise UserError("not valid JSON-stat: 'status' is neither a string, a list nor an object")
-    if not has_status:
-        return values, pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=[])
     codes, uniques = pd.factorize(status, use_na_sentinel=True)
     return values, pd.Categorical.from_codes(codes, categories=[str(u) for u in uniques])
 

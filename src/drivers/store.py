@@ -352,13 +352,11 @@ def _arrow_strings(col: pd.Series | None) -> pa.Array | None:
     if col is None:
         return None
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
-        missing = codes < 0
-        if missing.all():
+        codes = col.cat.codes.to_numpy()  # int8/int16/int32 as pandas chose: Arrow takes any as indices
+        if not len(codes) or codes.max() < 0:
             return None
         categories = pa.array(np.asarray(col.cat.categories, dtype=object), type=pa.string())
-        indices = pa.array(codes.astype(np.int32, copy=False), mask=missing if missing.any() else None,
-                           type=pa.int32())
+        indices = pa.array(codes, mask=codes < 0) if codes.min() < 0 else pa.array(codes)
         return pa.DictionaryArray.from_arrays(indices, categories)
     arr = pa.array(col.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
     return None if arr.null_count == len(arr) else arr
