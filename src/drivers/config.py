@@ -25,7 +25,8 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Override any path with DRIVERS_DB, DRIVERS_SNAPSHOT, DRIVERS_CACHE, DRIVERS_SHARED, SSB_API_BASE."""
+        """Override any path with DRIVERS_DB, DRIVERS_SNAPSHOT, DRIVERS_CACHE, DRIVERS_SHARED, SSB_API_BASE
+        (saved peer sets: DRIVERS_PEER_SETS, read by drivers.engine.peers)."""
         base = cls()
         return cls(
             data_dir=base.data_dir,

@@ -55,9 +55,12 @@ MIN_COVERAGE = 0.9  # a variable present for fewer municipalities than this is l
 
 # ---- saved named sets -------------------------------------------------------------------------------
 def peer_sets_path() -> Path:
+    """Where saved sets live: $DRIVERS_PEER_SETS, else data/peer_sets.json (beside the database, not committed)."""
+    import os
+
     from drivers.config import Settings
 
-    return Settings.from_env().data_dir / "peer_sets.json"
+    return Path(os.environ.get("DRIVERS_PEER_SETS") or Settings.from_env().data_dir / "peer_sets.json")
 
 
 def load_peer_sets(path: Path | None = None) -> dict[str, list[str]]:

@@ -75,11 +75,8 @@ class State:
 
 
 def saved_peer_sets() -> list[str]:
-    """Names of saved peer sets, if the engine offers them."""
-    try:
-        return [p for p in data.api().PEER_SETS if p not in PEER_SETS]
-    except AttributeError:
-        return []
+    """Names of the peer sets users have saved (data/peer_sets.json), in the engine's order."""
+    return [p for p in data.api().peer_sets() if p not in PEER_SETS]
 
 
 def _first(value):
