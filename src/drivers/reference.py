@@ -42,6 +42,13 @@ NATION_EX_OSLO = "EAKUO"
 GROUP_CODES = [f"EKG{i:02d}" for i in range(1, 18)]
 
 
+
+def category_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Category rows (dimension, code, label, unit, decimals) as the store's frame, numbered within each dimension."""
+    frame = pd.DataFrame(rows, columns=["dimension", "code", "label", "unit", "decimals"])
+    frame["position"] = frame.groupby("dimension").cumcount()
+    return frame
+
 def _path(shared: Path, rel: str) -> Path:
     return Path(shared) / rel
 
@@ -204,8 +211,7 @@ def lippen_net_expenditure(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cats = [("KOKfunksjon0000", c, n, "1000 kr", 0) for c, n in services.itertuples(index=False)]
     cats += [("KOKart0000", "AGD1", "Netto driftsutgifter i alt", "1000 kr", 0),
              ("KOKart0000", "AGD2", "Netto driftsutgifter", "1000 kr", 0)]
-    categories = pd.DataFrame(cats, columns=["dimension", "code", "label", "unit", "decimals"])
-    categories["position"] = categories.groupby("dimension").cumcount()
+    categories = category_frame(cats)
     return obs, categories
 
 
@@ -328,8 +334,7 @@ def lorenskog_workbook(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cats += [("ssb_tabell", t, f"SSB tabell {t} (utledet av arbeidsbokens metadataark)", None, None)
              for t in dict.fromkeys(LORENSKOG_SHEETS.values())]
     cats += [("region", code, col, None, None) for col, code in LORENSKOG_COLUMNS.items()]
-    categories = pd.DataFrame(cats, columns=["dimension", "code", "label", "unit", "decimals"])
-    categories["position"] = categories.groupby("dimension").cumcount()
+    categories = category_frame(cats)
     return obs, categories
 
 
@@ -376,8 +381,7 @@ def ratedata_2015(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cats += [("region", r, lab, None, None) for r, lab in zip(kom["kommunenummer"], kom["region_label"], strict=True)]
     cats += [("region_pre2020", lab.split(" ")[0], lab, None, None) for lab in groups["region_label"]]
     cats += [("gruppering", "pre2020", "KOSTRA-gruppering før 2020 (gammel nummerering)", None, None)]
-    categories = pd.DataFrame(cats, columns=["dimension", "code", "label", "unit", "decimals"])
-    categories["position"] = categories.groupby("dimension").cumcount()
+    categories = category_frame(cats)
     return obs, categories
 
 
