@@ -300,3 +300,17 @@ def test_fetch_then_export_round_trip_by_subprocess(tmp_path):
     frame = pd.read_csv(out, dtype=str)
     values = dict(zip(frame.filter(regex="region").iloc[:, 0], frame["value"].astype(float), strict=False))
     assert values == {"0301": 81240.0, "4601": 66605.0, "5001": 62853.0}
+    # 07459 lives in the population table (by age), and exports in the same long format with SSB's age codes
+    pop_out = tmp_path / "07459.csv"
+    exported = subprocess.run([str(DRIVERS), "export", "--db", str(db), "--table", "07459", "--format", "csv",
+                               "--out", str(pop_out)], capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    pop = pd.read_csv(pop_out, dtype={"region": str, "value": "Int64"})
+    source = population_frame()
+    source = source[source["year"] == 2024]
+    assert len(pop) == len(source) and set(pop["year"]) == {2024}
+    assert set(pop["contents_code"]) == {"Personer1"}
+    merged = pop.assign(age=pop["dims"].str.removeprefix("Alder=").str.rstrip("+").astype(int)).merge(
+        source, on=["region", "age"], validate="one_to_one")
+    assert (merged["value"] == merged["persons"]).all()
+    assert pop.loc[pop["dims"] == "Alder=105+", "dims_label"].iloc[0] == "Alder=105 år eller eldre"

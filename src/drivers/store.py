@@ -687,6 +687,8 @@ def export_frame(con: duckdb.DuckDBPyConnection, table_id: str) -> pd.DataFrame:
     obs = read_observations(con, tables=[table_id])
     cats = read_categories(con, table_id)
     names = dict(con.execute("SELECT code, name FROM regions").fetchall())
+    if obs.empty and (cats["dimension"] == "Alder").any():
+        return _population_export(con, table_id, cats, names)
     region_labels = _label_map(cats, obs["region"])
     contents_labels = _label_map(cats, obs["contents_code"], preferred=("ContentsCode",))
     by_dim = {d: dict(zip(g["code"], g["label"], strict=True)) for d, g in cats.groupby("dimension")}
@@ -717,6 +719,35 @@ def export_frame(con: duckdb.DuckDBPyConnection, table_id: str) -> pd.DataFrame:
         }
     )
     return out
+
+
+def _population_export(con: duckdb.DuckDBPyConnection, table_id: str, cats: pd.DataFrame,
+                       names: dict[str, str]) -> pd.DataFrame:
+    """A population table (07459: stored by age in `population`, not in `observations`) in the same long format.
+
+    The age codes and labels are SSB's from the table's categories ('000' '0 år' ... '105+' '105 år eller eldre').
+    """
+    pop = read_population(con)
+    ages = cats[cats["dimension"] == "Alder"]
+    age_code = {int(str(c).rstrip("+")): c for c in ages["code"]}
+    age_label = dict(zip(ages["code"], ages["label"], strict=True))
+    contents = cats[cats["dimension"] == "ContentsCode"]
+    code, label = (contents["code"].iloc[0], contents["label"].iloc[0]) if len(contents) else ("", "")
+    region_labels = _label_map(cats, pop["region"])
+    dims = pop["age"].map(lambda a: f"Alder={age_code.get(a, f'{a:03d}')}")
+    return pd.DataFrame({
+        "table_id": table_id,
+        "region": pop["region"],
+        "region_label": pop["region"].map(lambda c: region_labels.get(c) or names.get(c)),
+        "year": pop["year"],
+        "contents_code": code,
+        "contents_label": label,
+        "dims": dims,
+        "dims_label": dims.map(lambda d: "Alder=" + age_label.get(d.partition("=")[2], d.partition("=")[2])),
+        "measure": None,
+        "value": pop["persons"].astype("Int64"),  # whole persons
+        "status": None,
+    })
 
 
 def export_table(con: duckdb.DuckDBPyConnection, table_id: str, path: Path | str, fmt: str) -> int:

@@ -68,9 +68,9 @@ class FakeSSB:
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def start(self) -> FakeSSB:
+    def start(self, port: int = 0) -> FakeSSB:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, address: None  # resets are on purpose
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
