@@ -9,6 +9,10 @@ drawn into the picture, so a PNG pasted into Word still says where the numbers c
 
 Print PNG: 16 cm wide at 300 dpi = 1890 px (rendered at 945 × 590 CSS px, scale 2), with a pHYs chunk
 saying 300 dpi so Word and LibreOffice place it 16 cm wide. Screen PNG: 1280 × 720 px at 96 dpi.
+
+Maps export offline: plotly.js loads a base-map topojson for every geo subplot (from cdn.plot.ly by default),
+even with every base layer hidden. The renderer's page preloads an empty topology under every name plotly.js
+can ask for, and points `topojsonURL` at a local folder holding the same, so no image needs the network.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import copy
+import json
 import math
 import os
 import shutil
 import struct
+import tempfile
 import textwrap
 import threading
 import zlib
@@ -74,6 +80,51 @@ def chromium_path() -> str | None:
         if found:
             return found
     return None
+
+
+# ------------------------------------------------------------------------------------ offline base map
+
+# The dashboard's maps draw only their own boundaries (geo.visible=False), so an empty topology is all plotly.js
+# needs; the Kart page serves the same one to browsers (drivers.ui.pages._mapview.EMPTY_TOPOJSON).
+EMPTY_TOPOLOGY = {
+    "type": "Topology", "arcs": [],
+    "objects": {name: {"type": "GeometryCollection", "geometries": []}
+                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
+}
+# plotly.js names the file `<scope>_<resolution>m` (geo.scope with spaces as '-', geo.resolution 110 or 50)
+GEO_SCOPES = ("world", "usa", "europe", "asia", "africa", "north-america", "south-america")
+GEO_RESOLUTIONS = (110, 50)
+
+_geo_dir: Path | None = None
+_geo_lock = threading.Lock()
+
+
+def topojson_names() -> list[str]:
+    return [f"{scope}_{res}m" for scope in GEO_SCOPES for res in GEO_RESOLUTIONS]
+
+
+def geo_assets_dir() -> Path:
+    """A process-wide temporary folder with `<name>.json` (empty topology) for every base-map name plotly.js
+    may fetch, and `plotly-geo-assets.js` that registers them all in `window.PlotlyGeoAssets` up front."""
+    global _geo_dir
+    with _geo_lock:
+        if _geo_dir is None or not (_geo_dir / "plotly-geo-assets.js").is_file():
+            folder = Path(tempfile.mkdtemp(prefix="drivers-topojson-"))
+            body = json.dumps(EMPTY_TOPOLOGY)
+            for name in topojson_names():
+                (folder / f"{name}.json").write_text(body, encoding="utf-8")
+            (folder / "plotly-geo-assets.js").write_text(
+                "window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};\n"
+                + "".join(f"window.PlotlyGeoAssets.topojson[{json.dumps(n)}] = {body};\n" for n in topojson_names()),
+                encoding="utf-8")
+            atexit.register(shutil.rmtree, folder, True)
+            _geo_dir = folder
+        return _geo_dir
+
+
+def topojson_url() -> str:
+    """`topojsonURL` for kaleido: the local folder as a file:// URL (kaleido's Chromium may read local files)."""
+    return geo_assets_dir().as_uri() + "/"
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -323,8 +374,12 @@ class Renderer:
                 raise ExportUnavailable(f"Chromium ({browser}) startet ikke for bildeeksport: {exc}") from None
 
     async def _open(self, browser: str):
-        # mathjax=False: no CDN fetch (the charts use no LaTeX); plotly.js comes from the plotly package
-        k = _warm_kaleido_class()(n=self.tabs, timeout=self.timeout, mathjax=False, path=browser)
+        # No CDN fetch at all: mathjax off (the charts use no LaTeX), plotly.js from the plotly package, and the
+        # base-map topojson preloaded by a local script (maps would otherwise fetch it from cdn.plot.ly).
+        from kaleido import PageGenerator
+
+        page = PageGenerator(mathjax=False, others=[geo_assets_dir() / "plotly-geo-assets.js"])
+        k = _warm_kaleido_class()(n=self.tabs, timeout=self.timeout, page_generator=page, path=browser)
         await k.open()
         return k
 
@@ -336,7 +391,8 @@ class Renderer:
         async def one(job: Job) -> bytes:
             opts = {"format": job.fmt, "width": job.size.width, "height": job.size.height,
                     "scale": job.size.scale if job.fmt == "png" else 1}
-            return await self._kaleido.calc_fig(job.figure, opts=opts)
+            # topojson: a local folder as well, in case a figure asks for a name the page did not preload
+            return await self._kaleido.calc_fig(job.figure, opts=opts, topojson=topojson_url())
 
         return list(await asyncio.gather(*(one(j) for j in jobs)))
 
