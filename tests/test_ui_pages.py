@@ -124,10 +124,18 @@ def test_health_norm_line_and_missing_notices(pages):
         pytest.fail("missing financial figures must name `drivers fetch --tables 12134`")
     tree = expand_layout(pages["oversikt"], kommune="3222")
     graphs = [n for n in walk(tree) if type(n).__name__ == "Graph" and n.id == ids.chart("health-netto_driftsresultat_pct")]
-    if graphs:  # Lørenskog's workbook rows carry netto driftsresultat
-        shapes = graphs[0].figure.layout.shapes
-        assert any(s.y0 == 2.0 for s in shapes), "the 2 % TBU line"
-        assert "TBU" in text(tree)
+    assert graphs, "Lørenskog's workbook rows carry netto driftsresultat"
+    shapes = graphs[0].figure.layout.shapes
+    # a single municipality: the 1,75 % level recommended for municipalities, not the sector-wide 2 %
+    assert any(s.y0 == 1.75 for s in shapes), "the 1,75 % line for a kommune"
+    assert not any(s.y0 == 2.0 for s in shapes)
+    assert "1,75 % (anbefalt for kommuner)" in str(graphs[0].figure.layout.annotations)
+    body = text(tree)
+    assert "Kommunal Rapport" in body and "TBUs norm 2 % fra 2014" in body and "figur 3.14A" in body
+    en = expand_layout(pages["oversikt"], kommune="3222", lang="en")
+    graph = [n for n in walk(en) if type(n).__name__ == "Graph" and n.id == ids.chart("health-netto_driftsresultat_pct")][0]
+    assert "1.75 % (recommended for municipalities)" in str(graph.figure.layout.annotations)
+    assert "TBU's norm is 2 % since 2014" in text(en)
 
 
 @pytest.mark.parametrize("kommune", MUNICIPALITIES)

@@ -27,16 +27,27 @@ SERVICE_NAMES = {
     "TOTAL": ("Totalt", "Total"),
 }
 
-TBU_SOURCE_NB = ("Stiplet linje: 2 %, Teknisk beregningsutvalgs (TBU) norm for netto driftsresultat i kommunesektoren "
-                 "samlet fra 2014 (TBU-rapport, kap. 3, figur «Netto driftsresultat i kommunesektoren», regjeringen.no)")
-TBU_SOURCE_EN = ("Dashed line: 2 %, the Technical Calculation Committee's (TBU) norm for the net operating result of the "
-                 "municipal sector as a whole since 2014 (TBU report, ch. 3, regjeringen.no)")
+# The chart shows one municipality, so the line is the level recommended for municipalities alone (1.75 %);
+# TBU's 2 % (3 % until 2013) is for the municipal sector as a whole (municipalities and counties together).
+# Sources: TBU-rapport kap. 3, figur 3.14A (regjeringen.no/contentassets/887f976224eb486ca773729f11184408/
+# kap3-filer/sheet028.htm) and Kommunal Rapport 2019-03 «Slik ble resultatet i Kommune-Norge»
+# (kommunal-rapport.no/okonomi/2019/03/slik-ble-resultatet-i-kommune-norge).
+NORM_KOMMUNE_PCT = 1.75
+TBU_SOURCE_NB = ("Stiplet linje: 1,75 %, anbefalt nivå for netto driftsresultat for kommunene (Kommunaldepartementets "
+                 "anbefaling; TBU deler normen i 1,75 % for kommunene og 4 % for fylkeskommunene; Kommunal Rapport, "
+                 "mars 2019). For kommunesektoren samlet er TBUs norm 2 % fra 2014 (3 % til 2013) (TBU-rapport, kap. 3, "
+                 "figur 3.14A «Netto driftsresultat og disposisjonsfond i kommunesektoren», regjeringen.no)")
+TBU_SOURCE_EN = ("Dashed line: 1.75 %, the recommended net operating result for municipalities (the Ministry of Local "
+                 "Government's recommendation; TBU splits the norm into 1.75 % for municipalities and 4 % for counties; "
+                 "Kommunal Rapport, March 2019). For the municipal sector as a whole TBU's norm is 2 % since 2014 "
+                 "(3 % until 2013) (TBU report, ch. 3, figure 3.14A, regjeringen.no)")
 NO_NORM_NB = "Ingen anbefalt nivå vist: prosjektets kilder har ingen norm for dette nøkkeltallet"
 NO_NORM_EN = "No recommended level shown: the project's sources give no norm for this figure"
 
 HEALTH = [
     {"measure": "netto_driftsresultat_pct", "title_nb": "Netto driftsresultat, % av brutto driftsinntekter",
-     "title_en": "Net operating result, % of gross operating revenue", "norm": 2.0, "norm_label": "2 % (TBU)",
+     "title_en": "Net operating result, % of gross operating revenue", "norm": NORM_KOMMUNE_PCT,
+     "norm_label": "1,75 % (anbefalt for kommuner)", "norm_label_en": "1.75 % (recommended for municipalities)",
      "norm_source_nb": TBU_SOURCE_NB, "norm_source_en": TBU_SOURCE_EN},
     {"measure": "fri_egenkapital_drift_pct", "title_nb": "Disposisjonsfond (fri egenkapital drift), % av brutto driftsinntekter",
      "title_en": "Unrestricted reserves (free operating equity), % of gross revenue",

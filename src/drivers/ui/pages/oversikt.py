@@ -130,7 +130,7 @@ def health_section(state: st.State) -> list:
                                       views.peers_label(state), views.konv_label(state),
                                       spec.get("norm_source_en" if lang == "en" else "norm_source_nb"), lang)
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,
-                                   norm=norm, norm_label=spec.get("norm_label"), decimals=1,
+                                   norm=norm, norm_label=spec.get("norm_label_en" if lang == "en" else "norm_label"), decimals=1,
                                    chart_id=f"health-{spec['measure']}", lang=lang)
         cards.append(components.chart_card(chart, lang))
     out.append(html.Div(cards, className="grid-3"))
