@@ -57,6 +57,26 @@ pio.templates[TEMPLATE_NAME] = _template()
 # much faster: plotly's own default template is deep-copied into each new figure (~13 ms a figure).
 pio.templates.default = TEMPLATE_NAME
 
+_DEFAULT_COLORS = {"HIGHLIGHT": HIGHLIGHT, "PEER": PEER, "MORE": MORE}
+
+
+def apply_theme(layout: dict | None = None, highlight: str | None = None, peer: str | None = None) -> None:
+    """Register the template again with the municipality's look (drivers.export.theme) merged in: `layout`
+    (font, text colour, background) over the defaults, and the theme's highlight and peer colours in place of
+    vermillion and blue, in the colourway and in the figure functions alike (exactly the swap the exports make,
+    so screen and print agree). No arguments: the default look. The app calls this once at start-up, before
+    any figure is made: a figure copies the template when it is created."""
+    global HIGHLIGHT, PEER, MORE
+    HIGHLIGHT = highlight or _DEFAULT_COLORS["HIGHLIGHT"]
+    PEER = peer or _DEFAULT_COLORS["PEER"]
+    MORE = peer or _DEFAULT_COLORS["MORE"]  # "spends more" shares the peer blue, as in the exports' recolour
+    swaps = {_DEFAULT_COLORS["HIGHLIGHT"]: HIGHLIGHT, _DEFAULT_COLORS["PEER"]: PEER}
+    template = _template()
+    template.layout.colorway = [swaps.get(c, c) for c in OKABE_ITO]
+    if layout:
+        template.layout.update(layout)
+    pio.templates[TEMPLATE_NAME] = template
+
 
 @dataclass
 class Chart:

@@ -1,5 +1,7 @@
-"""The municipality's look: colours, font and logo from `assets/theme.json`, used by exports, the deck,
-the presentation page and (via `plotly_layout` / `css_variables`) the dashboard.
+"""The municipality's look: colours, font and logo from `assets/theme.json` (or the file $DRIVERS_THEME names),
+used by exports, the deck, the presentation page and the dashboard: the app registers the plotly template with
+`plotly_layout` and the theme's colours at start-up, and links `/tema.css` (`dashboard_css`: CSS variables that
+assets/drivers.css reads, plus the logo in the page header).
 
 A missing theme file means the default look; a malformed one is a UserError naming the file and the key.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,10 @@ class Theme:
 
 
 def theme_path(settings: Settings | None = None) -> Path:
+    """$DRIVERS_THEME if set (a municipality keeps its theme outside the repo), else assets/theme.json."""
+    override = os.environ.get("DRIVERS_THEME")
+    if override:
+        return Path(override)
     return (settings or Settings.from_env()).assets_dir / "theme.json"
 
 
@@ -72,6 +79,9 @@ def load(path: Path | None = None) -> Theme:
         if not isinstance(value, str) or not HEX.match(value):
             raise UserError(f"temafila {path}: colors.{key} = {value!r} er ikke en hex-farge som #1F3A5F")
         colors[key] = value.upper()
+    if colors["highlight"] == colors["peer"]:
+        # the selected municipality must stand out from the peer average on every chart
+        raise UserError(f"temafila {path}: colors.highlight og colors.peer må være ulike farger")
     logo = raw.get("logo")
     logo_path = None
     if logo:
@@ -80,18 +90,23 @@ def load(path: Path | None = None) -> Theme:
             raise UserError(f"temafila {path}: logoen {logo!r} finnes ikke (sti relativt til {path.parent})")
         if logo_path.suffix.lower() not in (".png", ".svg"):
             raise UserError(f"temafila {path}: logoen må være PNG eller SVG, ikke {logo_path.suffix}")
+    font = str(raw.get("font") or DEFAULT_FONT)
+    if any(ch in font for ch in ";{}<>"):  # it goes into CSS and SVG: a font list, nothing else
+        raise UserError(f"temafila {path}: font = {font[:60]!r} må være en skriftliste som \"Arial, sans-serif\"")
     return Theme(
         name=str(raw.get("name") or "Standard"),
         colors=colors,
-        font=str(raw.get("font") or DEFAULT_FONT),
+        font=font,
         font_office=str(raw.get("font_office") or "Calibri"),
         logo=logo_path,
     )
 
 
 def plotly_layout(theme: Theme) -> dict:
-    """Layout settings that carry the theme into a plotly figure (font and text colour)."""
-    return {"font": {"family": theme.font, "color": theme.color("text")}}
+    """Layout settings that carry the theme into a plotly figure: font, text colour, background."""
+    return {"font": {"family": theme.font, "color": theme.color("text")},
+            "hoverlabel": {"font": {"family": theme.font}},
+            "paper_bgcolor": theme.color("background"), "plot_bgcolor": theme.color("background")}
 
 
 def recolor(fig_dict: dict, theme: Theme) -> dict:
@@ -118,3 +133,16 @@ def css_variables(theme: Theme) -> str:
     lines = [f"  --farge-{k}: {v};" for k, v in theme.colors.items()]
     lines.append(f"  --skrift: {theme.font};")
     return ":root {\n" + "\n".join(lines) + "\n}\n"
+
+
+def dashboard_css(theme: Theme) -> str:
+    """What `/tema.css` serves: the CSS variables (assets/drivers.css reads them, with the default look as
+    fallback) and, when the theme has a logo, the logo before the title in every page header (inlined, so
+    the stylesheet is the only request)."""
+    css = f"/* Tema: {theme.name.replace('*/', '')} (assets/theme.json or $DRIVERS_THEME) */\n" + css_variables(theme)
+    logo = theme.logo_data_uri()
+    if logo:
+        css += (".header .brand-row::before { content: \"\"; display: inline-block; align-self: center; "
+                "width: 9rem; height: 2.6rem; margin-right: 0.2rem; "
+                f"background: url(\"{logo}\") left center / contain no-repeat; }}\n")
+    return css

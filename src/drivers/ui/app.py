@@ -13,8 +13,9 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from drivers import fmt
+from drivers import figures, fmt
 from drivers.config import Settings
+from drivers.export import theme
 from drivers.ui import components, data, downloads, ids, views
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -24,11 +25,16 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     """Build the app. `preload` loads the Panel now (a broken or missing database fails here, clearly)."""
     settings = settings or Settings.from_env()
     data.configure(settings)
+    # The municipality's look (assets/theme.json or $DRIVERS_THEME) before any figure is made; a malformed
+    # theme file fails here with the file and key named. Colours and font reach the page through /tema.css.
+    look = theme.load(theme.theme_path(settings))
+    figures.apply_theme(theme.plotly_layout(look), look.color("highlight"), look.color("peer"))
     app = dash.Dash(
         __name__,
         use_pages=True,
         pages_folder=str(PAGES_DIR),
         assets_folder=str(settings.assets_dir),
+        external_stylesheets=["/tema.css"],  # served by drivers.ui.downloads.theme_css
         title="Kommuneøkonomi – hva driver den?",
         update_title=None,
         suppress_callback_exceptions=True,

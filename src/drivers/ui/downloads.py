@@ -23,6 +23,9 @@ from drivers.errors import UserError
 FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
+PACK_ROUTE = "/last-ned/pakke.zip"
+PACK_LINK, DECK_LINK, EXPORTS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt"
+DECK_ROUTE = "/last-ned/seminar.pptx"
 _CHARTS: OrderedDict[str, object] = OrderedDict()  # key -> Chart drawn on a page (bounded)
 _MAX = 2000
 _lock = threading.Lock()
@@ -48,6 +51,31 @@ def chart_links(chart):
     return html.Div([html.Span("Last ned: ", className="download-label"),
                      *[html.A(label, href=href, className="download-link", download="") for label, href in links]],
                     className="downloads")
+
+
+def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Div:
+    """One click for the whole chart pack (ZIP) and the seminar deck (PPTX) of the view's municipality, year,
+    peer set, averaging and language. Plain links (no `download` attribute), so a file that cannot be made
+    shows the route's one-line message instead of a silently failed download."""
+    from drivers.ui import state as st
+
+    en = state.lang == "en"
+    shared = {k: None for k in state.extra}  # page parameters (tjeneste, indikator, …) do not change the files
+    links = [
+        html.A("Download all charts (ZIP)" if en else "Last ned alle figurer (ZIP)",
+               href=st.url(PACK_ROUTE, state, **shared), id=PACK_LINK, className="export-button"),
+        html.A("Download seminar deck (PPTX)" if en else "Last ned seminarpresentasjon (PPTX)",
+               href=st.url(DECK_ROUTE, state, **shared), id=DECK_LINK, className="export-button"),
+    ]
+    note = (f"Every chart for {name} {state.aar} as PNG (print and screen), SVG, Excel and CSV with an index file, and "
+            f"the budget-seminar slides, compared with {peers_label} ({konv_label} average). Made on the server: "
+            "the pack takes a little while." if en else
+            f"Alle figurene for {name} {state.aar} som PNG (trykk og skjerm), SVG, Excel og CSV med en innholdsfil, og "
+            f"lysbildene til budsjettseminaret, sammenlignet med {peers_label} ({konv_label} snitt). Lages på "
+            "serveren: pakken tar litt tid.")
+    return html.Div([html.H2("Til økonomiplanen og seminaret" if not en else "For the plan and the seminar"),
+                     html.Div(links, className="export-buttons"), html.P(note, className="export-note")],
+                    id=EXPORTS, className="card exports")
 
 
 def _state():
@@ -129,7 +157,8 @@ def theme_css() -> Response:
     from drivers.export import theme
 
     try:
-        return Response(theme.css_variables(theme.load()), mimetype="text/css")
+        # read on every request: a changed theme file shows on the next page load (figures: on restart)
+        return Response(theme.dashboard_css(theme.load()), mimetype="text/css", headers={"Cache-Control": "no-cache"})
     except UserError as exc:
         return _error(exc)
 
@@ -139,8 +168,8 @@ def register(server) -> None:
     if "drivers_last_ned_chart" in server.view_functions:
         return
     server.add_url_rule("/last-ned/chart/<chart_id>.<ext>", "drivers_last_ned_chart", chart_file)
-    server.add_url_rule("/last-ned/pakke.zip", "drivers_last_ned_pakke", pack_file)
-    server.add_url_rule("/last-ned/seminar.pptx", "drivers_last_ned_seminar", deck_file)
+    server.add_url_rule(PACK_ROUTE, "drivers_last_ned_pakke", pack_file)
+    server.add_url_rule(DECK_ROUTE, "drivers_last_ned_seminar", deck_file)
     server.add_url_rule("/tema.css", "drivers_tema_css", theme_css)
     from drivers.ui import components
 

@@ -10,7 +10,7 @@ from dash import html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, views
+from drivers.ui import components, data, downloads, ids, views
 from drivers.ui import state as st
 from drivers.ui.i18n import t
 
@@ -35,6 +35,8 @@ def content(state: st.State) -> list:
     warn = [components.no_peers_notice(state, views.peers_label(state))] if views.no_peers(state) else []
     return [*warn,
         html.Section(components.guarded(profile, state, lang=state.lang), id=ids.PROFILE, className="card profile"),
+        # the whole pack and the seminar deck one click from the first page (issue 5), for this exact view
+        downloads.export_links(state, views.peers_label(state), views.konv_label(state), data.meta().name(state.kommune)),
         html.Section(components.deferred("oversikt-summary", state), id=ids.SUMMARY, className="card summary"),
         html.Section(components.guarded(gap_section, state, lang=state.lang), className="gap-section"),
         html.Section(components.deferred("oversikt-health", state), className="health-section"),
