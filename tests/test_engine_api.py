@@ -59,7 +59,8 @@ def test_peer_values_equal_a_naive_computation(panel, region, service):
     for convention, expected in (("weighted", w), ("unweighted", u)):
         row = api.driver_table(panel, 2024, "kostragruppe", convention, [region]).set_index("indicator").loc[ind]
         if math.isnan(expected):  # Oslo is alone in EKG13
-            assert math.isnan(row["peer_value"]) and row["n_peers"] == 0 and "ingen sammenligningskommuner" in row["reason"]
+            assert math.isnan(row["peer_value"]) and row["n_peers"] == 0 and "ingen andre kommuner enn" in row["reason"]
+            assert row["n_peer_members"] == 0
             continue
         assert row["peer_value"] == pytest.approx(expected, rel=1e-12)
         assert row["gap_nok"] == pytest.approx(row["denominator"] * (row["value"] - expected), rel=1e-9)

@@ -23,7 +23,7 @@ from drivers.errors import UserError
 SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
 INDICATOR_FIELDS = [
     "indicator", "name_nb", "region", "name", "year", "value", "unit", "status", "peer_value", "peer_set", "peer_label",
-    "convention", "n_peers", "rank", "gap_nok", "gap_need_corrected_nok", "backcast", "ssb_match", "reason",
+    "convention", "n_peers", "n_peer_members", "rank", "gap_nok", "gap_need_corrected_nok", "backcast", "ssb_match", "reason",
 ]
 
 
@@ -87,6 +87,11 @@ def collect(args, panel) -> dict:
     region = panel.municipalities[panel.check_region(args.region)]
     opts = {"exclude_oslo": args.exclude_oslo, "k": args.k}
     out: dict = {"region": region, "name": panel.name(region), "year": year}
+    if not api.peer_members(panel, region, year, args.peers, **opts):  # e.g. Oslo alone in KOSTRA group 13
+        from drivers.engine import peers as peermod
+
+        label = peermod.peer_label(panel, panel.check_region(region), args.peers, args.k)
+        out["peer_note"] = peermod.empty_reason(label, out["name"])
     if what in ("indicators", "all"):
         table = api.driver_table(panel, year, args.peers, args.convention, [region], **opts)
         if args.indicator:
@@ -114,10 +119,21 @@ def collect(args, panel) -> dict:
     return out
 
 
+def _note(reason, peer_note: str | None) -> str:
+    """The table's remark column: short, and the empty-peer-group note once at the top instead of per row."""
+    if not isinstance(reason, str):
+        return ""
+    if peer_note:
+        reason = reason.replace(peer_note, "ingen andre kommuner i gruppen (se merk over)")
+    return reason[:90]
+
+
 def _table_text(out: dict) -> str:
     from drivers import fmt
 
     lines = [f"{out['name']} ({out['region']}), KOSTRA {out['year']}"]
+    if out.get("peer_note"):
+        lines.append(f"Merk: {out['peer_note']}.")
     ind = out.get("indicators")
     if ind is not None and len(ind):
         lines.append(f"\nIndikatorer mot {ind['peer_label'].iloc[0]} ({ind['convention'].iloc[0]}):")
@@ -134,7 +150,7 @@ def _table_text(out: dict) -> str:
                 "avvik": fmt.mill_kr(r.gap_nok, 1, sign=True) if not fmt.is_missing(r.gap_nok) else "",
                 "behovskorr. avvik": fmt.mill_kr(r.gap_need_corrected_nok, 1, sign=True)
                 if not fmt.is_missing(r.gap_need_corrected_nok) else "",
-                "merknad": r.reason[:90] if isinstance(r.reason, str) else "",
+                "merknad": _note(r.reason, out.get("peer_note")),
             })
         lines.append(pd.DataFrame(rows).to_string(index=False))
     gaps = out.get("gaps")

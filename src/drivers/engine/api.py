@@ -136,32 +136,55 @@ def _service_inputs(panel: Panel, service: str, year: int):
 
 def decompose(panel: Panel, region: str, year: int | None = None, service: str = "FGK9", peers: str = "kostragruppe",
               convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
-    """The service's gap split into need, target share, coverage, unit cost, net/gross (+ not split, averaging)."""
+    """The service's gap split into need, target share, coverage, unit cost, net/gross (+ not split, averaging).
+
+    attrs: gap_nok (NaN when not computable), reason (why not, e.g. the peer group has no other members),
+    n_peer_members, service, region, year, need_note, convention_nb."""
     year = _check(panel, year, peers, convention)
     if service != "TOTAL":
         reg.service(service)
     i = panel.check_region(region)
-    key = ("decompose", region, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
+    key = ("decompose", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
 
     def compute():
-        arrays, missing, has_target, hints = _service_inputs(panel, service, year)
-        m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
-        own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
-        idx = np.flatnonzero(m[i])
-        peer_inputs = {key_: v[idx] for key_, v in arrays.items()}
-        rows = dec.split(own, peer_inputs, convention, has_target, missing, hints)
+        rows, n_members = _decompose_rows(panel, i, year, service, peers, convention, exclude_oslo, k)
         out = pd.DataFrame(rows)[["component", "name_nb", "name_en", "nok", "available", "reason"]]
         gap = out.loc[out["available"], "nok"].sum() if out["available"].any() else math.nan
         out["share"] = out["nok"] / gap if gap else math.nan
         out["status"] = None
         out.attrs.update(gap_nok=gap, service=service, region=panel.municipalities[i], year=year,
+                         reason=None if out["available"].any() else out["reason"].iloc[0], n_peer_members=n_members,
                          need_note=NEED_NOTE_NB, convention_nb=CONVENTION_NB[convention])
         return out
 
-    res = panel.memo(key, compute)
+    res = panel.lru(key, compute)
     out = res.copy()
     out.attrs = dict(res.attrs)
     return out
+
+
+def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, convention: str, exclude_oslo: bool,
+                    k: int) -> tuple[list[dict], int]:
+    """dec.split's rows for municipality index i (plain dicts, shared by decompose and summary_text) and the
+    number of members in its peer group. An empty peer group gives every row the reason, nothing else."""
+
+    def compute():
+        arrays, missing, has_target, hints = _service_inputs(panel, service, year)
+        m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
+        idx = np.flatnonzero(m[i])
+        own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
+        rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, convention, has_target, missing, hints)
+        if len(idx) == 0:
+            why = peermod.empty_reason(peermod.peer_label(panel, i, peers, k), panel.name(panel.municipalities[i]))
+            for r in rows:
+                r.update(nok=math.nan, available=False, reason=why)
+        elif not any(r["available"] for r in rows) and not (own.N > 0 and np.isfinite(own.NDU)):
+            for r in rows:
+                r["reason"] = f"kommunen mangler netto driftsutgifter eller innbyggere for {year}"
+        return rows, len(idx)
+
+    key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
+    return panel.lru(key, compute, maxsize=8192)
 
 
 def peers_mod_membership(panel, peer_set, year, exclude_oslo, k):
@@ -184,6 +207,9 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     arrays, missing, _, _ = _service_inputs(panel, service, year)
     m = peers_mod_membership(panel, peers, year, kw.get("exclude_oslo", False), kw.get("k", 10))
     idx = np.flatnonzero(m[i])
+    if len(idx) == 0:  # no peers at all: that, not a missing input, is the reason
+        missing = {"B": peermod.empty_reason(peermod.peer_label(panel, i, peers, kw.get("k", 10)),
+                                             panel.name(panel.municipalities[i]))}
     top, bottom = ("B", "T") if lever == "coverage" else ("KBDU", "B")
     need = [top, bottom]
     lack = [missing[x] for x in need if x in missing]
@@ -196,8 +222,13 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     own_ratio = arrays[top][i] / arrays[bottom][i]
     a, b = arrays[top][idx], arrays[bottom][idx]
     ok = ~(np.isnan(a) | np.isnan(b)) & (b > 0)
-    if not ok.any() or not np.isfinite(own_ratio) or own_ratio <= 0:
-        result["reason"] = "kommunen eller sammenligningsgruppen mangler tall for dette"
+    what = "dekningsgrad" if lever == "coverage" else "enhetskostnad"
+    if not np.isfinite(own_ratio) or own_ratio <= 0:
+        result["reason"] = f"kommunen mangler tall for {what} i {year}"
+        return result
+    if not ok.any():
+        result["reason"] = (f"ingen av de {len(idx)} kommunene i {peermod.peer_label(panel, i, peers, kw.get('k', 10))} "
+                            f"har tall for {what} i {year}")
         return result
     if target == "median":
         peer_ratio = float(np.median(a[ok] / b[ok]))
@@ -276,23 +307,84 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
 
 def summary_text(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
                  convention: str = "weighted", lang: str = "nb", **kw) -> str:
-    """A few sentences on the largest gaps and what drives them, from the numbers above."""
-    key = ("summary", region, year, peers, convention, lang, tuple(sorted(kw.items())), _saved_key(peers))
-    return panel.memo(key, lambda: _summary_text(panel, region, year, peers, convention, lang, **kw))
+    """A few sentences on the largest gaps and what drives them, from the numbers above.
+
+    Fast: the service gaps are a slice of the memoised driver table and only the three largest are split
+    (summary_facts, _decompose_rows); the same text as summary_text_reference (api frames) in ~1 ms."""
+    exclude_oslo, k = bool(kw.get("exclude_oslo", False)), int(kw.get("k", 10))
+    year = _check(panel, year, peers, convention)
+    if lang not in ("nb", "en"):
+        raise UserError("språk må være nb eller en")
+    i = panel.check_region(region)
+    key = ("summary", i, year, peers, convention, lang, exclude_oslo, k, _saved_key(peers))
+    return panel.lru(key, lambda: _summary_fast(panel, i, year, peers, convention, lang, exclude_oslo, k))
 
 
-def _summary_text(panel, region, year, peers, convention, lang, **kw) -> str:
+def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", convention: str = "weighted", *,
+                  exclude_oslo: bool = False, k: int = 10) -> dict:
+    """What the summary needs for every municipality at once, sliced from the driver table (no recomputation):
+    services, their names, gap and need-corrected gap (n × services arrays, TOTAL last), peer-group labels
+    (nb, en) and sizes. Memoised per (year, peers, convention, options) in a bounded cache."""
+    year = _check(panel, year, peers, convention)
+    saved = _saved_key(peers)
+
+    def compute():
+        key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
+        full = panel.memo(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k))
+        inds = [x.id for x in reg.all()]
+        n, m = panel.n, len(inds)
+        svcs = [(c, s["name_nb"], s.get("name_en", s["name_nb"])) for c, s in reg.services().items()]
+        svcs.append(("TOTAL", "Samlede netto driftsutgifter", "Total net operating expenditure"))
+        svcs = [t for t in svcs if f"ndu_{t[0].lower()}_per_innb" in inds]
+        cols = [inds.index(f"ndu_{c.lower()}_per_innb") for c, _, _ in svcs]
+        gap = full["gap_nok"].to_numpy(dtype=float).reshape(n, m)[:, cols]
+        gap_nc = full["gap_need_corrected_nok"].to_numpy(dtype=float).reshape(n, m)[:, cols]
+        return {
+            "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
+            "gap": gap, "gap_nc": gap_nc,
+            "label_nb": full["peer_label"].to_numpy()[::m] if m else np.array([], dtype=object),
+            "label_en": np.array([peermod.peer_label_en(panel, j, peers, k) for j in range(n)], dtype=object),
+            "n_members": full["n_peer_members"].to_numpy()[::m] if m else np.zeros(0, dtype=np.int64),
+        }
+
+    return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k, saved), compute, maxsize=64)
+
+
+def _summary_fast(panel: Panel, i: int, year: int, peers: str, convention: str, lang: str, exclude_oslo: bool,
+                  k: int) -> str:
+    f = summary_facts(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k)
+    name = panel.name(panel.municipalities[i])
+    label = f["label_en" if lang == "en" else "label_nb"][i]
+    if f["n_members"][i] == 0:
+        return summ.empty_text(name, label, year, lang)
+    gap, gap_nc = f["gap"][i], f["gap_nc"][i]
+    rows = [{"service": c, "name_nb": nb, "name_en": en, "gap_nok": float(gap[j]), "gap_need_corrected_nok": float(gap_nc[j])}
+            for j, (c, nb, en) in enumerate(zip(f["services"], f["name_nb"], f["name_en"], strict=True))]
+    svc = [r for r in rows if r["service"] != "TOTAL" and not math.isnan(r["gap_nok"])]
+    top = sorted(svc, key=lambda r: -abs(r["gap_nok"]))[:3]  # the summary names three
+    decs = {r["service"]: _decompose_rows(panel, i, year, r["service"], peers, convention, exclude_oslo, k)[0]
+            for r in top}
+    return summ.summary(name, label, year, rows, decs, convention, lang=lang)
+
+
+def summary_text_reference(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+                           convention: str = "weighted", lang: str = "nb", **kw) -> str:
+    """The summary built the plain way, from the public frames (api.gaps, api.decompose), nothing cached on
+    the way: the baseline that tests and bench/drivers.py compare summary_text with."""
+    year = _check(panel, year, peers, convention)
+    i = panel.check_region(region)
     g = gaps(panel, region, year, peers, convention, **kw)
-    year = panel.latest_year() if year is None else int(year)
-    decs = {}
+    name = panel.name(panel.municipalities[i])
+    if lang == "en":
+        label = peermod.peer_label_en(panel, i, peers, int(kw.get("k", 10)))
+    else:
+        label = g.attrs.get("peer_label", peers)
+    if len(g) and (g["n_peer_members"] == 0).all():
+        return summ.empty_text(name, label, year, lang)
     svc_rows = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
-    top = svc_rows.assign(a=svc_rows["gap_nok"].abs()).nlargest(3, "a")["service"]  # the summary names three
-    for svc in top:
-        decs[svc] = decompose(panel, region, year, svc, peers, convention, **kw)
-    name = panel.name(panel.municipalities[panel.check_region(region)])
-    label = g.attrs.get("peer_label", peers)
-    conv = {"weighted": "vektet snitt som SSB", "unweighted": "uvektet snitt som ASSS og Kolada"}[convention]
-    return summ.summary(name, label, year, g, decs, conv, lang=lang)
+    top = svc_rows.assign(a=svc_rows["gap_nok"].abs()).nlargest(3, "a")["service"]
+    decs = {svc: decompose(panel, region, year, svc, peers, convention, **kw) for svc in top}
+    return summ.summary(name, label, year, g, decs, convention, lang=lang)
 
 
 def group_value(panel: Panel, indicator: str, year: int, group: str | list[str], convention: str = "weighted") -> float:

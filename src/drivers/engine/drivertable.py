@@ -18,7 +18,7 @@ from drivers.engine.panel import NEED_NOTE_NB, Panel
 
 COLUMNS = [
     "indicator", "name_nb", "name_en", "service", "category", "region", "name", "year", "value", "unit", "decimals",
-    "status", "peer_value", "peer_set", "peer_label", "convention", "n_peers", "rank", "gap_nok",
+    "status", "peer_value", "peer_set", "peer_label", "convention", "n_peers", "n_peer_members", "rank", "gap_nok",
     "gap_need_corrected_nok", "numerator", "denominator", "backcast", "polarity", "ssb_match", "reason",
 ]
 
@@ -66,8 +66,12 @@ def compute(
         elif ind.need_correctable and f"{ind.id}_behovskorr" in pos:
             gaps_nc[:, j] = gaps[:, pos[f"{ind.id}_behovskorr"]]
 
-    reason = _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set)
     labels = np.array([peers.peer_label(panel, i, peer_set, k) for i in range(n)], dtype=object)
+    n_members = members.sum(axis=1).astype(np.int64)  # the peer group's size, with or without figures
+    reason = _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set, labels)
+    for i in np.flatnonzero(n_members == 0):  # e.g. Oslo, alone in KOSTRA group 13: say so on every row
+        empty = peers.empty_reason(labels[i], panel.name(panel.municipalities[i]))
+        reason[i] = [empty if r is None or "har tall" in r else f"{r}; {empty}" for r in reason[i]]
     status = np.column_stack([c.status for c in comps])
     backcast = np.column_stack([c.backcast for c in comps])
 
@@ -93,6 +97,7 @@ def compute(
             "peer_label": rep(labels),
             "convention": pd.Series(np.full(n * m, convention, dtype=object), dtype=object),
             "n_peers": n_peers.ravel(),
+            "n_peer_members": np.repeat(n_members, m),
             "rank": rank.ravel(),
             "gap_nok": gaps.ravel(),
             "gap_need_corrected_nok": gaps_nc.ravel(),
@@ -126,7 +131,7 @@ def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:
     return out
 
 
-def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set) -> np.ndarray:
+def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set, labels) -> np.ndarray:
     n, m = avg.shape
     out = np.full((n, m), None, dtype=object)
     for j, (ind, c) in enumerate(zip(inds, comps, strict=True)):
@@ -135,10 +140,10 @@ def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set) -> 
         if convention == "weighted" and not c.weighted_ok:
             msg = ("vektet snitt krever SSBs nevner (brutto driftsinntekter), som ikke er i databasen; "
                    "velg uvektet snitt")
+            col[no_peer & ~np.isnan(c.value)] = msg
         else:
-            msg = f"ingen sammenligningskommuner ({peer_set}) har tall"
-        add_peer = no_peer & ~np.isnan(c.value)
-        col[add_peer] = msg
+            for i in np.flatnonzero(no_peer & ~np.isnan(c.value)):
+                col[i] = f"ingen sammenligningskommuner ({labels[i]}) har tall"
         if ind.need_correctable:
             nc_missing = np.isnan(gaps_nc[:, j]) & ~np.isnan(c.value) & ~no_peer
             for i in np.flatnonzero(nc_missing):

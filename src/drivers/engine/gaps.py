@@ -37,7 +37,7 @@ def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: flo
         nc = by_id.loc[f"{pid}_behovskorr"] if f"{pid}_behovskorr" in by_id.index else None
         ndu = r["numerator"] / 1000.0 if pd.notna(r["numerator"]) else np.nan
         reason = r["reason"]
-        if nc is not None and pd.isna(nc["gap_nok"]) and pd.notna(nc["reason"]):
+        if nc is not None and pd.isna(nc["gap_nok"]) and pd.notna(nc["reason"]) and nc["reason"] != reason:
             reason = "; ".join(x for x in [reason, f"behovskorrigert: {nc['reason']}"] if x)
         rows.append(
             {
@@ -53,6 +53,7 @@ def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: flo
                 "need_corrected_per_resident": nc["value"] if nc is not None else np.nan,
                 "peer_need_corrected_per_resident": nc["peer_value"] if nc is not None else np.nan,
                 "n_peers": r["n_peers"],
+                "n_peer_members": r["n_peer_members"] if "n_peer_members" in r else np.nan,
                 "status": r["status"],
                 "reason": reason,
             }

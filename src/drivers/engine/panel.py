@@ -9,6 +9,8 @@ Panel, so the dashboard's callbacks pay for each array only once.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -279,6 +281,23 @@ class Panel:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def lru(self, key, compute, maxsize: int = 4096):
+        """Like memo, but bounded: for per-municipality results (a long-running dashboard would otherwise
+        keep one per municipality × year × peers × convention × language forever). Least recently used
+        entries go first."""
+        cache = self.__dict__.setdefault("_lru", OrderedDict())
+        lock = self.__dict__.setdefault("_lru_lock", threading.Lock())  # the dashboard serves from threads
+        with lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = compute()
+        with lock:
+            cache[key] = value
+            while len(cache) > maxsize:
+                cache.popitem(last=False)
+        return value
 
 
 def load_panel(con) -> Panel:

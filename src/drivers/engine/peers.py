@@ -333,6 +333,34 @@ def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.
     return labels, excluded
 
 
+LABEL_EN = {
+    "landet": "Norway",
+    "landet-uten-oslo": "Norway excluding Oslo",
+}
+
+
+def peer_label_en(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
+    """English name of the peer group of one municipality, e.g. 'KOSTRA group 10' (county and saved-set
+    names are proper names and stay as they are)."""
+    if peers == "kostragruppe":
+        g = panel.group[region_index]
+        return f"KOSTRA group {int(str(g)[3:])}" if g else "KOSTRA group (unknown)"
+    if peers == "fylke":
+        return panel.county_name(panel.county[region_index])
+    if peers == "naboer":
+        return f"the {k} nearest neighbours"
+    return LABEL_EN.get(peers, peers)
+
+
+def empty_reason(label: str, name: str, lang: str = "nb") -> str:
+    """Why a municipality has no peer values: its peer group has no member but itself (Oslo in EKG13)."""
+    if lang == "en":
+        return (f"the peer group {label} has no members other than {name} (a municipality is left out of its own average): "
+                "no peer average, rank or gap can be computed; choose another peer group")
+    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (kommunen holdes utenfor sitt eget snitt): "
+            "snitt, rang og avvik kan ikke beregnes; velg en annen sammenligningsgruppe")
+
+
 def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
     """Norwegian name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10'."""
     if peers == "kostragruppe":
