@@ -18,7 +18,7 @@ from drivers.engine import indicators as reg
 from drivers.engine import peers as peermod
 from drivers.engine import summary as summ
 from drivers.engine.averages import CONVENTION_NB, check_convention
-from drivers.engine.panel import NEED_NOTE_NB, Panel
+from drivers.engine.panel import NEED_NOTE_EN, NEED_NOTE_NB, Panel
 from drivers.errors import UserError
 
 PEER_SETS = list(peermod.BUILTIN)
@@ -297,6 +297,7 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
         "need_index": None if math.isnan(need[i]) else float(need[i]),
         "need_index_year": used,
         "need_note": NEED_NOTE_NB,
+        "need_note_en": NEED_NOTE_EN,
         "frie_inntekter_per_innb": None if math.isnan(frie.value[i]) else float(frie.value[i]),
         "frie_inntekter_status": frie.status[i],
         "ndu_total_per_innb": None if math.isnan(total.value[i]) else float(total.value[i]),

@@ -24,6 +24,10 @@ NEED_NOTE_NB = (
     "Kostnadsindeksen er samlet utgiftsbehov (DKI) fra Grønt hefte 2026, tabell A-k, via en tredjepartskopi — "
     "ikke SSB-tall og ikke sektorindekser; samme indeks er brukt for alle tjenester og år"
 )
+NEED_NOTE_EN = (
+    "The cost index is the total expenditure need (DKI) from Grønt hefte 2026, table A-k, via a third-party copy — "
+    "not SSB figures and not sector indices; the same index is used for every service and year"
+)
 
 
 @dataclass(frozen=True)

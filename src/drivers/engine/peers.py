@@ -346,7 +346,9 @@ def peer_label_en(panel: Panel, region_index: int, peers: str, k: int = 10) -> s
         g = panel.group[region_index]
         return f"KOSTRA group {int(str(g)[3:])}" if g else "KOSTRA group (unknown)"
     if peers == "fylke":
-        return panel.county_name(panel.county[region_index])
+        code = panel.county[region_index]
+        name = panel.county_name(code)
+        return f"county {code}" if name == f"fylke {code}" else name  # no name in the data: say county, not fylke
     if peers == "naboer":
         return f"the {k} nearest neighbours"
     return LABEL_EN.get(peers, peers)

@@ -104,7 +104,8 @@ def income_and_need(state: st.State) -> StorySlide:
         parts.append(f"{name} had {fmt.number(p.get('population'))} residents on 1 January {state.aar + 1}.")
         parts.append(f"Free income per resident: {fmt.kr(p.get('frie_inntekter_per_innb'))}." if not fmt.is_missing(
             p.get("frie_inntekter_per_innb")) else "Free income per resident is not in the data yet.")
-        parts.append(f"Expenditure need index: {fmt.number(need, 3)} (1 = national average; {p.get('need_note')})."
+        parts.append(f"Expenditure need index: {fmt.number(need, 3)} (1 = national average; "
+                     f"{p.get('need_note_en') or p.get('need_note')})."
                      if not fmt.is_missing(need) else "No expenditure need index in the data.")
     else:
         parts.append(f"{name} hadde {fmt.number(p.get('population'))} innbyggere 1. januar {state.aar + 1}.")
@@ -312,17 +313,19 @@ def all_charts(state: st.State) -> list[figures.Chart]:
             g = views.gaps(state)
             row = g[g["service"] == service]
             peer = row["peer_per_resident"].iloc[0] if len(row) else None
-            title = (f"{sname}: net operating expenditure per resident, {views.peers_label(state)}" if _en(state)
+            en = _en(state)
+            title = (f"{sname}: net operating expenditure per resident, {views.peers_label(state)}" if en
                      else f"{sname}: netto driftsutgifter per innbygger, {views.peers_label(state)}")
-            chart = figures.peer_rank(values, state.kommune, title, "kr per innbygger", _caption(state, ["12362", "07459"]),
-                                      None if fmt.is_missing(peer) else float(peer), "Gruppens snitt", 0,
-                                      f"rank-{service}", state.lang)
+            chart = figures.peer_rank(values, state.kommune, title, "NOK per resident" if en else "kr per innbygger",
+                                      _caption(state, ["12362", "07459"]), None if fmt.is_missing(peer) else float(peer),
+                                      "Peers' average" if en else "Gruppens snitt", 0, f"rank-{service}", state.lang)
             if chart.id not in seen:
                 charts.append(chart)
                 seen.add(chart.id)
         frame, _reason = views.decomposition(state, service)
         if frame is not None and frame["nok"].notna().sum() > 0 and f"decomp-{service}" not in seen:
-            title = f"{sname}: hvorfor avviket – behov, dekningsgrad, enhetskostnad"
+            title = (f"{sname}: why the gap — need, coverage, unit cost" if _en(state)
+                     else f"{sname}: hvorfor avviket – behov, dekningsgrad, enhetskostnad")
             charts.append(figures.decomposition(frame, title, _caption(state, views.service_tables(service)), state.lang,
                                                 _labels(frame, _en(state)), chart_id=f"decomp-{service}"))
             seen.add(f"decomp-{service}")
