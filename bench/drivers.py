@@ -179,6 +179,54 @@ def main() -> int:
         ts_ms = sorted(1000 * t for t in ts)
         p95 = ts_ms[min(len(ts_ms) - 1, int(0.95 * len(ts_ms)))]
         print(f"callback {name:<22} p50 {statistics.median(ts_ms):6.1f} ms  p95 {p95:6.1f} ms  (n={len(ts_ms)}, warm)")
+    return bench_summary(panel, y)
+
+
+def _pcts(ts: list[float]) -> str:
+    ms = sorted(1000 * t for t in ts)
+    p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    return f"p50 {statistics.median(ms):6.1f} ms  p95 {p95:6.1f} ms  mean {statistics.fmean(ms):6.1f} ms  (n={len(ms)})"
+
+
+def bench_summary(panel, year: int) -> int:
+    """summary_text per call, not cached for the municipality (the driver table of the country-year is, as in
+    the dashboard after api.warm), against the reference path (api.gaps + api.decompose frames, the way the
+    summary was built before) in the same run; both must give the same text. Target: ≤ 100 ms per callback."""
+    from drivers.engine import Panel, api
+
+    codes = list(panel.municipalities)
+    ref_codes = codes[::3]  # the reference path is slow: every 3rd municipality
+    ratios = []
+    for peers, lang in (("kostragruppe", "nb"), ("naboer", "en")):
+        api.driver_table(panel, year, peers, "weighted", regions=[])  # warm, as api.warm does at start-up
+        panel.__dict__.pop("_lru", None)  # nothing per municipality cached (summaries, decompositions)
+        fast = []
+        texts = {}
+        for code in codes:
+            t0 = time.perf_counter()
+            texts[code] = api.summary_text(panel, code, year, peers, lang=lang)
+            fast.append(time.perf_counter() - t0)
+        panel.__dict__.pop("_lru", None)
+        ref = []
+        for code in ref_codes:
+            t0 = time.perf_counter()
+            text = api.summary_text_reference(panel, code, year, peers, lang=lang)
+            ref.append(time.perf_counter() - t0)
+            if text != texts[code]:
+                print(f"MISMATCH: summary_text and the reference path differ for {code} {peers} {lang}", file=sys.stderr)
+                return 1
+        ratio = statistics.fmean(ref) / statistics.fmean(fast)
+        ratios.append(ratio)
+        print(f"summary_text ({peers}, {lang}) per call, uncached municipality: {_pcts(fast)}   "
+              f"{'OK' if max(fast) <= 0.1 else 'OVER'} (target ≤ 100 ms)")
+        print(f"  reference path (api.gaps + api.decompose frames):   {_pcts(ref)}   ratio reference / fast: {ratio:.1f}×")
+    # a country-year nobody warmed: the first call pays for the driver table (both paths share that cost)
+    fresh = Panel(panel.observations, panel.population, panel.regions, panel.groups, panel.need, panel.tables,
+                  panel.code_changes)
+    t0 = time.perf_counter()
+    api.summary_text(fresh, codes[0], year, "fylke", "unweighted")
+    cold = time.perf_counter() - t0
+    print(f"summary_text, first call on a fresh panel (driver table not warm): {1000 * cold:.0f} ms")
     return 0
 
 
