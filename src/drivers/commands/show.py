@@ -74,7 +74,8 @@ def _clean(value):
 
 def _records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict]:
     cols = [c for c in (fields or list(frame.columns)) if c in frame.columns]
-    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in frame[cols].itertuples(index=False)]
+    columns = [frame[c].tolist() for c in cols]  # column lists: itertuples costs ~10 ms per municipality
+    return [{c: _clean(v) for c, v in zip(cols, row, strict=True)} for row in zip(*columns, strict=True)]
 
 
 def collect(args, panel) -> dict:

@@ -10,6 +10,8 @@ indicators have a gap; for the others the gap is NaN with a reason.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -24,20 +26,40 @@ def gap_need_corrected_nok(residents, need_index, k, peer_k):
     return np.asarray(residents, float) * np.asarray(need_index, float) * (np.asarray(k, float) - np.asarray(peer_k, float))
 
 
-def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: float | None) -> pd.DataFrame:
-    """Per service and in total, from one municipality's rows of the driver table."""
-    by_id = table.set_index("indicator")
+COLUMNS = ["numerator", "value", "peer_value", "gap_nok", "gap_need_corrected_nok", "n_peers", "n_peer_members",
+           "status", "reason"]
+
+
+def service_gaps(table, services: dict[str, dict], need_index: float | None) -> pd.DataFrame:
+    """Per service and in total, from one municipality's rows of the driver table (a DataFrame, or a dict
+    of column lists with "indicator" and COLUMNS)."""
+    cols = COLUMNS
+    # plain lists, not .loc per row: pandas' label look-ups cost more than the whole computation
+    if isinstance(table, dict):
+        data, indicators = table, table["indicator"]
+    else:
+        data = {c: table[c].tolist() if c in table.columns else [np.nan] * len(table) for c in cols}
+        indicators = table["indicator"].tolist()
+    pos = {ind: k for k, ind in enumerate(indicators)}
+
+    def get(ind: str) -> dict | None:
+        k = pos.get(ind)
+        return None if k is None else {c: data[c][k] for c in cols}
+
+    def missing(x) -> bool:
+        return x is None or (isinstance(x, float) and math.isnan(x))
+
     rows = []
     total = {"name_nb": "Samlede netto driftsutgifter", "name_en": "Total net operating expenditure"}
     for code, svc in list(services.items()) + [("TOTAL", total)]:
         pid = f"ndu_{code.lower()}_per_innb"
-        if pid not in by_id.index:
+        r = get(pid)
+        if r is None:
             continue
-        r = by_id.loc[pid]
-        nc = by_id.loc[f"{pid}_behovskorr"] if f"{pid}_behovskorr" in by_id.index else None
-        ndu = r["numerator"] / 1000.0 if pd.notna(r["numerator"]) else np.nan
+        nc = get(f"{pid}_behovskorr")
+        ndu = r["numerator"] / 1000.0 if not missing(r["numerator"]) else np.nan
         reason = r["reason"]
-        if nc is not None and pd.isna(nc["gap_nok"]) and pd.notna(nc["reason"]) and nc["reason"] != reason:
+        if nc is not None and missing(nc["gap_nok"]) and not missing(nc["reason"]) and nc["reason"] != reason:
             reason = "; ".join(x for x in [reason, f"behovskorrigert: {nc['reason']}"] if x)
         rows.append(
             {
@@ -53,7 +75,7 @@ def service_gaps(table: pd.DataFrame, services: dict[str, dict], need_index: flo
                 "need_corrected_per_resident": nc["value"] if nc is not None else np.nan,
                 "peer_need_corrected_per_resident": nc["peer_value"] if nc is not None else np.nan,
                 "n_peers": r["n_peers"],
-                "n_peer_members": r["n_peer_members"] if "n_peer_members" in r else np.nan,
+                "n_peer_members": r["n_peer_members"],
                 "status": r["status"],
                 "reason": reason,
             }
