@@ -438,5 +438,7 @@ def warm(panel: Panel, years: list[int] | None = None, peer_sets_: list[str] | N
         for p in peer_sets_ or PEER_SETS:
             for c in conventions:
                 driver_table(panel, y, p, c, regions=[])
+                summary_facts(panel, y, p, c)  # and the slices gaps and summary_text read, so they are ~1 ms
+                _table_columns(panel, y, p, c, False, 10)
                 count += 1
     return count
