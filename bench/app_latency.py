@@ -30,6 +30,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -59,11 +60,17 @@ def start_server(db: Path | None, threads: int) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, "-m", "drivers.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
     if db:
         cmd += ["--db", str(db)]
-    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's stderr goes to a file, never to a pipe nobody reads: under load waitress logs a "Task queue
+    # depth" warning per queued request (~70 KB a minute), a full 64 KB pipe then blocks the server's logging
+    # threads, and every in-flight request hung until the client's timeout (25 users -> exactly 25 errors).
+    log = tempfile.NamedTemporaryFile(prefix="drivers-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log_path = log.name
+    log.close()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            raise SystemExit(f"server exited: {Path(proc.log_path).read_text(errors='replace')[-2000:]}")
         try:
             status, _ = get(port, "/_dash-layout")
             if status == 200:
@@ -114,6 +121,8 @@ def _conn(port: int) -> http.client.HTTPConnection:
 
 
 def _request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    """One request on this thread's kept-alive connection. Retried once only when the server had closed that
+    idle connection before answering (a browser does the same); a timeout is never retried: it is an error."""
     for attempt in range(2):
         conn = _conn(port)
         try:
@@ -121,11 +130,15 @@ def _request(port: int, method: str, path: str, body: bytes | None = None) -> tu
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             return resp.status, resp.read()
-        except (http.client.HTTPException, OSError):
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             conn.close()
             _local.conn = None
             if attempt:
                 raise
+        except (http.client.HTTPException, OSError):
+            conn.close()
+            _local.conn = None
+            raise
     raise RuntimeError("unreachable")
 
 
@@ -310,6 +323,8 @@ def navigation(base: str, rounds: int) -> tuple[list[float], int]:
 
 # ---- load ------------------------------------------------------------------------------------------------------
 def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[list[float], int, int, dict]:
+    """Each user sends one request at a time; no new request starts after `seconds`, and the one in flight
+    then is awaited (socket timeout 60 s) and counted on its merits, like every other."""
     stop_at = time.monotonic() + seconds
     lat: list[float] = []
     errors = [0]
@@ -323,7 +338,7 @@ def load(port: int, payloads: list[dict], users: int, seconds: float) -> tuple[l
             try:
                 ms, status = timed(post, port, "/_dash-update-component", payload)
                 ok = status in (200, 204)
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 ms, ok, status = float("nan"), False, type(exc).__name__
             with lock:
                 if ok:
@@ -429,6 +444,11 @@ def main() -> int:
         for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
             print(f"  error: {kind} ×{n}")
 
+        depths = [int(m) for m in re.findall(r"Task queue depth is (\d+)", Path(proc.log_path).read_text(errors="replace"))]
+        if depths:
+            print(f"  during the run waitress queued requests behind its {args.threads} threads {len(depths)} times "
+                  f"(deepest queue {max(depths)})")
+
         print("\n== server memory ==")
         now = rss_mb(proc.pid)
         print(f"RSS now {now:.0f} MB, peak {watcher.peak:.0f} MB; target ≤ {TARGET_RSS_MB} MB: "
@@ -441,6 +461,7 @@ def main() -> int:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        Path(proc.log_path).unlink(missing_ok=True)
     return 0
 
 
