@@ -46,6 +46,9 @@ def test_oversikt_links_pack_and_deck_for_the_view(app, kommune):
         assert st.parse(dict(parse_qsl(href.query))) == expected, "the file is made for the view on screen"
     card = find(tree, downloads.EXPORTS)
     assert "2024" in text(card) and "uvektet" in text(card)
+    status = find(card, downloads.EXPORT_STATUS)  # filled on click by a clientside callback
+    props = status.to_plotly_json()["props"]
+    assert "Figurpakken lages" in props["data-pack"] and "Seminarpresentasjonen lages" in props["data-deck"]
 
 
 def test_oversikt_export_links_in_english_and_default_view(app):

@@ -28,6 +28,8 @@ def _downloaded(folder: Path, suffix: str, timeout: float = DOWNLOAD_TIMEOUT) ->
 @pytest.fixture(scope="module")
 def downloader(browser_factory, tmp_path_factory):
     driver = browser_factory()
+    # a click on a download link waits for the response to start, which is the whole pack build here
+    driver.set_page_load_timeout(DOWNLOAD_TIMEOUT)
     folder = tmp_path_factory.mktemp("downloads")
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
     return driver, folder
@@ -63,6 +65,9 @@ def test_oversikt_theme_and_one_click_pack_and_deck(dash_url, downloader, bt):
     pack_link = driver.find_element(By.ID, "last-ned-pakke")
     assert pack_link.is_displayed() and pack_link.text == "Last ned alle figurer (ZIP)"
     pack_link.click()
+    # the page says the pack is being made (it takes a while), so nobody clicks twice
+    bt.wait_until(driver, lambda d: "Figurpakken lages" in d.find_element(By.ID, "eksport-status").text, 10,
+                  "no 'being made' message after the click")
     zpath = _downloaded(folder, ".zip")
     assert zpath.name == "figurer-3222-2024.zip"
     with zipfile.ZipFile(zpath) as zf:
@@ -77,6 +82,7 @@ def test_oversikt_theme_and_one_click_pack_and_deck(dash_url, downloader, bt):
     deck_link = driver.find_element(By.ID, "last-ned-seminar")
     assert deck_link.text == "Last ned seminarpresentasjon (PPTX)"
     deck_link.click()
+    bt.wait_until(driver, lambda d: "Seminarpresentasjonen lages" in d.find_element(By.ID, "eksport-status").text, 10)
     ppath = _downloaded(folder, ".pptx", timeout=120)
     assert ppath.name == "seminar-3222-2024.pptx"
     deck = Presentation(str(ppath))

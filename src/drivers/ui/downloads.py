@@ -25,6 +25,7 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "csv": "text/csv; charset=utf-8"}
 PACK_ROUTE = "/last-ned/pakke.zip"
 PACK_LINK, DECK_LINK, EXPORTS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt"
+EXPORT_STATUS = "eksport-status"
 DECK_ROUTE = "/last-ned/seminar.pptx"
 _CHARTS: OrderedDict[str, object] = OrderedDict()  # key -> Chart drawn on a page (bounded)
 _MAX = 2000
@@ -73,8 +74,17 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
             f"Alle figurene for {name} {state.aar} som PNG (trykk og skjerm), SVG, Excel og CSV med en innholdsfil, og "
             f"lysbildene til budsjettseminaret, sammenlignet med {peers_label} ({konv_label} snitt). Lages på "
             "serveren: pakken tar litt tid.")
+    # Shown on click (clientside callback in pages/oversikt.py): the pack takes a while to make, and a page that
+    # seems to do nothing invites a second click, which makes the server build it twice.
+    waiting = {
+        "data-pack": ("Making the chart pack on the server; the download starts by itself when it is ready." if en
+                      else "Figurpakken lages på serveren; nedlastingen starter av seg selv når den er klar."),
+        "data-deck": ("Making the seminar deck; the download starts by itself when it is ready." if en
+                      else "Seminarpresentasjonen lages; nedlastingen starter av seg selv når den er klar."),
+    }
     return html.Div([html.H2("Til økonomiplanen og seminaret" if not en else "For the plan and the seminar"),
-                     html.Div(links, className="export-buttons"), html.P(note, className="export-note")],
+                     html.Div(links, className="export-buttons"), html.P(note, className="export-note"),
+                     html.P(id=EXPORT_STATUS, className="export-status", role="status", **waiting)],
                     id=EXPORTS, className="card exports")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash
-from dash import html
+from dash import Input, Output, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
@@ -138,6 +138,19 @@ def health_section(state: st.State) -> list:
     out.append(html.Div(cards, className="grid-3"))
     return out
 
+
+# A click on the pack or deck link says the file is being made (in the browser: no request, no history entry).
+dash.clientside_callback(
+    "function(pack, deck) {"
+    " const trig = (dash_clientside.callback_context.triggered[0] || {}).prop_id || '';"
+    f" const el = document.getElementById('{downloads.EXPORT_STATUS}');"
+    " if (!el) { return dash_clientside.no_update; }"
+    f" return trig.startsWith('{downloads.PACK_LINK}') ? el.dataset.pack : el.dataset.deck; }}",
+    Output(downloads.EXPORT_STATUS, "children"),
+    Input(downloads.PACK_LINK, "n_clicks"),
+    Input(downloads.DECK_LINK, "n_clicks"),
+    prevent_initial_call=True,
+)
 
 # The engine's summary (it decomposes every service) and the 12134 series are the slow parts of a first
 # visit: they fill in right after the page is shown.
