@@ -62,7 +62,7 @@ def test_long_caption_and_notes_wrap_inside_the_image():
     chart.notes = [f"Tjeneste {i}: tall mangler (..)" for i in range(5)]
     fig = image.export_figure(chart, image.PRINT)
     caption = fig["layout"]["annotations"][-1]["text"]
-    assert "Mangler:" in caption and "og 2 til" in caption
+    assert "Merknader:" in caption and "og 2 til" in caption
     longest = max(len(line) for line in caption.split("<br>"))
     assert longest * image.CAPTION_FONT * 0.52 <= image.PRINT.width - 40 + image.CAPTION_FONT
     assert fig["layout"]["margin"]["b"] > fig["layout"]["margin"]["t"] - 40  # room reserved for the caption

@@ -213,7 +213,8 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
     notes = list(getattr(chart, "notes", None) or [])
     if notes:
         shown = notes[:3] + ([f"… og {len(notes) - 3} til"] if len(notes) > 3 else [])
-        caption += "\nMangler: " + "; ".join(shown)
+        # notes are missing values, and also what a reader must know (map credit, colour scale, rows shown)
+        caption += "\nMerknader: " + "; ".join(shown)
     caption_lines = _wrap(caption, CAPTION_FONT, text_width)
 
     margin = dict(template_layout.get("margin") or {})
