@@ -99,3 +99,25 @@ def test_renderer_page_preloads_every_base_map_name():
         assert (folder / f"{name}.json").is_file()
     assert "http" not in script
     assert image.topojson_url().startswith("file://")
+
+
+def test_kart_page_download_links_answer_with_png_and_svg():
+    """The links under the map on /kart (what a user clicks) give a print PNG and an SVG of the whole map."""
+    from ui_pages_data import make_app, page_layout, walk
+
+    if image.chromium_path() is None:
+        pytest.skip("no Chromium: images cannot be made here")
+    app = make_app()
+    with app.server.test_request_context("/"):
+        tree = page_layout("/kart")(kommune="1151")
+    hrefs = {n.href.split("?")[0].rsplit(".", 1)[1]: n.href for n in walk(tree)
+             if type(n).__name__ == "A" and (n.href or "").startswith("/last-ned/chart/kart.")
+             and "storrelse" not in n.href}
+    client = app.server.test_client()
+    png = client.get(hrefs["png"])
+    assert png.status_code == 200, png.get_data(as_text=True)
+    assert (image.png_info(png.data)["width"], image.png_info(png.data)["height"]) == image.PRINT.pixels
+    svg = client.get(hrefs["svg"])
+    assert svg.status_code == 200, svg.get_data(as_text=True)
+    root = ET.fromstring(svg.data)
+    assert "Utsira" in " ".join(root.itertext())  # the selected municipality is named in the legend
