@@ -3,6 +3,7 @@
   /last-ned/chart/<id>.<png|svg|xlsx|csv>?<state>[&storrelse=trykk|skjerm]   one chart
   /last-ned/pakke.zip?<state>                                                 every chart (ZIP + index)
   /last-ned/seminar.pptx?<state>[&hva_om=FGK7&spak=coverage]                  the seminar deck
+  /tema.css                                                                   the theme (colours, font, logo)
 
 <state> is the dashboard's query string (kommune, aar, peers, konv, lang). A chart shown on a page is also
 reachable by `k=<key>` (registered when the page drew it), so every chart card gets download links.
@@ -24,9 +25,9 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8"}
 PACK_ROUTE = "/last-ned/pakke.zip"
-PACK_LINK, DECK_LINK, EXPORTS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt"
-EXPORT_STATUS = "eksport-status"
 DECK_ROUTE = "/last-ned/seminar.pptx"
+# ids of Oversikt's one-click export card
+PACK_LINK, DECK_LINK, EXPORTS, EXPORT_STATUS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt", "eksport-status"
 _CHARTS: OrderedDict[str, object] = OrderedDict()  # key -> Chart drawn on a page (bounded)
 _MAX = 2000
 _lock = threading.Lock()
