@@ -30,13 +30,45 @@ def settings_for(db: Path | None) -> Settings:
     return replace(settings, db_path=db)
 
 
+def limit_malloc_arenas(n: int = 2) -> None:
+    """Cap glibc's malloc arenas before the worker threads start. By default every thread that allocates may
+    get an arena of its own (up to 8 per core); pandas' short-lived frames then leave each arena fragmented,
+    and the server's RSS grows by ~100 MB under load for memory it no longer uses. A fixed mmap threshold
+    keeps large temporary arrays out of the heap (freed straight back to the OS). No-op off glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, n)  # M_ARENA_MAX
+        libc.mallopt(-3, 256 * 1024)  # M_MMAP_THRESHOLD (fixed: glibc would raise it to 32 MB after frees)
+    except (OSError, AttributeError):
+        pass
+
+
+def trim_memory_periodically(every_s: float = 15.0) -> None:
+    """Return freed heap pages to the OS every few seconds (malloc_trim takes a few ms), so the server's RSS
+    follows what it holds rather than its highest point under load."""
+    import threading
+
+    from drivers.ui import data
+
+    def loop():
+        stop = threading.Event()
+        while not stop.wait(every_s):
+            data.release_free_memory()
+
+    threading.Thread(target=loop, name="drivers-trim", daemon=True).start()
+
+
 def run(args: argparse.Namespace) -> int:
     import waitress
 
     from drivers.ui.app import create_app
 
+    limit_malloc_arenas()
     settings = settings_for(args.db)
     app = create_app(settings)
+    trim_memory_periodically()
     print(f"drivers: serving {settings.database_for_reading()} on http://{args.host}:{args.port}", flush=True)
     waitress.serve(app.server, host=args.host, port=args.port, threads=args.threads, ident="drivers")
     return 0

@@ -63,5 +63,10 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         data.get_panel()
         data.meta()
         views.warm(default_only=True)  # the default view is a lookup from the first request on
-        threading.Thread(target=views.warm, name="drivers-warm", daemon=True).start()
+        threading.Thread(target=_warm_all, name="drivers-warm", daemon=True).start()
     return app
+
+
+def _warm_all() -> None:
+    views.warm()
+    data.release_free_memory()  # the warm-up's temporary frames, ~tens of MB otherwise kept in RSS

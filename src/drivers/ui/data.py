@@ -108,3 +108,14 @@ def describe() -> dict:
     except (ImportError, AttributeError):
         m = meta()
         return {"years": m.years, "path": str(database_path())}
+
+
+def release_free_memory() -> None:
+    """Hand memory that Python has freed back to the OS (glibc's malloc_trim), e.g. after warming, whose
+    temporary frames would otherwise stay in the server's RSS. No-op off glibc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -106,7 +106,7 @@ def tables() -> pd.DataFrame:
     return data.get_panel().tables
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _gaps(kommune: str, aar: int, peers: str, konv: str) -> pd.DataFrame:
     return data.api().gaps(data.get_panel(), kommune, aar, peers, konv)
 
@@ -116,7 +116,7 @@ def gaps(state: st.State) -> pd.DataFrame:
     return _gaps(state.kommune, state.aar, state.peers, state.konv).copy()
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _profile(kommune: str, aar: int) -> dict:
     return dict(data.api().profile(data.get_panel(), kommune, aar))
 
@@ -125,7 +125,7 @@ def profile(state: st.State) -> dict:
     return _profile(state.kommune, state.aar)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _summary(kommune: str, aar: int, peers: str, konv: str, lang: str) -> str:
     return data.api().summary_text(data.get_panel(), kommune, aar, peers, konv, lang=lang)
 
@@ -136,7 +136,7 @@ def summary_text(state: st.State) -> str:
                     else "Ingen oppsummering: dataene har ikke netto driftsutgifter for dette året.")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _timeseries(kommune: str, indicator: str, peers: str, konv: str) -> pd.DataFrame:
     return data.api().timeseries(data.get_panel(), kommune, indicator, peers, konv)
 
@@ -205,22 +205,30 @@ def target_label(service: str, lang: str = "nb") -> str | None:
     return label if lang != "en" or not label else label.replace("år og over", "and over").replace("år", "years")
 
 
-@lru_cache(maxsize=512)
-def _driver_table(aar: int, peers: str, konv: str) -> pd.DataFrame:
-    return data.api().driver_table(data.get_panel(), aar, peers, konv)
+@lru_cache(maxsize=64)
+def _driver_table(aar: int, peers: str, konv: str) -> dict[str, pd.DataFrame]:
+    """indicator -> its rows (region, value, status, peer_value) of the engine's driver table.
+
+    Only the four columns the pages read: the engine already memoises the whole table and hands out a full
+    copy (26 columns, ~3 MB), which kept here for every year × peer set × convention cost ~75 MB of RSS."""
+    table = data.api().driver_table(data.get_panel(), aar, peers, konv)
+    cols = table[["indicator", "region", "value", "status", "peer_value"]]
+    return {str(ind): rows.drop(columns="indicator").reset_index(drop=True)
+            for ind, rows in cols.groupby("indicator", sort=False, observed=True)}
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _members(kommune: str, aar: int, peers: str) -> tuple[str, ...]:
     return tuple(data.api().peer_members(data.get_panel(), kommune, aar, peers))
 
 
 def indicator_values(state: st.State, indicator: str) -> pd.DataFrame:
     """region, name, value, status, peer_value for the peers and the selected municipality (one indicator)."""
-    table = _driver_table(state.aar, state.peers, state.konv)
+    table = _driver_table(state.aar, state.peers, state.konv).get(indicator)
+    if table is None:
+        return pd.DataFrame({"region": [], "value": [], "status": [], "peer_value": [], "name": []})
     regions = [*_members(state.kommune, state.aar, state.peers), state.kommune]
-    rows = table[(table["indicator"] == indicator) & table["region"].isin(regions)]
-    frame = rows[["region", "value", "status", "peer_value"]].copy()
+    frame = table[table["region"].isin(regions)].copy()
     frame["name"] = frame["region"].map(data.meta().name)
     return frame.reset_index(drop=True)
 
@@ -239,7 +247,7 @@ def service_timeseries(state: st.State, service: str, kind: str = "per_innb") ->
     return _timeseries(state.kommune, ind, state.peers, state.konv).copy()
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> pd.DataFrame:
     return data.api().decompose(data.get_panel(), kommune, aar, service, peers, konv)
 

@@ -107,7 +107,7 @@ def layout(**query):
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=96)  # bounded for the memory budget (the base map is memoised separately)
 def _page(state: st.State, indicator_id: str):
     """The whole page for one view (a pure function of the state; cached, so revisiting a view is instant)."""
     ind = next(i for i in _indicators() if i.id == indicator_id)

@@ -25,7 +25,7 @@ def layout(**query):
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=96)  # ~100 KB a page (figures); bounded so a long-running server stays in its memory budget
 def _page(state: st.State):
     """The whole page for one view (pure function of the state; cached, so revisiting a view is instant)."""
     return components.page(state, "/", content(state), title=views.page_title(state, "nav_oversikt"))

@@ -68,7 +68,7 @@ def layout(**query):
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=96)  # grids of ~100 KB a page; bounded for the memory budget
 def _page(state: st.State, view: str, saved_mtime):
     """The whole page for one view (a pure function of the state and the saved sets file; cached)."""
     return components.page(state, PATH, content(state, view), extra_controls=[view_control(state, view)],

@@ -35,7 +35,7 @@ def layout(**query):
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=192)  # 9 services a municipality; bounded for the memory budget
 def _page(state: st.State):
     """The whole page for one view (pure function of the state; cached)."""
     service = state.extra["tjeneste"]
