@@ -10,7 +10,10 @@ Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callba
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 import dash
@@ -227,6 +230,46 @@ def register_deferred(part: str, build: Callable, allowed_extra: tuple[str, ...]
     DEFERRED[part] = (build, allowed_extra)
 
 
+# Built parts, kept briefly: the page's layout starts building its deferred parts at once on a spare worker
+# (prefetch), so the server's work overlaps the browser's rendering of the page, and the deferred callback
+# that follows finds the part ready (or waits for it). Bounded: a part is up to ~100 KB of figures.
+_BUILT_MAX = 48
+_built: OrderedDict[tuple[str, str], object] = OrderedDict()
+_pending: dict[tuple[str, str], Future] = {}
+_built_lock = threading.Lock()
+_prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drivers-prefetch")
+
+
+def _build_part(part: str, key: str):
+    build, allowed = DEFERRED[part]
+    try:
+        state = st.parse(st.query_from_search(key), allowed_extra=allowed)
+    except UserError as exc:
+        return error_view(exc)
+    return guarded(build, state, lang=state.lang)
+
+
+def _prefetch(part: str, key: str) -> None:
+    """Start building a part in the background unless it is built, being built, or the worker is busy (under
+    load the deferred callback builds it on demand instead: no work for parts nobody asks for)."""
+    k = (part, key)
+    with _built_lock:
+        if k in _built or k in _pending or part not in DEFERRED or len(_pending) >= 2:
+            return
+        future = _prefetch_pool.submit(_build_part, part, key)
+        _pending[k] = future
+
+    def done(f: Future) -> None:
+        with _built_lock:
+            _pending.pop(k, None)
+            if not f.cancelled() and f.exception() is None:
+                _built[k] = f.result()
+                while len(_built) > _BUILT_MAX:
+                    _built.popitem(last=False)
+
+    future.add_done_callback(done)
+
+
 def deferred(part: str, state: st.State, **attrs) -> html.Div:
     """A placeholder that the deferred callback replaces with `build(state)`; the id carries the view's query."""
     key = st.url("", state).lstrip("?")
@@ -234,17 +277,45 @@ def deferred(part: str, state: st.State, **attrs) -> html.Div:
                     id={"type": "deferred", "part": part, "key": key}, **attrs)
 
 
+def prefetch_deferred(tree) -> None:
+    """Start building the deferred parts in a page's layout (called each time a page is served)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        cid = getattr(node, "id", None)
+        if isinstance(cid, dict) and cid.get("type") == "deferred":
+            _prefetch(cid.get("part"), cid.get("key", ""))
+            continue
+        children = getattr(node, "children", None)
+        if isinstance(children, list | tuple):
+            stack.extend(c for c in children if hasattr(c, "children"))
+        elif hasattr(children, "children"):
+            stack.append(children)
+
+
 def render_deferred(component_id: dict):
-    """The callback body: rebuild the state from the id and build the part (errors become a notice)."""
+    """The callback body: rebuild the state from the id and build the part (errors become a notice); a part
+    the prefetch has built or is building is taken from there."""
     part = component_id.get("part")
     if part not in DEFERRED:
         return html.Div()
-    build, allowed = DEFERRED[part]
-    try:
-        state = st.parse(st.query_from_search(component_id.get("key", "")), allowed_extra=allowed)
-    except UserError as exc:
-        return error_view(exc)
-    return guarded(build, state, lang=state.lang)
+    k = (part, component_id.get("key", ""))
+    with _built_lock:
+        if k in _built:
+            _built.move_to_end(k)
+            return _built[k]
+        future = _pending.get(k)
+    if future is not None and not future.cancel():  # still queued: cancelled, and built here at once
+        try:
+            return future.result(timeout=60)
+        except Exception:  # noqa: BLE001 - build it here instead, with guarded()'s notice on failure
+            pass
+    out = _build_part(*k)
+    with _built_lock:
+        _built[k] = out
+        while len(_built) > _BUILT_MAX:
+            _built.popitem(last=False)
+    return out
 
 
 def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None,

@@ -20,7 +20,9 @@ dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – komm
 def layout(**query):
     try:
         state = st.parse(query)
-        return _page(state)
+        out = _page(state)
+        components.prefetch_deferred(out)  # the server builds the slow parts while the browser renders the page
+        return out
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 

@@ -30,7 +30,9 @@ def layout(**query):
                 [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
                 state.lang,
             )
-        return _page(state.with_(tjeneste=service))
+        out = _page(state.with_(tjeneste=service))
+        components.prefetch_deferred(out)  # the server builds the slow parts while the browser renders the page
+        return out
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
