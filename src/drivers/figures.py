@@ -17,6 +17,14 @@ import plotly.io as pio
 
 from drivers import fmt
 
+# Our maps draw only their own boundaries (geo.visible=False), yet plotly.js fetches a base-map topojson for every
+# geo subplot; this empty topology, served locally, stands in for all of them (dashboard and static export alike).
+EMPTY_TOPOLOGY = {
+    "type": "Topology", "arcs": [],
+    "objects": {name: {"type": "GeometryCollection", "geometries": []}
+                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
+}
+
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#CC79A7", "#F0E442", "#D55E00", "#000000"]
 HIGHLIGHT = "#D55E00"  # the selected municipality, everywhere

@@ -36,6 +36,7 @@ import plotly.graph_objects as go
 
 from drivers.errors import UserError
 from drivers.export.theme import Theme, plotly_layout, recolor
+from drivers.figures import EMPTY_TOPOLOGY
 
 CM_PER_INCH = 2.54
 
@@ -84,13 +85,6 @@ def chromium_path() -> str | None:
 
 # ------------------------------------------------------------------------------------ offline base map
 
-# The dashboard's maps draw only their own boundaries (geo.visible=False), so an empty topology is all plotly.js
-# needs; the Kart page serves the same one to browsers (drivers.ui.pages._mapview.EMPTY_TOPOJSON).
-EMPTY_TOPOLOGY = {
-    "type": "Topology", "arcs": [],
-    "objects": {name: {"type": "GeometryCollection", "geometries": []}
-                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
-}
 # plotly.js names the file `<scope>_<resolution>m` (geo.scope with spaces as '-', geo.resolution 110 or 50)
 GEO_SCOPES = ("world", "usa", "europe", "asia", "africa", "north-america", "south-america")
 GEO_RESOLUTIONS = (110, 50)

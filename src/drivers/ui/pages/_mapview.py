@@ -33,11 +33,7 @@ SEQUENTIAL = "Blues"
 DIVERGING_BETTER = "Cividis"
 GEO_ROUTE = "_drivers/geo/"
 TOPO_ROUTE = "_drivers/topojson/"
-EMPTY_TOPOJSON = json.dumps({
-    "type": "Topology", "arcs": [],
-    "objects": {name: {"type": "GeometryCollection", "geometries": []}
-                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
-})
+EMPTY_TOPOJSON = json.dumps(figures.EMPTY_TOPOLOGY)
 
 _lock = threading.Lock()
 _geo: dict[tuple[str, str, str], bytes] = {}
