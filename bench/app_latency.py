@@ -4,7 +4,8 @@
    Chromium through every page and its controls (Chrome's performance log has the request bodies).
 2. Replays each captured callback over HTTP: p50 / p95 per callback (the view already cached, as when a user
    comes back to a view), and the page-routing callback for views never seen before (new municipalities).
-3. Page-to-page navigation in headless Chromium (click a nav link until the new page has rendered): p50 / p95.
+3. Page-to-page navigation in headless Chromium: from the click event until the new page has rendered (timed in
+   the page: state key, no callback in flight, no deferred placeholder, every chart drawn): p50 / p95.
 4. 25 simulated users for 60 s, each replaying captured callbacks with random municipalities in a bounded
    loop that stops by itself: p95 and errors.
 5. Server memory (RSS of the server process, highest seen).
@@ -292,10 +293,36 @@ def with_kommune(payload: dict, code: str) -> dict:
     return p
 
 
-def navigation(base: str, rounds: int) -> tuple[list[float], int]:
-    """Click through the nav links; ms from click until the new page has rendered and Dash is idle."""
+# Rendered, checked in the page at every animation frame from the user's click on: the new page's state key,
+# no Dash callback in flight, no deferred part still showing its placeholder, every chart drawn by plotly,
+# and on /kart all 357 municipalities painted.
+_RENDERED_JS = """
+const path = arguments[0];
+window.__nav = {click: null, done: null};
+document.addEventListener('click', () => {
+  const nav = window.__nav;
+  nav.click = performance.now();
+  const rendered = () => {
+    const key = document.getElementById('state-key');
+    if (!key || !key.textContent.startsWith(path + '?')) return false;
+    if (document.querySelectorAll('[data-dash-is-loading="true"], .loading, .dash-graph--pending').length) return false;
+    for (const g of document.querySelectorAll('.dash-graph')) if (!g.querySelector('.main-svg')) return false;
+    return path !== '/kart' || document.querySelectorAll('#graph-kart .choroplethlocation').length >= 357;
+  };
+  const check = () => {
+    if (rendered()) { nav.done = performance.now(); return; }
+    if (performance.now() - nav.click < 30000) requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+}, {capture: true, once: true});
+"""
+
+
+def navigation(base: str, rounds: int) -> tuple[list[float], list[float], int]:
+    """Click through the nav links. Returns (in-page ms from the click event until the new page is rendered,
+    as above; the same seen from WebDriver, which adds its own click and polling overhead; errors)."""
     d = browser()
-    times, errors = [], 0
+    times, driver_times, errors = [], [], 0
     try:
         d.get(base + "/?kommune=3222")
         _wait(d, _idle)
@@ -307,16 +334,18 @@ def navigation(base: str, rounds: int) -> tuple[list[float], int]:
             if link is None:
                 errors += 1
                 continue
+            d.execute_script(_RENDERED_JS, path)
             t = time.perf_counter()
             link.click()
-            ok = _wait(d, lambda x, p=path: x.find_element("css selector", "#state-key").get_attribute("textContent")
-                       .startswith(p + "?") and _idle(x), 30)
-            if path == "/kart":
-                ok = ok and _wait(d, lambda x: len(x.find_elements("css selector", "#graph-kart .choroplethlocation")) >= 357, 30)
-            times.append((time.perf_counter() - t) * 1000)
-            errors += 0 if ok else 1
+            ok = _wait(d, lambda x: x.execute_script("return window.__nav.done !== null"), 30)
+            driver_times.append((time.perf_counter() - t) * 1000)
+            nav = d.execute_script("return window.__nav")
+            if ok and nav["click"] is not None:
+                times.append(nav["done"] - nav["click"])
+            else:
+                errors += 1
         errors += len([e for e in d.get_log("browser") if e.get("level") == "SEVERE"])
-        return times, errors
+        return times, driver_times, errors
     finally:
         d.quit()
 
@@ -430,10 +459,12 @@ def main() -> int:
               f"HTTP errors {errors}")
 
         print("\n== page-to-page navigation in headless Chromium ==")
-        nav, nav_err = navigation(base, args.nav_rounds)
-        print(f"navigation ({len(nav)} clicks): p50 {pct(nav, 50):.0f} ms, p95 {pct(nav, 95):.0f} ms, "
-              f"×{pct(nav, 95) / b95:.0f} baseline, errors {nav_err}; target p95 ≤ {TARGET_NAV_MS} ms: "
-              f"{verdict(pct(nav, 95), TARGET_NAV_MS)}")
+        nav, nav_driver, nav_err = navigation(base, args.nav_rounds)
+        print(f"navigation ({len(nav)} clicks, click event -> page rendered, in the page): p50 {pct(nav, 50):.0f} ms, "
+              f"p95 {pct(nav, 95):.0f} ms, ×{pct(nav, 95) / b95:.0f} baseline, errors {nav_err}; "
+              f"target p95 ≤ {TARGET_NAV_MS} ms: {verdict(pct(nav, 95), TARGET_NAV_MS)}")
+        print(f"  the same seen from WebDriver (adds its click and polling round trips): p50 {pct(nav_driver, 50):.0f} ms, "
+              f"p95 {pct(nav_driver, 95):.0f} ms")
 
         print(f"\n== {args.users} simulated users for {args.seconds:.0f} s ==")
         lat, errs, total, kinds = load(port, payloads, args.users, args.seconds)

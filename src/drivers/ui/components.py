@@ -9,6 +9,7 @@ Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callba
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 import dash
+import flask
 from dash import ALL, MATCH, Input, Output, State, dcc, html
 
 from drivers import fmt
@@ -250,8 +252,26 @@ def _build_part(part: str, key: str):
 
 
 def _prefetch(part: str, key: str) -> None:
-    """Start building a part in the background unless it is built, being built, or the worker is busy (under
-    load the deferred callback builds it on demand instead: no work for parts nobody asks for)."""
+    """Build a part in the background once the page's response has been sent (started earlier, the build
+    would compete with the response for the GIL). Outside a request (tests, exports) nothing is started."""
+    if not flask.has_request_context():
+        return
+    todo = flask.g.setdefault("drivers_prefetch", [])
+    if (part, key) not in todo:
+        todo.append((part, key))
+
+
+def _start_prefetch(response):
+    """Flask after_request hook: start the page's queued prefetches when the response is closed."""
+    todo = flask.g.pop("drivers_prefetch", None)
+    if todo:
+        response.call_on_close(lambda: [_submit(part, key) for part, key in todo])
+    return response
+
+
+def _submit(part: str, key: str) -> None:
+    """Start building a part unless it is built, being built, or the worker is busy (under load the deferred
+    callback builds it on demand instead: no work for parts nobody asks for)."""
     k = (part, key)
     with _built_lock:
         if k in _built or k in _pending or part not in DEFERRED or len(_pending) >= 2:
@@ -277,20 +297,40 @@ def deferred(part: str, state: st.State, **attrs) -> html.Div:
                     id={"type": "deferred", "part": part, "key": key}, **attrs)
 
 
-def prefetch_deferred(tree) -> None:
-    """Start building the deferred parts in a page's layout (called each time a page is served)."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        cid = getattr(node, "id", None)
-        if isinstance(cid, dict) and cid.get("type") == "deferred":
-            _prefetch(cid.get("part"), cid.get("key", ""))
-            continue
-        children = getattr(node, "children", None)
-        if isinstance(children, list | tuple):
-            stack.extend(c for c in children if hasattr(c, "children"))
-        elif hasattr(children, "children"):
-            stack.append(children)
+def prefetch_deferred(tree):
+    """The page to serve: deferred parts already built (a view seen a moment ago: back/forward, switching
+    pages) are put in place, so the page arrives whole in one round trip; the others are prefetched.
+    The cached `tree` is never modified: nodes on the way to a filled part are shallow copies.
+    Outside a request (tests, exports) the tree is returned as it is."""
+    if not flask.has_request_context():
+        return tree
+    return _fill(tree)
+
+
+def _fill(node):
+    cid = getattr(node, "id", None)
+    if isinstance(cid, dict) and cid.get("type") == "deferred":
+        k = (cid.get("part"), cid.get("key", ""))
+        with _built_lock:
+            built = _built.get(k)
+            if built is not None:
+                _built.move_to_end(k)
+        if built is None:
+            _prefetch(*k)
+            return node
+        return html.Div(built, className="deferred-filled")
+    children = getattr(node, "children", None)
+    if isinstance(children, list | tuple):
+        new = [_fill(c) if hasattr(c, "children") else c for c in children]
+        if any(a is not b for a, b in zip(new, children, strict=True)):
+            node = copy.copy(node)
+            node.children = new
+    elif hasattr(children, "children"):
+        child = _fill(children)
+        if child is not children:
+            node = copy.copy(node)
+            node.children = child
+    return node
 
 
 def render_deferred(component_id: dict):
@@ -344,6 +384,8 @@ def controls_to_href(values: list, id_list: list[dict], pathname: str | None, se
 
 
 def register_callbacks(app: dash.Dash) -> None:
+    app.server.after_request(_start_prefetch)
+
     @app.callback(
         Output(ids.URL, "href"),
         Input(ctl(ALL), "value"),

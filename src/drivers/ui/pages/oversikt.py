@@ -20,9 +20,8 @@ dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – komm
 def layout(**query):
     try:
         state = st.parse(query)
-        out = _page(state)
-        components.prefetch_deferred(out)  # the server builds the slow parts while the browser renders the page
-        return out
+        # parts built a moment ago are put in place; the others are built while the browser renders the page
+        return components.prefetch_deferred(_page(state))
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 

@@ -30,9 +30,8 @@ def layout(**query):
                 [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
                 state.lang,
             )
-        out = _page(state.with_(tjeneste=service))
-        components.prefetch_deferred(out)  # the server builds the slow parts while the browser renders the page
-        return out
+        # parts built a moment ago are put in place; the others are built while the browser renders the page
+        return components.prefetch_deferred(_page(state.with_(tjeneste=service)))
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
