@@ -7,6 +7,7 @@ the browser's back/forward buttons walk through the history of views.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from pathlib import Path
 
@@ -63,10 +64,25 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         data.get_panel()
         data.meta()
         views.warm(default_only=True)  # the default view is a lookup from the first request on
-        threading.Thread(target=_warm_all, name="drivers-warm", daemon=True).start()
+        thread = threading.Thread(target=_warm_all, name="drivers-warm", daemon=True)
+        _warmers.append(thread)
+        thread.start()
     return app
 
 
+_warm_stop = threading.Event()
+_warmers: list[threading.Thread] = []
+
+
 def _warm_all() -> None:
-    views.warm()
+    views.warm(stop=_warm_stop)
     data.release_free_memory()  # the warm-up's temporary frames, ~tens of MB otherwise kept in RSS
+
+
+@atexit.register
+def _stop_warming() -> None:
+    # A daemon thread frozen inside DuckDB at interpreter exit aborts the process (the connection's destructor
+    # throws "connection is busy"): let the warm-up finish its current step and stop first.
+    _warm_stop.set()
+    for thread in _warmers:
+        thread.join(timeout=30)

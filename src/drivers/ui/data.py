@@ -52,6 +52,11 @@ def get_panel():
     return _panel
 
 
+def loaded_panel():
+    """The Panel if it is loaded, else None (never loads)."""
+    return _panel
+
+
 def api():
     """The engine's api module (pages call it through drivers.ui.views, which caches per view)."""
     from drivers.engine import api as engine_api

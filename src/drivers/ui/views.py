@@ -278,15 +278,19 @@ def coverage_indicators(service: str) -> tuple[str, str] | None:
     return COVERAGE.get(service)
 
 
-def warm(default_only: bool = False) -> None:
+def warm(default_only: bool = False, stop=None) -> None:
     """Compute the engine's all-municipality tables for every year, peer set and convention once (in the
-    background after start-up), so the first visitor's page is a lookup too."""
+    background after start-up), so the first visitor's page is a lookup too. Stops early when `stop` (an
+    Event) is set or the data layer was pointed at another database meanwhile."""
+    panel = data.get_panel()
     meta = data.meta()
     combos = [(meta.default_year, st.DEFAULT_PEERS, st.DEFAULT_KONV)]
     if not default_only:
         combos += [(y, p, k) for y in sorted(meta.years, key=lambda y: y != meta.default_year)
                    for p in st.PEER_SETS for k in st.CONVENTIONS]
     for year, peers, konv in combos:
+        if (stop is not None and stop.is_set()) or data.loaded_panel() is not panel:
+            return  # shutting down, or reconfigured: never load a panel (DuckDB) from this thread then
         try:
             _driver_table(year, peers, konv)
             if peers == st.DEFAULT_PEERS and konv == st.DEFAULT_KONV:
