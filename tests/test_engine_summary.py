@@ -79,7 +79,7 @@ def test_fast_summary_equals_the_reference_path(panel, peers, convention):
 
 def test_summary_cache_is_bounded(panel):
     api.summary_text(panel, "3222", 2024)
-    cache = panel.__dict__["_lru"]
+    cache = panel.__dict__["_lru"]["summary"]  # one bounded cache per kind of entry
     before = len(cache)
     for region in panel.municipalities:
         api.summary_text(panel, region, 2024, "landet")

@@ -48,14 +48,46 @@ def driver_table(panel: Panel, year: int | None = None, peers: str = "kostragrup
                  regions: list[str] | None = None, *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """One row per (region, indicator): value, peer value, rank, gaps in kroner, status and reason."""
     year = _check(panel, year, peers, convention)
-    key = ("driver_table", year, peers, convention, exclude_oslo, k, _saved_key(peers))
-    full = panel.memo(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k))
+    full = _full_table(panel, year, peers, convention, exclude_oslo, k)
     if regions is None:
-        return full.copy()
+        return drivertable.expand(full)
     codes = [panel.municipalities[panel.check_region(r)] for r in regions]
-    out = full[full["region"].isin(codes)].reset_index(drop=True)
-    out.attrs = dict(full.attrs)
-    return out
+    return drivertable.expand(full[full["region"].isin(codes)].reset_index(drop=True))
+
+
+# The driver tables held in memory at once (least recently used go first). The dashboard warms every year ×
+# built-in peer set × convention at start-up, and timeseries reads one table per year, so the bound is that
+# warm-up set plus room for saved peer sets and the exclude_oslo / k variants (each save of a peer set gives
+# new keys, so without a bound the old tables would stay forever). Never below MIN_TABLES (24: the 2 snapshot
+# years × 5 peer sets × 2 conventions with slack). A compact table is ~2 MB (see drivertable.compute).
+MIN_TABLES = 24
+TABLE_SLACK = 8
+
+
+def table_cache_size(panel: Panel) -> int:
+    """How many driver tables the panel keeps: the dashboard's warm-up set plus TABLE_SLACK, at least MIN_TABLES."""
+    return max(MIN_TABLES, len(panel.years) * len(PEER_SETS) * 2 + TABLE_SLACK)
+
+
+def _full_table(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool = False, k: int = 10,
+                saved=...) -> pd.DataFrame:
+    """The compact (categorical) driver table of a country-year, from the bounded cache. Do not modify it."""
+    saved = _saved_key(peers) if saved is ... else saved
+    key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
+    return panel.lru(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k),
+                     maxsize=table_cache_size(panel), cache="_tables")
+
+
+class _Coded:
+    """A categorical column as codes and a look-up table (None last, for code -1): slices decode to objects."""
+
+    def __init__(self, col: pd.Series) -> None:
+        self.codes = col.cat.codes.to_numpy()
+        self.lut = np.empty(len(col.cat.categories) + 1, dtype=object)
+        self.lut[:-1] = np.asarray(col.cat.categories, dtype=object)
+
+    def __getitem__(self, item):
+        return self.lut[self.codes[item]]
 
 
 def _saved_key(peer_set: str):
@@ -66,16 +98,19 @@ def _saved_key(peer_set: str):
 
 
 def _table_columns(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool, k: int) -> dict:
-    """The driver table's columns that gaps reads, as plain lists (region-major), once per country-year:
-    slicing a list is microseconds, a pandas column of a slice ~0.3 ms each."""
+    """The driver table's columns that gaps reads (region-major), once per country-year: numbers as numpy
+    views of the held table, text as codes (_Coded); gaps slices one municipality and turns it into lists
+    (microseconds; a pandas column of a slice costs ~0.3 ms each). Not lists of the whole column: a Python
+    float per cell cost ~3 MB a table."""
     saved = _saved_key(peers)
 
     def compute():
-        key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
-        full = panel.memo(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k))
-        return {c: full[c].tolist() for c in ["indicator", "peer_label", *gapmod.COLUMNS]}
+        full = _full_table(panel, year, peers, convention, exclude_oslo, k, saved)
+        return {c: _Coded(full[c]) if isinstance(full[c].dtype, pd.CategoricalDtype) else full[c].to_numpy()
+                for c in ["indicator", "peer_label", *gapmod.COLUMNS]}
 
-    return panel.lru(("driver_columns", year, peers, convention, exclude_oslo, k, saved), compute, maxsize=64)
+    return panel.lru(("driver_columns", year, peers, convention, exclude_oslo, k, saved), compute,
+                     maxsize=table_cache_size(panel))
 
 
 def gaps(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
@@ -84,7 +119,8 @@ def gaps(panel: Panel, region: str, year: int | None = None, peers: str = "kostr
     year = _check(panel, year, peers, convention)
     i = panel.check_region(region)
     m = len(reg.all())
-    rows = {c: v[i * m:(i + 1) * m] for c, v in _table_columns(panel, year, peers, convention, exclude_oslo, k).items()}
+    cols = _table_columns(panel, year, peers, convention, exclude_oslo, k)
+    rows = {c: v[i * m:(i + 1) * m].tolist() for c, v in cols.items()}
     need, used = panel.need_index(year)
     out = gapmod.service_gaps(rows, reg.services(), None if math.isnan(need[i]) else float(need[i]))
     out.attrs["need_note"] = NEED_NOTE_NB
@@ -265,9 +301,9 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragr
     j = [x.id for x in reg.all()].index(ind.id)
     m = len(reg.all())
     for y in years:
-        key = ("driver_table", y, peers, convention, exclude_oslo, k, _saved_key(peers))
-        full = panel.memo(key, lambda y=y: drivertable.compute(panel, y, peers, convention, exclude_oslo=exclude_oslo, k=k))
-        r = full.iloc[i * m + j]
+        full = _full_table(panel, y, peers, convention, exclude_oslo, k)
+        r = {c: drivertable.cell(full, c, i * m + j) for c in ("value", "peer_value", "backcast", "status", "gap_nok",
+                                                                "reason")}
         rows.append({"year": y, "value": r["value"], "peer_value": r["peer_value"], "backcast": bool(r["backcast"]),
                      "status": r["status"], "gap_nok": r["gap_nok"], "reason": r["reason"]})
     out = pd.DataFrame(rows, columns=["year", "value", "peer_value", "backcast", "status", "gap_nok", "reason"])
@@ -338,8 +374,7 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
     saved = _saved_key(peers)
 
     def compute():
-        key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
-        full = panel.memo(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k))
+        full = _full_table(panel, year, peers, convention, exclude_oslo, k, saved)
         inds = [x.id for x in reg.all()]
         n, m = panel.n, len(inds)
         svcs = [(c, s["name_nb"], s.get("name_en", s["name_nb"])) for c, s in reg.services().items()]
@@ -351,12 +386,13 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
         return {
             "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
             "gap": gap, "gap_nc": gap_nc,
-            "label_nb": full["peer_label"].to_numpy()[::m] if m else np.array([], dtype=object),
+            "label_nb": drivertable.column(full, "peer_label")[::m] if m else np.array([], dtype=object),
             "label_en": np.array([peermod.peer_label_en(panel, j, peers, k) for j in range(n)], dtype=object),
             "n_members": full["n_peer_members"].to_numpy()[::m] if m else np.zeros(0, dtype=np.int64),
         }
 
-    return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k, saved), compute, maxsize=64)
+    return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k, saved), compute,
+                     maxsize=max(64, table_cache_size(panel)))
 
 
 def _summary_fast(panel: Panel, i: int, year: int, peers: str, convention: str, lang: str, exclude_oslo: bool,
@@ -440,7 +476,7 @@ def warm(panel: Panel, years: list[int] | None = None, peer_sets_: list[str] | N
     for y in years:
         for p in peer_sets_ or PEER_SETS:
             for c in conventions:
-                driver_table(panel, y, p, c, regions=[])
+                _full_table(panel, y, p, c)
                 summary_facts(panel, y, p, c)  # and the slices gaps and summary_text read, so they are ~1 ms
                 _table_columns(panel, y, p, c, False, 10)
                 count += 1

@@ -75,9 +75,14 @@ def compute(
     status = np.column_stack([c.status for c in comps])
     backcast = np.column_stack([c.backcast for c in comps])
 
-    # object columns, not pandas' arrow strings: building those costs more than all the arithmetic
-    rep = lambda a: pd.Series(np.repeat(np.asarray(a, dtype=object), m), dtype=object)  # noqa: E731  region-major
-    til = lambda a: pd.Series(np.tile(np.asarray(a, dtype=object), n), dtype=object)  # noqa: E731
+    # Text columns are categoricals over object categories: the table is held in memory for every year ×
+    # peer set × convention the dashboard warms, and one Python object per cell (peer_set and convention
+    # were 16 065 distinct strings each) cost ~5 MB a table; the codes cost 1–2 bytes a cell. Built straight
+    # from codes: pandas' arrow strings would cost more than all the arithmetic. api.driver_table hands out
+    # plain object columns again (expand), so callers see the same frame as before.
+    rep = lambda a: _categorical(a, lambda c: np.repeat(c, m))  # noqa: E731  region-major
+    til = lambda a: _categorical(a, lambda c: np.tile(c, n))  # noqa: E731
+    const = lambda v: _categorical([v], lambda c: np.zeros(n * m, dtype=np.int8))  # noqa: E731
     frame = pd.DataFrame(
         {
             "indicator": til([i.id for i in inds]),
@@ -91,11 +96,11 @@ def compute(
             "value": value.ravel(),
             "unit": til([i.unit for i in inds]),
             "decimals": np.tile([i.decimals for i in inds], n),
-            "status": pd.Series(status.ravel(), dtype=object),
+            "status": _categorical(status.ravel()),
             "peer_value": avg.ravel(),
-            "peer_set": pd.Series(np.full(n * m, peer_set, dtype=object), dtype=object),
+            "peer_set": const(peer_set),
             "peer_label": rep(labels),
-            "convention": pd.Series(np.full(n * m, convention, dtype=object), dtype=object),
+            "convention": const(convention),
             "n_peers": n_peers.ravel(),
             "n_peer_members": np.repeat(n_members, m),
             "rank": rank.ravel(),
@@ -106,12 +111,49 @@ def compute(
             "backcast": backcast.ravel(),
             "polarity": til([i.polarity for i in inds]),
             "ssb_match": til([i.ssb_match for i in inds]),
-            "reason": pd.Series(reason.ravel(), dtype=object),
+            "reason": _categorical(reason.ravel()),
         }
     )
     frame.attrs["convention_nb"] = CONVENTION_NB[convention]
     frame.attrs["need_note"] = NEED_NOTE_NB
     return frame
+
+
+def _categorical(values, spread=None) -> pd.Categorical:
+    """Categorical with object categories (Python strings shared by every cell); None → missing (code -1).
+    `spread` turns the codes of `values` into the column's codes (np.repeat / np.tile for the table layout)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    if spread is not None:
+        codes = spread(codes)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object)))
+
+
+def column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as the numpy array callers always had: text as an object array with None where missing
+    (a categorical's own to_numpy gives NaN there), numbers as they are."""
+    col = frame[name]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        lut = np.empty(len(col.cat.categories) + 1, dtype=object)  # last slot None: code -1 picks it
+        lut[:-1] = np.asarray(col.cat.categories, dtype=object)
+        return lut[col.cat.codes.to_numpy()]
+    return col.to_numpy()
+
+
+def cell(frame: pd.DataFrame, name: str, pos: int):
+    """One cell (by position) as callers always had it: None, not NaN, where a text cell is missing."""
+    col = frame[name]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        code = int(col.cat.codes.iat[pos])
+        return None if code < 0 else col.cat.categories[code]
+    return col.iat[pos]
+
+
+def expand(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with plain object text columns (None where missing), as api.driver_table returns it."""
+    out = pd.DataFrame({c: pd.Series(column(frame, c), index=frame.index, dtype=object)
+                        if isinstance(frame[c].dtype, pd.CategoricalDtype) else frame[c] for c in frame.columns})
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:

@@ -286,21 +286,26 @@ class Panel:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def lru(self, key, compute, maxsize: int = 4096):
+    def lru(self, key, compute, maxsize: int = 4096, *, cache: str = "_lru"):
         """Like memo, but bounded: for per-municipality results (a long-running dashboard would otherwise
         keep one per municipality × year × peers × convention × language forever). Least recently used
-        entries go first."""
-        cache = self.__dict__.setdefault("_lru", OrderedDict())
+        entries go first. Each kind of entry (key[0], e.g. "summary") has its own bound, so thousands of
+        cheap per-municipality entries never push out the few expensive per-country-year ones. `cache`
+        names the attribute that holds the caches (driver tables live apart from per-municipality results)."""
+        kinds = self.__dict__.setdefault(cache, {})
         lock = self.__dict__.setdefault("_lru_lock", threading.Lock())  # the dashboard serves from threads
+        kind = key[0] if isinstance(key, tuple) and key else None
         with lock:
-            if key in cache:
-                cache.move_to_end(key)
-                return cache[key]
+            entries = kinds.setdefault(kind, OrderedDict())
+            if key in entries:
+                entries.move_to_end(key)
+                return entries[key]
         value = compute()
         with lock:
-            cache[key] = value
-            while len(cache) > maxsize:
-                cache.popitem(last=False)
+            entries = kinds.setdefault(kind, OrderedDict())
+            entries[key] = value
+            while len(entries) > maxsize:
+                entries.popitem(last=False)
         return value
 
 
