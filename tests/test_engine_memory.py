@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from engine_data import shared_frames, shared_panel
 
-from drivers.engine import api
+from drivers.engine import api, indicators
 from drivers.engine.panel import Panel
 
 TEXT = ["indicator", "name_nb", "name_en", "service", "category", "region", "name", "unit", "status", "peer_set",
@@ -30,17 +30,31 @@ def _held(panel) -> dict:
 def test_held_table_is_compact_and_handed_out_as_object_text(fresh):
     out = api.driver_table(fresh, 2024, "fylke", "weighted")
     held = next(iter(_held(fresh).values()))
+    assert len(held) == len(out) == fresh.n * len(indicators.all())
     for c in TEXT:
-        assert isinstance(held[c].dtype, pd.CategoricalDtype), c
         assert out[c].dtype == object, c
-    # one table of 357 × 45 rows: the text columns cost codes, not a Python string per cell
-    assert held.memory_usage(deep=True).sum() < 0.25 * out.memory_usage(deep=True).sum()
-    # missing text stays None (a categorical's to_numpy would give NaN, which is truthy)
+    # 357 × 45 rows: the text columns cost codes, not a pointer and a Python string per cell
+    assert held.nbytes() < 0.25 * out.memory_usage(deep=True).sum()
+    # missing text stays None, never NaN (which is truthy)
     assert out["reason"].isna().any() and out["reason"].notna().any()
     assert all(r is None for r in out.loc[out["reason"].isna(), "reason"])
     assert set(out["peer_set"]) == {"fylke"} and set(out["convention"]) == {"weighted"}
-    for c in ["value", "peer_value", "gap_nok", "rank", "n_peers"]:
-        pd.testing.assert_series_equal(out[c], held[c], check_names=True)
+    assert (out["year"] == 2024).all() and out["year"].dtype == "int64"
+    # the frame handed out is a copy: changing it leaves the held table alone
+    before = out["value"].copy()
+    out["value"] = 0.0
+    out.loc[0, "region"] = "x"
+    again = api.driver_table(fresh, 2024, "fylke", "weighted")
+    pd.testing.assert_series_equal(again["value"], before)
+    assert again.loc[0, "region"] == fresh.municipalities[0]
+
+
+def test_region_rows_equal_the_full_tables_rows(fresh):
+    full = api.driver_table(fresh, 2024, "kostragruppe", "unweighted")
+    some = api.driver_table(fresh, 2024, "kostragruppe", "unweighted", ["4601", "0301", "4601"])
+    want = full[full["region"].isin(["0301", "4601"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, want)
+    assert some.attrs == full.attrs
 
 
 def test_evicted_table_is_recomputed_with_the_same_numbers(fresh, monkeypatch):

@@ -1,7 +1,8 @@
 """The engine's public functions (contract: .team/ENGINE_API.md). Pure: Panel in, DataFrame/dict out.
 
-Everything expensive is computed for all municipalities at once and memoised on the Panel per
-(year, peers, convention, options), so a dashboard callback asking for one municipality is a lookup.
+Everything expensive is computed for all municipalities at once and held on the Panel per
+(year, peers, convention, options), so a dashboard callback asking for one municipality is a lookup. Driver
+tables are held compactly (drivertable.Table) in a bounded cache (table_cache_size).
 """
 
 from __future__ import annotations
@@ -48,18 +49,17 @@ def driver_table(panel: Panel, year: int | None = None, peers: str = "kostragrup
                  regions: list[str] | None = None, *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """One row per (region, indicator): value, peer value, rank, gaps in kroner, status and reason."""
     year = _check(panel, year, peers, convention)
-    full = _full_table(panel, year, peers, convention, exclude_oslo, k)
+    table = _full_table(panel, year, peers, convention, exclude_oslo, k)
     if regions is None:
-        return drivertable.expand(full)
-    codes = [panel.municipalities[panel.check_region(r)] for r in regions]
-    return drivertable.expand(full[full["region"].isin(codes)].reset_index(drop=True))
+        return table.frame()
+    return table.frame(table.rows_of([panel.check_region(r) for r in regions]))
 
 
 # The driver tables held in memory at once (least recently used go first). The dashboard warms every year ×
 # built-in peer set × convention at start-up, and timeseries reads one table per year, so the bound is that
 # warm-up set plus room for saved peer sets and the exclude_oslo / k variants (each save of a peer set gives
 # new keys, so without a bound the old tables would stay forever). Never below MIN_TABLES (24: the 2 snapshot
-# years × 5 peer sets × 2 conventions with slack). A compact table is ~2 MB (see drivertable.compute).
+# years × 5 peer sets × 2 conventions with slack). A table holds ~1.3 MB (drivertable.Table).
 MIN_TABLES = 24
 TABLE_SLACK = 8
 
@@ -70,24 +70,12 @@ def table_cache_size(panel: Panel) -> int:
 
 
 def _full_table(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool = False, k: int = 10,
-                saved=...) -> pd.DataFrame:
-    """The compact (categorical) driver table of a country-year, from the bounded cache. Do not modify it."""
+                saved=...) -> drivertable.Table:
+    """The compact driver table of a country-year, from the bounded cache."""
     saved = _saved_key(peers) if saved is ... else saved
     key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
-    return panel.lru(key, lambda: drivertable.compute(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k),
+    return panel.lru(key, lambda: drivertable.compute_table(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k),
                      maxsize=table_cache_size(panel), cache="_tables")
-
-
-class _Coded:
-    """A categorical column as codes and a look-up table (None last, for code -1): slices decode to objects."""
-
-    def __init__(self, col: pd.Series) -> None:
-        self.codes = col.cat.codes.to_numpy()
-        self.lut = np.empty(len(col.cat.categories) + 1, dtype=object)
-        self.lut[:-1] = np.asarray(col.cat.categories, dtype=object)
-
-    def __getitem__(self, item):
-        return self.lut[self.codes[item]]
 
 
 def _saved_key(peer_set: str):
@@ -97,30 +85,15 @@ def _saved_key(peer_set: str):
     return path.stat().st_mtime_ns if path.exists() else None
 
 
-def _table_columns(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool, k: int) -> dict:
-    """The driver table's columns that gaps reads (region-major), once per country-year: numbers as numpy
-    views of the held table, text as codes (_Coded); gaps slices one municipality and turns it into lists
-    (microseconds; a pandas column of a slice costs ~0.3 ms each). Not lists of the whole column: a Python
-    float per cell cost ~3 MB a table."""
-    saved = _saved_key(peers)
-
-    def compute():
-        full = _full_table(panel, year, peers, convention, exclude_oslo, k, saved)
-        return {c: _Coded(full[c]) if isinstance(full[c].dtype, pd.CategoricalDtype) else full[c].to_numpy()
-                for c in ["indicator", "peer_label", *gapmod.COLUMNS]}
-
-    return panel.lru(("driver_columns", year, peers, convention, exclude_oslo, k, saved), compute,
-                     maxsize=table_cache_size(panel))
-
-
 def gaps(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
          convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """Per service and in total: NDU, per resident, peer per resident, gap and need-corrected gap (kr)."""
     year = _check(panel, year, peers, convention)
     i = panel.check_region(region)
     m = len(reg.all())
-    cols = _table_columns(panel, year, peers, convention, exclude_oslo, k)
-    rows = {c: v[i * m:(i + 1) * m].tolist() for c, v in cols.items()}
+    table = _full_table(panel, year, peers, convention, exclude_oslo, k)
+    # plain lists of one municipality's rows (the table is region-major): microseconds, no pandas
+    rows = {c: table.column(c, slice(i * m, (i + 1) * m)).tolist() for c in ["indicator", "peer_label", *gapmod.COLUMNS]}
     need, used = panel.need_index(year)
     out = gapmod.service_gaps(rows, reg.services(), None if math.isnan(need[i]) else float(need[i]))
     out.attrs["need_note"] = NEED_NOTE_NB
@@ -302,8 +275,7 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragr
     m = len(reg.all())
     for y in years:
         full = _full_table(panel, y, peers, convention, exclude_oslo, k)
-        r = {c: drivertable.cell(full, c, i * m + j) for c in ("value", "peer_value", "backcast", "status", "gap_nok",
-                                                                "reason")}
+        r = {c: full.column(c, i * m + j) for c in ("value", "peer_value", "backcast", "status", "gap_nok", "reason")}
         rows.append({"year": y, "value": r["value"], "peer_value": r["peer_value"], "backcast": bool(r["backcast"]),
                      "status": r["status"], "gap_nok": r["gap_nok"], "reason": r["reason"]})
     out = pd.DataFrame(rows, columns=["year", "value", "peer_value", "backcast", "status", "gap_nok", "reason"])
@@ -381,14 +353,14 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
         svcs.append(("TOTAL", "Samlede netto driftsutgifter", "Total net operating expenditure"))
         svcs = [t for t in svcs if f"ndu_{t[0].lower()}_per_innb" in inds]
         cols = [inds.index(f"ndu_{c.lower()}_per_innb") for c, _, _ in svcs]
-        gap = full["gap_nok"].to_numpy(dtype=float).reshape(n, m)[:, cols]
-        gap_nc = full["gap_need_corrected_nok"].to_numpy(dtype=float).reshape(n, m)[:, cols]
+        gap = full.column("gap_nok").astype(float).reshape(n, m)[:, cols]
+        gap_nc = full.column("gap_need_corrected_nok").astype(float).reshape(n, m)[:, cols]
         return {
             "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
             "gap": gap, "gap_nc": gap_nc,
-            "label_nb": drivertable.column(full, "peer_label")[::m] if m else np.array([], dtype=object),
+            "label_nb": full.column("peer_label", slice(None, None, m)) if m else np.array([], dtype=object),
             "label_en": np.array([peermod.peer_label_en(panel, j, peers, k) for j in range(n)], dtype=object),
-            "n_members": full["n_peer_members"].to_numpy()[::m] if m else np.zeros(0, dtype=np.int64),
+            "n_members": full.column("n_peer_members", slice(None, None, m)) if m else np.zeros(0, dtype=np.int64),
         }
 
     return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k, saved), compute,
@@ -478,6 +450,5 @@ def warm(panel: Panel, years: list[int] | None = None, peer_sets_: list[str] | N
             for c in conventions:
                 _full_table(panel, y, p, c)
                 summary_facts(panel, y, p, c)  # and the slices gaps and summary_text read, so they are ~1 ms
-                _table_columns(panel, y, p, c, False, 10)
                 count += 1
     return count

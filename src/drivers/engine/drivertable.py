@@ -2,10 +2,13 @@
 
 Vectorised: the indicators are stacked as columns of n × m arrays and each peer average is one matrix
 product with the membership matrix (averages.peer_average), so the whole country costs about as much as
-one municipality. The result is memoised on the Panel per (year, peers, convention, options).
+one municipality. The result is held on the Panel per (year, peers, convention, options) as a compact Table
+(numbers as arrays, text as codes), and handed out as a DataFrame of the requested rows.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pandas as pd
@@ -23,7 +26,12 @@ COLUMNS = [
 ]
 
 
-def compute(
+def compute(panel: Panel, year: int, peer_set: str = "kostragruppe", convention: str = "weighted", **kw) -> pd.DataFrame:
+    """All municipalities × all indicators for one year as a DataFrame (not memoised; see api.driver_table)."""
+    return compute_table(panel, year, peer_set, convention, **kw).frame()
+
+
+def compute_table(
     panel: Panel,
     year: int,
     peer_set: str = "kostragruppe",
@@ -33,8 +41,8 @@ def compute(
     k: int = 10,
     weights: dict | None = None,
     inds: list | None = None,
-) -> pd.DataFrame:
-    """All municipalities × all indicators for one year (not memoised; see api.driver_table)."""
+) -> Table:
+    """All municipalities × all indicators for one year, held compactly (see Table)."""
     inds = inds or reg.all()
     n, m = panel.n, len(inds)
     comps = [measures.components(panel, ind, year) for ind in inds]
@@ -75,85 +83,125 @@ def compute(
     status = np.column_stack([c.status for c in comps])
     backcast = np.column_stack([c.backcast for c in comps])
 
-    # Text columns are categoricals over object categories: the table is held in memory for every year ×
-    # peer set × convention the dashboard warms, and one Python object per cell (peer_set and convention
-    # were 16 065 distinct strings each) cost ~5 MB a table; the codes cost 1–2 bytes a cell. Built straight
-    # from codes: pandas' arrow strings would cost more than all the arithmetic. api.driver_table hands out
-    # plain object columns again (expand), so callers see the same frame as before.
-    rep = lambda a: _categorical(a, lambda c: np.repeat(c, m))  # noqa: E731  region-major
-    til = lambda a: _categorical(a, lambda c: np.tile(c, n))  # noqa: E731
-    const = lambda v: _categorical([v], lambda c: np.zeros(n * m, dtype=np.int8))  # noqa: E731
-    frame = pd.DataFrame(
-        {
-            "indicator": til([i.id for i in inds]),
-            "name_nb": til([i.name_nb for i in inds]),
-            "name_en": til([i.name_en for i in inds]),
-            "service": til([i.service for i in inds]),
-            "category": til([i.category for i in inds]),
-            "region": rep(panel.municipalities),
-            "name": rep([panel.name(c) for c in panel.municipalities]),
-            "year": year,
-            "value": value.ravel(),
-            "unit": til([i.unit for i in inds]),
-            "decimals": np.tile([i.decimals for i in inds], n),
-            "status": _categorical(status.ravel()),
-            "peer_value": avg.ravel(),
-            "peer_set": const(peer_set),
-            "peer_label": rep(labels),
-            "convention": const(convention),
-            "n_peers": n_peers.ravel(),
-            "n_peer_members": np.repeat(n_members, m),
-            "rank": rank.ravel(),
-            "gap_nok": gaps.ravel(),
-            "gap_need_corrected_nok": gaps_nc.ravel(),
-            "numerator": num.ravel(),
-            "denominator": den.ravel(),
-            "backcast": backcast.ravel(),
-            "polarity": til([i.polarity for i in inds]),
-            "ssb_match": til([i.ssb_match for i in inds]),
-            "reason": _categorical(reason.ravel()),
-        }
-    )
-    frame.attrs["convention_nb"] = CONVENTION_NB[convention]
-    frame.attrs["need_note"] = NEED_NOTE_NB
-    return frame
+    # Held for every year × peer set × convention the dashboard warms: text as codes into one array of the
+    # distinct strings (peer_set and convention were 16 065 distinct Python strings each; the text columns
+    # were ~5 MB a table in all), small integers narrowed. Table.frame() gives callers the plain object
+    # columns they always had.
+    rep = lambda a: _coded(a, lambda c: np.repeat(c, m))  # noqa: E731  region-major
+    til = lambda a: _coded(a, lambda c: np.tile(c, n))  # noqa: E731
+    const = lambda v: _coded([v], lambda c: np.zeros(n * m, dtype=np.int8))  # noqa: E731
+    columns = {
+        "indicator": til([i.id for i in inds]),
+        "name_nb": til([i.name_nb for i in inds]),
+        "name_en": til([i.name_en for i in inds]),
+        "service": til([i.service for i in inds]),
+        "category": til([i.category for i in inds]),
+        "region": rep(panel.municipalities),
+        "name": rep([panel.name(c) for c in panel.municipalities]),
+        "year": np.broadcast_to(np.int64(year), (n * m,)),  # one value, no memory per row
+        "value": value.ravel(),
+        "unit": til([i.unit for i in inds]),
+        "decimals": _narrow(np.tile(np.asarray([i.decimals for i in inds], dtype=np.int64), n)),
+        "status": _coded(status.ravel()),
+        "peer_value": avg.ravel(),
+        "peer_set": const(peer_set),
+        "peer_label": rep(labels),
+        "convention": const(convention),
+        "n_peers": _narrow(n_peers.ravel()),
+        "n_peer_members": _narrow(np.repeat(n_members, m)),
+        "rank": rank.ravel(),
+        "gap_nok": gaps.ravel(),
+        "gap_need_corrected_nok": gaps_nc.ravel(),
+        "numerator": num.ravel(),
+        "denominator": den.ravel(),
+        "backcast": backcast.ravel(),
+        "polarity": til([i.polarity for i in inds]),
+        "ssb_match": til([i.ssb_match for i in inds]),
+        "reason": _coded(reason.ravel()),
+    }
+    attrs = {"convention_nb": CONVENTION_NB[convention], "need_note": NEED_NOTE_NB}
+    return Table(columns, attrs, n, m)
 
 
-def _categorical(values, spread=None) -> pd.Categorical:
-    """Categorical with object categories (Python strings shared by every cell); None → missing (code -1).
-    `spread` turns the codes of `values` into the column's codes (np.repeat / np.tile for the table layout)."""
+class _Coded(tuple):
+    """Text column: (codes, look-up array of the distinct values with None last, which code -1 picks)."""
+
+
+class _Narrow(tuple):
+    """Integer column stored in a smaller integer type: (array, the dtype callers get)."""
+
+
+def _coded(values, spread=None) -> _Coded:
+    """Codes of `values` (None → -1), spread to the column's layout (np.repeat / np.tile), and the look-up."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    if spread is not None:
-        codes = spread(codes)
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object)))
+    codes = codes if spread is None else spread(codes)
+    lut = np.empty(len(uniques) + 1, dtype=object)
+    lut[:-1] = np.asarray(uniques, dtype=object)
+    small = np.int8 if len(uniques) < 127 else np.int16 if len(uniques) < 32767 else np.int32
+    return _Coded((codes.astype(small), lut))
 
 
-def column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A column as the numpy array callers always had: text as an object array with None where missing
-    (a categorical's own to_numpy gives NaN there), numbers as they are."""
-    col = frame[name]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        lut = np.empty(len(col.cat.categories) + 1, dtype=object)  # last slot None: code -1 picks it
-        lut[:-1] = np.asarray(col.cat.categories, dtype=object)
-        return lut[col.cat.codes.to_numpy()]
-    return col.to_numpy()
+def _narrow(a: np.ndarray):
+    a = np.asarray(a)
+    if a.dtype.kind != "i" or not len(a):
+        return a
+    for t in (np.int8, np.int16, np.int32):
+        if np.iinfo(t).min <= a.min() and a.max() <= np.iinfo(t).max:
+            return _Narrow((a.astype(t), a.dtype))
+    return a
 
 
-def cell(frame: pd.DataFrame, name: str, pos: int):
-    """One cell (by position) as callers always had it: None, not NaN, where a text cell is missing."""
-    col = frame[name]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        code = int(col.cat.codes.iat[pos])
-        return None if code < 0 else col.cat.categories[code]
-    return col.iat[pos]
+class Table:
+    """A driver table held compactly: n municipalities × m indicators, region-major (rows i·m … i·m+m−1 are
+    municipality i in panel.municipalities order). Numbers are numpy arrays, text is codes into one object
+    array of its distinct values. Treat as read-only: frame() hands out copies."""
 
+    def __init__(self, columns: dict, attrs: dict, n: int, m: int) -> None:
+        self.columns, self.attrs, self.n, self.m = columns, attrs, n, m
+        for v in columns.values():  # shared by the dashboard's threads: nobody writes into it
+            for a in v if isinstance(v, tuple) else (v,):
+                if isinstance(a, np.ndarray) and a.flags.writeable:
+                    a.flags.writeable = False
 
-def expand(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table with plain object text columns (None where missing), as api.driver_table returns it."""
-    out = pd.DataFrame({c: pd.Series(column(frame, c), index=frame.index, dtype=object)
-                        if isinstance(frame[c].dtype, pd.CategoricalDtype) else frame[c] for c in frame.columns})
-    out.attrs = dict(frame.attrs)
-    return out
+    def __len__(self) -> int:
+        return self.n * self.m
+
+    def column(self, name: str, rows=slice(None)) -> np.ndarray:
+        """A column (or its `rows`: slice, positions, one position) as callers always had it: text as objects
+        with None where missing, integers as int64."""
+        v = self.columns[name]
+        if isinstance(v, _Coded):
+            return v[1][v[0][rows]]
+        if isinstance(v, _Narrow):
+            return v[0][rows].astype(v[1])
+        return v[rows]
+
+    def rows_of(self, indices) -> np.ndarray:
+        """Row positions of municipalities (panel indices), in table order, each once."""
+        idx = np.unique(np.asarray(indices, dtype=np.int64))
+        return (idx[:, None] * self.m + np.arange(self.m)).ravel()
+
+    def frame(self, rows=slice(None)) -> pd.DataFrame:
+        """The rows as the DataFrame api.driver_table returns: object text columns (None where missing)."""
+        data = {}
+        for c, v in self.columns.items():
+            col = self.column(c, rows)
+            data[c] = pd.Series(col, dtype=object, copy=False) if isinstance(v, _Coded) else col
+        out = pd.DataFrame(data)
+        out.attrs = dict(self.attrs)
+        return out
+
+    def nbytes(self) -> int:
+        """Bytes held: the arrays and the distinct strings."""
+        total = 0
+        for v in self.columns.values():
+            if isinstance(v, _Coded):
+                total += v[0].nbytes + v[1].nbytes + sum(sys.getsizeof(x) for x in v[1] if x is not None)
+            elif isinstance(v, _Narrow):
+                total += v[0].nbytes
+            else:
+                total += v.itemsize if v.strides == (0,) else v.nbytes
+        return total
 
 
 def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:
