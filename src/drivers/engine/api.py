@@ -359,7 +359,7 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
             "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
             "gap": gap, "gap_nc": gap_nc,
             "label_nb": full.column("peer_label", slice(None, None, m)) if m else np.array([], dtype=object),
-            "label_en": np.array([peermod.peer_label_en(panel, j, peers, k) for j in range(n)], dtype=object),
+            "label_en": np.array([peermod.peer_label(panel, j, peers, k, lang="en") for j in range(n)], dtype=object),
             "n_members": full.column("n_peer_members", slice(None, None, m)) if m else np.zeros(0, dtype=np.int64),
         }
 
@@ -393,7 +393,7 @@ def summary_text_reference(panel: Panel, region: str, year: int | None = None, p
     g = gaps(panel, region, year, peers, convention, **kw)
     name = panel.name(panel.municipalities[i])
     if lang == "en":
-        label = peermod.peer_label_en(panel, i, peers, int(kw.get("k", 10)))
+        label = peermod.peer_label(panel, i, peers, int(kw.get("k", 10)), lang="en")
     else:
         label = g.attrs.get("peer_label", peers)
     if len(g) and (g["n_peer_members"] == 0).all():

@@ -76,10 +76,9 @@ def compute_table(
 
     labels = np.array([peers.peer_label(panel, i, peer_set, k) for i in range(n)], dtype=object)
     n_members = members.sum(axis=1).astype(np.int64)  # the peer group's size, with or without figures
-    reason = _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set, labels)
-    for i in np.flatnonzero(n_members == 0):  # e.g. Oslo, alone in KOSTRA group 13: say so on every row
-        empty = peers.empty_reason(labels[i], panel.name(panel.municipalities[i]))
-        reason[i] = [empty if r is None or "har tall" in r else f"{r}; {empty}" for r in reason[i]]
+    empty = {i: peers.empty_reason(labels[i], panel.name(panel.municipalities[i]))
+             for i in np.flatnonzero(n_members == 0)}  # e.g. Oslo, alone in KOSTRA group 13
+    reason = _reasons(inds, comps, avg, gaps_nc, convention, labels, empty)
     status = np.column_stack([c.status for c in comps])
     backcast = np.column_stack([c.backcast for c in comps])
 
@@ -221,8 +220,12 @@ def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:
     return out
 
 
-def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set, labels) -> np.ndarray:
+def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str]) -> np.ndarray:
+    """Why a row lacks a peer value or a gap. `empty`: municipality index -> the reason its peer group has no
+    other members, said on every one of its rows (instead of "no peer has figures", which would mislead)."""
     n, m = avg.shape
+    alone = np.zeros(n, dtype=bool)
+    alone[list(empty)] = True
     out = np.full((n, m), None, dtype=object)
     for j, (ind, c) in enumerate(zip(inds, comps, strict=True)):
         col = c.reason.copy()
@@ -232,11 +235,13 @@ def _reasons(inds, comps, avg, n_peers, gaps, gaps_nc, convention, peer_set, lab
                    "velg uvektet snitt")
             col[no_peer & ~np.isnan(c.value)] = msg
         else:
-            for i in np.flatnonzero(no_peer & ~np.isnan(c.value)):
+            for i in np.flatnonzero(no_peer & ~np.isnan(c.value) & ~alone):
                 col[i] = f"ingen sammenligningskommuner ({labels[i]}) har tall"
         if ind.need_correctable:
             nc_missing = np.isnan(gaps_nc[:, j]) & ~np.isnan(c.value) & ~no_peer
             for i in np.flatnonzero(nc_missing):
                 col[i] = (col[i] + "; " if col[i] else "") + "behovskorrigert avvik mangler: kommunen mangler kostnadsindeks"
+        for i, why in empty.items():
+            col[i] = f"{col[i]}; {why}" if col[i] else why
         out[:, j] = col
     return out

@@ -32,6 +32,13 @@ LABEL_NB = {
     "landet-uten-oslo": "landet uten Oslo",
     "naboer": "nærmeste naboer",
 }
+LABEL_EN = {
+    "kostragruppe": "KOSTRA group",
+    "fylke": "the county",
+    "landet": "Norway",
+    "landet-uten-oslo": "Norway excluding Oslo",
+    "naboer": "nearest neighbours",
+}
 
 # Structural variables for nearest neighbours (name -> Norwegian label).
 VARIABLES = {
@@ -333,27 +340,6 @@ def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.
     return labels, excluded
 
 
-LABEL_EN = {
-    "landet": "Norway",
-    "landet-uten-oslo": "Norway excluding Oslo",
-}
-
-
-def peer_label_en(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
-    """English name of the peer group of one municipality, e.g. 'KOSTRA group 10' (county and saved-set
-    names are proper names and stay as they are)."""
-    if peers == "kostragruppe":
-        g = panel.group[region_index]
-        return f"KOSTRA group {int(str(g)[3:])}" if g else "KOSTRA group (unknown)"
-    if peers == "fylke":
-        code = panel.county[region_index]
-        name = panel.county_name(code)
-        return f"county {code}" if name == f"fylke {code}" else name  # no name in the data: say county, not fylke
-    if peers == "naboer":
-        return f"the {k} nearest neighbours"
-    return LABEL_EN.get(peers, peers)
-
-
 def empty_reason(label: str, name: str, lang: str = "nb") -> str:
     """Why a municipality has no peer values: its peer group has no member but itself (Oslo in EKG13)."""
     if lang == "en":
@@ -363,13 +349,18 @@ def empty_reason(label: str, name: str, lang: str = "nb") -> str:
             "snitt, rang og avvik kan ikke beregnes; velg en annen sammenligningsgruppe")
 
 
-def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10) -> str:
-    """Norwegian name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10'."""
+def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10, lang: str = "nb") -> str:
+    """Name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10' / 'KOSTRA group 10' (county and
+    saved-set names are proper names and stay as they are)."""
+    en = lang == "en"
     if peers == "kostragruppe":
         g = panel.group[region_index]
-        return f"KOSTRA-gruppe {int(str(g)[3:])}" if g else "KOSTRA-gruppe (ukjent)"
+        word = "KOSTRA group" if en else "KOSTRA-gruppe"
+        return f"{word} {int(str(g)[3:])}" if g else f"{word} ({'unknown' if en else 'ukjent'})"
     if peers == "fylke":
-        return panel.county_name(panel.county[region_index])
+        code = panel.county[region_index]
+        name = panel.county_name(code)
+        return f"county {code}" if en and name == f"fylke {code}" else name  # no name in the data: 'fylke NN'
     if peers == "naboer":
-        return f"{k} nærmeste naboer"
-    return LABEL_NB.get(peers, peers)
+        return f"the {k} nearest neighbours" if en else f"{k} nærmeste naboer"
+    return (LABEL_EN if en else LABEL_NB).get(peers, peers)
