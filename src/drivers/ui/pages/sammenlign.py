@@ -436,9 +436,6 @@ def _save_set(n_clicks, name, members, lang):
     if not n_clicks:
         return dash.no_update, dash.no_update
     message, saved = save_set(name, members, lang or "nb")
-    if saved and saved in st.saved_peer_sets():
-        return message, saved  # the peer control writes the URL, so the page shows the new group
-    if saved:  # stored by the engine, but the URL parser (ui/state.py) does not list saved sets yet
-        message += (" It cannot be chosen under «Compare with» yet." if lang == "en"
-                     else " Den kan ennå ikke velges under «Sammenlign med».")
-    return message, dash.no_update
+    # a saved set is a valid peer choice at once (state.saved_peer_sets reads the engine's file): the peer
+    # control writes the URL, so the page shows the new group
+    return message, saved or dash.no_update
