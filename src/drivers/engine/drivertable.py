@@ -26,11 +26,6 @@ COLUMNS = [
 ]
 
 
-def compute(panel: Panel, year: int, peer_set: str = "kostragruppe", convention: str = "weighted", **kw) -> pd.DataFrame:
-    """All municipalities × all indicators for one year as a DataFrame (not memoised; see api.driver_table)."""
-    return compute_table(panel, year, peer_set, convention, **kw).frame()
-
-
 def compute_table(
     panel: Panel,
     year: int,
