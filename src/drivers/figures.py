@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from drivers import fmt
+from drivers import chartmargins, fmt
 
 # Our maps draw only their own boundaries (geo.visible=False), yet plotly.js fetches a base-map topojson for every
 # geo subplot; this empty topology, served locally, stands in for all of them (dashboard and static export alike).
@@ -187,6 +187,7 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
         ("Gap (NOK million)" if en else "Avvik (mill. kr)"): [*mill.round(1), round(total, 1)],
     })
     notes = [f"{r['name']}: {r.get('reason') or ('no figure' if en else 'mangler tall')}" for _, r in missing.iterrows()]
+    chartmargins.reserve(fig, plot_width=900)  # a wide card
     return Chart("gap-waterfall", title, fig, table, caption, notes)
 
 
@@ -212,6 +213,7 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
     table = pd.DataFrame({"År" if lang != "en" else "Year": frame["year"], f"{name} ({unit})": frame["value"]})
     if "peer_value" in frame:
         table[f"{peers_label} ({unit})"] = frame["peer_value"]
+    chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption)
 
 
@@ -262,6 +264,7 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     table = pd.DataFrame({("Municipality" if en else "Kommune"): full["name"][::-1], f"{unit}": full["value"][::-1]})
     notes = ([shown_note] if shown_note else []) + [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}"
                                                     for _, r in missing.iterrows()]
+    chartmargins.reserve(fig)
     chart = Chart(chart_id, title, fig, table, caption, notes)
     chart.rank = (rank, len(full))  # type: ignore[attr-defined]
     return chart
@@ -294,6 +297,7 @@ def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: 
         fig.update_yaxes(range=[0, ymax])
     _layout(fig, title, xaxis_title=x_label, yaxis_title=y_label)
     table = have.rename(columns={"name": "Kommune", "coverage": x_label, "unit_cost": y_label})[["Kommune", x_label, y_label]]
+    chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption)
 
 
@@ -305,7 +309,9 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
     labels = labels or {}
     names = [labels.get(c, c) for c in have["component"]]
     mill = have["nok"] / 1e6
-    fig = go.Figure(go.Bar(y=names, x=mill, orientation="h", marker_color=[MORE if v >= 0 else LESS for v in mill],
+    # "Utgiftsbehov (kostnadsindeks)" on two lines: the bars keep room in a half-width card
+    wrapped = [n.replace(" (", "<br>(", 1) for n in names]
+    fig = go.Figure(go.Bar(y=wrapped, x=mill, orientation="h", marker_color=[MORE if v >= 0 else LESS for v in mill],
                            text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#52606D", width=1))
@@ -320,4 +326,5 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
                           ("NOK million" if lang == "en" else "mill. kr"): mill.round(1)})
     notes = [f"{labels.get(r['component'], r['component'])}: {r.get('reason') or ''}"
              for _, r in frame[frame["nok"].isna()].iterrows()]
+    chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption, notes)

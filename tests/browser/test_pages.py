@@ -60,6 +60,23 @@ def _page_ready(browser, bt, path: str) -> None:
         bt.wait_css(browser, "#metode-tabeller .ag-row", WAIT)
 
 
+# Per chart: the margins the server reserved, and the ones plotly.js ended up drawing with. They differ only when
+# automargin found labels that did not fit, and then plotly drew the whole chart a second time.
+_MARGINS_JS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+  const m = gd._fullLayout.margin, s = gd._fullLayout._size;
+  return {id: gd.parentElement.id, reserved: [m.l, m.r, m.t, m.b], drawn: [s.l, s.r, s.t, s.b]};
+});
+"""
+
+
+def _charts_settled(browser, bt) -> list[dict]:
+    bt.wait_until(browser, lambda d: not d.find_elements("css selector", ".loading, .dash-graph--pending")
+                  and all(g.find_elements("css selector", ".main-svg") for g in d.find_elements("css selector", ".dash-graph")),
+                  timeout=WAIT, message="charts not drawn")
+    return browser.execute_script(_MARGINS_JS)
+
+
 @pytest.mark.parametrize(("code", "name"), MUNICIPALITIES)
 def test_pages001_every_page_opens_without_console_errors(dash_url, browser, bt, code, name):
     for path, extra in [("/", ""), ("/tjenester", "&tjeneste=FGK9"), ("/sammenlign", ""), ("/kart", ""), ("/metode", "")]:
@@ -73,6 +90,12 @@ def test_pages001_every_page_opens_without_console_errors(dash_url, browser, bt,
             assert "© Kartverket" in bt.wait_css(browser, ".map-credit", WAIT).text
         for caption in browser.find_elements("css selector", ".caption"):
             assert "Statistisk sentralbyrå" in caption.text or "SSB" in caption.text, path
+        # every chart is drawn once: its labels, titles, legend and colour bar fit the margins the server reserved
+        # (drivers.chartmargins), so plotly's automargin had nothing to push and no second drawing to make
+        charts = _charts_settled(browser, bt)
+        assert charts or path in ("/sammenlign", "/metode"), f"no chart on {path} for {code}"
+        for chart in charts:
+            assert chart["drawn"] == chart["reserved"], f"{chart['id']} on {path} for {code}: {chart}"
         assert bt.console_errors(browser) == [], f"console errors on {path} for {code}"
 
 

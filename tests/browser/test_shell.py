@@ -71,10 +71,11 @@ def test_shell004_municipality_search_by_name_changes_view(dash_url, browser, bt
     from selenium.webdriver.common.keys import Keys
 
     _open(browser, bt, f"{dash_url}/?kommune=3222")
-    for text, code, name in [("Guovdageaidnu", "5612", "Kautokeino"), ("1151", "1151", "Utsira")]:
+    for text, code, name in [("Guovdageaidnu", "5612", "Kautokeino"), ("1151", "1151", "Utsira"),
+                             ("aurskog høland", "3226", "Aurskog-Høland")]:
         bt.wait_css(browser, ".ctl-kommune").click()
         field = bt.wait_css(browser, ".dash-dropdown-search")
-        field.send_keys(text)  # Sami name, then a municipality number
+        field.send_keys(text)  # Sami name, a municipality number, a hyphenated name typed with a space
         field.send_keys(Keys.ENTER)
         bt.wait_until(browser, lambda d, code=code: f"kommune={code}" in d.current_url, message=f"search for {text} failed")
         bt.wait_until(browser, lambda d, name=name: name in d.find_element("css selector", ".brand-sub").text)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from drivers import figures, fmt, store
+from drivers import chartmargins, figures, fmt, store
 from drivers.errors import UserError
 from drivers.figures import Chart
 from drivers.ui import data
@@ -173,6 +173,7 @@ def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str =
     fig.update_layout(template=figures.TEMPLATE_NAME, height=820, margin=dict(l=0, r=0, t=8, b=0),
                       legend=dict(orientation="h", x=0, y=0, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
                       clickmode="event", uirevision=f"{mv.indicator_id}")
+    chartmargins.reserve(fig)  # room for the colour bar now, not in a second drawing of 357 polygons
     return fig.to_dict()
 
 
