@@ -219,3 +219,22 @@ def test_pages005_bad_urls_show_a_friendly_page(dash_url, browser, bt, url):
     assert page.find_elements("css selector", "a"), "the error page offers no links"
     assert "Traceback" not in browser.page_source
     assert bt.console_errors(browser) == []
+
+
+def test_pages006_kart_boundaries_prefetched_while_idle(dash_url, browser, bt):
+    """After the first page the browser fetches the map's boundaries while idle, into plotly's cache: the first
+    visit to Kart draws all 357 municipalities without downloading them again."""
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    _page_ready(browser, bt, "/")
+    url = browser.find_element("css selector", "#geo-prefetch").get_attribute("data-geojson").split()[0]
+    bt.wait_until(browser, lambda d: d.execute_script(
+        "const a = window.PlotlyGeoAssets || {}; const g = a[arguments[0]];"
+        " return !!g && typeof g === 'object' && (g.features || []).length === 357", url),
+        timeout=WAIT, message="boundaries not prefetched")
+    link = next(a for a in browser.find_elements("css selector", "#nav a") if "/kart" in a.get_attribute("href"))
+    link.click()
+    _page_ready(browser, bt, "/kart")
+    fetched = browser.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.name.endsWith(arguments[0])).length", url)
+    assert fetched == 1, f"{url} downloaded {fetched} times (once by the prefetch, never by the map)"
+    assert bt.console_errors(browser) == []

@@ -17,7 +17,7 @@ from dash import dcc, html
 from drivers import figures, fmt
 from drivers.config import Settings
 from drivers.export import theme
-from drivers.ui import components, data, downloads, ids, views
+from drivers.ui import components, data, downloads, ids, views, warmup
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             dash.page_container,
+            _geo_prefetch(app),
             html.Footer(
                 [
                     html.Span("Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · "
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         className="app",
     )
     components.register_callbacks(app)
+    warmup.install(app.server)  # the pages a user opens next are built while the server is idle
     downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:
         data.get_panel()
@@ -68,6 +70,18 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         _warmers.append(thread)
         thread.start()
     return app
+
+
+def _geo_prefetch(app: dash.Dash) -> html.Div:
+    """Where the map's boundaries are served, for assets/kart-prefetch.js: the browser fetches them while idle
+    into plotly's cache. The topojson name is the one plotly asks for (its default 1:110m scope)."""
+    from drivers.ui.pages import _mapview as mv
+
+    return html.Div(hidden=True, id="geo-prefetch", **{
+        "data-geojson": " ".join(app.get_relative_path(f"/{mv.GEO_ROUTE}{level}.geojson") for level in ("kommune", "fylke")),
+        "data-topojson": app.get_relative_path(f"/{mv.TOPO_ROUTE}world_110m.json"),
+        "data-topojson-name": "world_110m",
+    })
 
 
 _warm_stop = threading.Event()

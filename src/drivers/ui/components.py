@@ -333,6 +333,37 @@ def _fill(node):
     return node
 
 
+def deferred_parts(tree) -> list[tuple[str, str]]:
+    """(part, key) of every deferred placeholder in a page tree."""
+    found = []
+
+    def walk(node):
+        cid = getattr(node, "id", None)
+        if isinstance(cid, dict) and cid.get("type") == "deferred":
+            found.append((cid.get("part"), cid.get("key", "")))
+            return
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if hasattr(child, "children"):
+                walk(child)
+
+    walk(tree)
+    return found
+
+
+def build_deferred(part: str, key: str) -> None:
+    """Build a part now (in the calling thread) unless it is built or being built (the warm-up's step)."""
+    k = (part, key)
+    with _built_lock:
+        if k in _built or k in _pending or part not in DEFERRED:
+            return
+    out = _build_part(part, key)
+    with _built_lock:
+        _built[k] = out
+        while len(_built) > _BUILT_MAX:
+            _built.popitem(last=False)
+
+
 def render_deferred(component_id: dict):
     """The callback body: rebuild the state from the id and build the part (errors become a notice); a part
     the prefetch has built or is building is taken from there."""

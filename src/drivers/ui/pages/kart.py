@@ -11,7 +11,7 @@ from dash import Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, views
+from drivers.ui import components, data, ids, views, warmup
 from drivers.ui import state as st
 from drivers.ui.pages import _mapview as mv
 
@@ -255,3 +255,6 @@ def _indicator_to_url(value, pathname, search):
 def _map_click(click_data, current):
     # Setting the municipality control lets the shell's control callback write the URL (one writer of the URL).
     return clicked_kommune(click_data, current)
+
+# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
+layout = warmup.page(PATH, layout)

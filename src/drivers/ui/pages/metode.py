@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, views
+from drivers.ui import components, data, views, warmup
 from drivers.ui import state as st
 
 PATH = "/metode"
@@ -372,3 +372,6 @@ try:
     describe()
 except Exception:  # noqa: BLE001 - a missing database shows on the page, not at import
     pass
+
+# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
+layout = warmup.page(PATH, layout)

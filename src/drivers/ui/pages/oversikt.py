@@ -10,7 +10,7 @@ from dash import Input, Output, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, downloads, ids, views
+from drivers.ui import components, data, downloads, ids, views, warmup
 from drivers.ui import state as st
 from drivers.ui.i18n import t
 
@@ -157,3 +157,6 @@ dash.clientside_callback(
 # visit: they fill in right after the page is shown.
 components.register_deferred("oversikt-summary", summary)
 components.register_deferred("oversikt-health", health_section)
+
+# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
+layout = warmup.page("/", layout)

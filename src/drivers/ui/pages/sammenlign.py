@@ -12,7 +12,7 @@ from dash import Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, views
+from drivers.ui import components, data, ids, views, warmup
 from drivers.ui import state as st
 from drivers.ui.pages import _compare as cmp
 
@@ -439,3 +439,6 @@ def _save_set(n_clicks, name, members, lang):
     # a saved set is a valid peer choice at once (state.saved_peer_sets reads the engine's file): the peer
     # control writes the URL, so the page shows the new group
     return message, saved or dash.no_update
+
+# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
+layout = warmup.page(PATH, layout)

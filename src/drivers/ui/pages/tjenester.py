@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, views
+from drivers.ui import components, data, views, warmup
 from drivers.ui import state as st
 
 dash.register_page(__name__, path="/tjenester", name="Tjenester", title="Tjenester – kommuneøkonomi")
@@ -195,3 +195,6 @@ def scatter_card(state: st.State, service: str):
 components.register_deferred("tjenester-tid", lambda state: per_resident_card(state, state.extra["tjeneste"]), ("tjeneste",))
 components.register_deferred("tjenester-dekomponering", lambda state: decomposition_card(state, state.extra["tjeneste"]),
                              ("tjeneste",))
+
+# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
+layout = warmup.page("/tjenester", layout)
