@@ -106,3 +106,31 @@ def test_shell006_opening_a_page_pushes_no_history_entry(dash_url, browser, bt, 
     assert browser.current_url == dash_url + path
     assert browser.execute_script("return window.history.length") == length
     assert bt.console_errors(browser) == []
+
+
+def test_shell007_header_and_controls_stay_mounted_and_follow_the_view(dash_url, browser, bt):
+    """The control bar is mounted once (drivers.ui.shell): navigating keeps the same DOM elements and only
+    their values, links and labels follow the page's view, also through back and a language switch."""
+    _open(browser, bt, f"{dash_url}/tjenester?kommune=1151&peers=fylke")
+    bt.wait_until(browser, lambda d: "Utsira" in d.find_element("css selector", ".brand-sub").text)
+    browser.execute_script("document.querySelector('.ctl-kommune').__mark = 'mounted once';")
+    link = next(a for a in browser.find_elements("css selector", "#nav a") if "/sammenlign" in a.get_attribute("href"))
+    assert "kommune=1151" in link.get_attribute("href") and "peers=fylke" in link.get_attribute("href")
+    link.click()
+    bt.wait_until(browser, lambda d: _state_key(d, bt).startswith("/sammenlign?kommune=1151"))
+    bt.wait_dash_idle(browser)
+    assert browser.execute_script("return document.querySelector('.ctl-kommune').__mark") == "mounted once"
+    active = browser.find_element("css selector", "#nav a.active")
+    assert "/sammenlign" in active.get_attribute("href")
+
+    browser.get(f"{dash_url}/kart?kommune=0301&lang=en")  # a new page load: the shell follows the URL's view
+    bt.wait_until(browser, lambda d: _state_key(d, bt).startswith("/kart?kommune=0301"))
+    bt.wait_until(browser, lambda d: "Oslo" in d.find_element("css selector", ".brand-sub").text)
+    assert browser.find_element("css selector", "#nav a.active").text == "Map"
+    assert browser.find_element("css selector", "#label-ctl_kommune").text.lower() == "municipality"
+    assert "Oslo" in browser.find_element("css selector", ".ctl-kommune").text
+    browser.back()
+    bt.wait_until(browser, lambda d: _state_key(d, bt).startswith("/sammenlign?kommune=1151"))
+    bt.wait_until(browser, lambda d: "Utsira" in d.find_element("css selector", ".ctl-kommune").text)
+    assert browser.find_element("css selector", "#label-ctl_kommune").text.lower() == "kommune"
+    assert bt.console_errors(browser) == []

@@ -17,7 +17,7 @@ from dash import dcc, html
 from drivers import figures, fmt
 from drivers.config import Settings
 from drivers.export import theme
-from drivers.ui import components, data, downloads, ids, views, warmup
+from drivers.ui import components, data, downloads, ids, shell, views, warmup
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     app.layout = html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
+            *shell.layout(),  # header and control bar: mounted once, they follow the page's view
             dash.page_container,
             _geo_prefetch(app),
             html.Footer(
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         className="app",
     )
     components.register_callbacks(app)
+    shell.register(app)
     warmup.install(app.server)  # the pages a user opens next are built while the server is idle
     downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:

@@ -61,7 +61,8 @@ def nav(state: st.State, active: str) -> html.Nav:
             continue
         keep = {k: v for k, v in state.extra.items() if path == active}
         href = st.url(path, st.State(state.kommune, state.aar, state.peers, state.konv, state.lang, keep))
-        links.append(dcc.Link(t(key, state.lang), href=href, className="nav-link active" if path == active else "nav-link"))
+        links.append(dcc.Link(t(key, state.lang), href=href, id=f"nav-{key}",
+                              className="nav-link active" if path == active else "nav-link"))
     return html.Nav(links, id=ids.NAV, className="nav")
 
 
@@ -86,17 +87,20 @@ def control_bar(state: st.State, extra_controls: list | None = None) -> html.Div
     """Municipality search, year, peer set, convention and language, set from the state in the URL."""
     lang = state.lang
     meta = data.meta()
-    field = lambda label, control, cls="ctl": html.Div([html.Label(label, className="ctl-label"), control], className=cls)  # noqa: E731
+
+    def field(label_key, control, cls="ctl"):
+        return html.Div([html.Label(t(label_key, lang), id=f"label-{label_key}", className="ctl-label"), control], className=cls)
+
     return html.Div(
         [
-            field(t("ctl_kommune", lang), dcc.Dropdown(id=ctl("kommune"), options=kommune_options(), value=state.kommune,
+            field("ctl_kommune", dcc.Dropdown(id=ctl("kommune"), options=kommune_options(), value=state.kommune,
                                                         clearable=False, placeholder=t("ctl_kommune_ph", lang),
                                                         className="ctl-kommune"), "ctl ctl-wide"),
-            field(t("ctl_aar", lang), dcc.Dropdown(id=ctl("aar"), options=[{"label": str(y), "value": str(y)} for y in reversed(meta.years)],
+            field("ctl_aar", dcc.Dropdown(id=ctl("aar"), options=[{"label": str(y), "value": str(y)} for y in reversed(meta.years)],
                                                     value=str(state.aar), clearable=False, searchable=False)),
-            field(t("ctl_peers", lang), dcc.Dropdown(id=ctl("peers"), options=_peer_options(lang), value=state.peers,
+            field("ctl_peers", dcc.Dropdown(id=ctl("peers"), options=_peer_options(lang), value=state.peers,
                                                       clearable=False, searchable=False), "ctl ctl-mid"),
-            field(t("ctl_konv", lang), dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
+            field("ctl_konv", dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
                                                       options=[{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS])),
             *(extra_controls or []),
             html.Div(dcc.RadioItems(id=ctl("lang"), value=lang, inline=True, className="radio lang",
@@ -108,18 +112,13 @@ def control_bar(state: st.State, extra_controls: list | None = None) -> html.Div
 
 
 def page(state: st.State, path: str, children: list, extra_controls: list | None = None, title: str | None = None) -> html.Div:
-    """A page: header with navigation, the control bar, then the page's content."""
+    """A page: its own controls (if any), then its content. The header with navigation and the shared control
+    bar are the app's shell (drivers.ui.shell): they stay on screen from page to page and follow the view
+    through the state key written here."""
     lang = state.lang
     return html.Div(
         [
-            html.Header(
-                [html.Div([html.Span(t("app_title", lang), className="brand"),
-                           html.Span(f"{data.meta().name(state.kommune)} · {state.aar}", className="brand-sub")],
-                          className="brand-row"),
-                 nav(state, path)],
-                className="header",
-            ),
-            control_bar(state, extra_controls),
+            *([html.Div(extra_controls, className="control-bar page-controls")] if extra_controls else []),
             html.Main([*([html.H1(title, className="page-title")] if title else []), *children], className="content"),
             html.Div(st.url(path, state), id=ids.STATE_KEY, hidden=True),
         ],
@@ -204,9 +203,9 @@ def error_view(err: Exception, lang: str | None = None) -> html.Div:
     """The friendly error page: what is wrong, links that work, never a traceback."""
     lang = lang or getattr(err, "lang", "nb")
     suggestions = getattr(err, "suggestions", []) or []
+    # no header of its own: the shell's header and controls stay above it (drivers.ui.shell)
     return html.Div(
         [
-            html.Header([html.Div([html.Span(t("app_title", lang), className="brand")], className="brand-row")], className="header"),
             html.Div(
                 [
                     html.H1(t("error_title", lang)),

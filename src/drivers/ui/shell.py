@@ -1,0 +1,108 @@
+"""The shell: the header (title, municipality and year, navigation) and the shared control bar, which stay on
+screen while the pages change beneath them.
+
+Mounting the control bar with every page cost the browser 100–150 ms per click (four dropdowns, one of them
+with all 357 municipalities to index for search). Here it is mounted once. Each page writes its canonical
+view into its state key (components.page); a clientside callback reads it and sets the controls' values,
+the navigation links, the municipality and year in the header, and, when the language changes, the labels;
+no request to the server. On the presentation page the shell is hidden (the slides are full-screen).
+"""
+
+from __future__ import annotations
+
+import json
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from drivers.ui import components, data, ids
+from drivers.ui import state as st
+from drivers.ui.i18n import LANGS, t
+
+SHELL = "shell"
+TEXT = "shell-text"  # dcc.Store: the shell's words in both languages and every municipality's name
+LABELS = ["ctl_kommune", "ctl_aar", "ctl_peers", "ctl_konv"]
+HIDDEN_ON = ["/presentasjon"]
+
+
+def layout() -> list:
+    """The shell for the default view; the first page's state key sets it to the view in the URL at once."""
+    state = st.parse({})
+    return [
+        html.Div([
+            html.Header(
+                [html.Div([html.Span(t("app_title", state.lang), id="shell-title", className="brand"),
+                           html.Span(f"{data.meta().name(state.kommune)} · {state.aar}", id="shell-sub",
+                                     className="brand-sub")], className="brand-row"),
+                 components.nav(state, "/")],
+                className="header",
+            ),
+            components.control_bar(state),
+        ], id=SHELL),
+        dcc.Store(id=TEXT, data=_text()),
+    ]
+
+
+def _text() -> dict:
+    words = {lang: {key: t(key, lang) for key in [*LABELS, "ctl_kommune_ph", "app_title",
+                                                  *(k for _, k in components.NAV)]} for lang in LANGS}
+    for lang in LANGS:
+        words[lang]["peers"] = [{"label": t(f"peers_{p}", lang), "value": p} for p in st.PEER_SETS]
+        words[lang]["konv"] = [{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS]
+    nav = [{"id": f"nav-{key}", "path": path, "key": key} for path, key in components.NAV]
+    names = dict(zip(data.meta().municipalities["code"], data.meta().municipalities["name"], strict=True))
+    return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED)}
+
+
+# The state key is "<path>?kommune=…&aar=…&peers=…&konv=…&lang=…[&page parameters]", every shared parameter
+# written out (state.url). Links to other pages carry the shared ones, the active page's link all of them.
+_FOLLOW = """
+function(key, peerOptions, text) {
+  const nu = window.dash_clientside.no_update;
+  if (!key || key.indexOf('?') < 0 || !text) { return Array(%(n_out)d).fill(nu); }
+  const path = key.split('?')[0], query = key.split('?')[1];
+  const params = new URLSearchParams(query);
+  const shared = query.split('&').filter(p => text.shared.includes(decodeURIComponent(p.split('=')[0]))).join('&');
+  const lang = params.get('lang') === 'en' ? 'en' : 'nb';
+  const w = text.words[lang];
+  const kommune = params.get('kommune'), aar = params.get('aar'), peers = params.get('peers');
+  const hrefs = text.nav.map(n => n.path === path ? key : n.path + '?' + shared);
+  const classes = text.nav.map(n => n.path === path ? 'nav-link active' : 'nav-link');
+  const navText = text.nav.map(n => w[n.key]);
+  // saved peer sets are not among the built-in options: keep the ones listed, add the one in the view
+  const saved = (peerOptions || []).filter(o => !w.peers.some(p => p.value === o.value));
+  if (peers && !w.peers.some(p => p.value === peers) && !saved.some(o => o.value === peers)) {
+    saved.push({label: peers, value: peers});
+  }
+  return [kommune, aar, peers, params.get('konv'), lang,
+          (text.names[kommune] || kommune) + ' · ' + aar, w.app_title, w.ctl_kommune_ph,
+          w.peers.concat(saved), w.konv, %(labels)s, ...hrefs, ...classes, ...navText];
+}
+"""
+
+
+def register(app: dash.Dash) -> None:
+    params = ["kommune", "aar", "peers", "konv", "lang"]
+    outputs = [Output(components.ctl(p), "value", allow_duplicate=True) for p in params]
+    outputs += [Output("shell-sub", "children"), Output("shell-title", "children"),
+                Output(components.ctl("kommune"), "placeholder"),
+                Output(components.ctl("peers"), "options", allow_duplicate=True),
+                Output(components.ctl("konv"), "options")]
+    outputs += [Output(f"label-{key}", "children") for key in LABELS]
+    outputs += [Output(f"nav-{key}", "href") for _, key in components.NAV]
+    outputs += [Output(f"nav-{key}", "className") for _, key in components.NAV]
+    outputs += [Output(f"nav-{key}", "children") for _, key in components.NAV]
+    labels = ", ".join(f"w[{json.dumps(key)}]" for key in LABELS)
+    app.clientside_callback(
+        _FOLLOW % {"n_out": len(outputs), "labels": labels},
+        *outputs,
+        Input(ids.STATE_KEY, "children"),
+        State(components.ctl("peers"), "options"),
+        State(TEXT, "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    app.clientside_callback(
+        "function(path) { return " + json.dumps(HIDDEN_ON) + ".includes(path) ? {display: 'none'} : {}; }",
+        Output(SHELL, "style"),
+        Input(ids.URL, "pathname"),
+    )
