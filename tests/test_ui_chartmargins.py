@@ -3,25 +3,9 @@
 The browser test (tests/browser/test_pages.py, pages001) checks the outcome in Chromium: plotly draws every
 chart of every page with exactly these margins. Here: the estimates themselves, without a browser."""
 
-import sys
-
-import pytest
-
 from drivers import chartmargins as cm
-from drivers.config import Settings
 from drivers.ui import state as st
 from drivers.ui import views
-
-
-@pytest.fixture(scope="module")
-def pages():
-    settings = Settings.from_env()
-    if not settings.database_for_reading().exists():
-        pytest.skip(f"no database at {settings.database_for_reading()}: run `drivers snapshot build`")
-    from drivers.ui.app import create_app
-
-    create_app(settings, preload=False)
-    return {name: sys.modules[f"pages.{name}"] for name in ("oversikt", "tjenester")}
 
 
 def _graphs(node):

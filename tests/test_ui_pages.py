@@ -2,27 +2,13 @@
 small municipality, captions under every chart, missing-data notices naming the fetch command, friendly error
 pages, and the control→URL callback."""
 
-import sys
-
 import pytest
 from dash import html
 
-from drivers.config import Settings
 from drivers.ui import components, data, ids, views
 from drivers.ui import state as st
 
 MUNICIPALITIES = ["0301", "3222", "1151"]
-
-
-@pytest.fixture(scope="module")
-def pages():
-    settings = Settings.from_env()
-    if not settings.database_for_reading().exists():
-        pytest.skip(f"no database at {settings.database_for_reading()}: run `drivers snapshot build`")
-    from drivers.ui.app import create_app
-
-    create_app(settings, preload=False)
-    return {name: sys.modules[f"pages.{name}"] for name in ("oversikt", "tjenester", "feil")}
 
 
 def walk(node):
