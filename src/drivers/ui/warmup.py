@@ -26,7 +26,7 @@ from drivers.ui import state as st
 
 log = logging.getLogger(__name__)
 
-QUIET = 0.15  # seconds without a request before a step starts
+QUIET = 0.4  # seconds without a request before a step starts: a pause in reading, not a gap between requests
 PATIENCE = 20.0  # seconds a waiting warm-up keeps trying to find a quiet moment
 
 _pages: dict[str, Callable[..., object]] = {}  # path -> the page's layout(**query), in navigation order
