@@ -72,7 +72,7 @@ def kommune_options() -> list[dict]:
 
     No separate search text: dcc.Dropdown indexes every substring of every word of the label, so the number,
     each name of a Sami/Kven municipality and each half of "Aurskog-Høland" are found from the label alone,
-    and a second copy of the names would double the index built each time a page mounts the control bar."""
+    and a second copy of the names would double the search index the dropdown builds when it is mounted."""
     meta = data.meta()
     return [{"label": f"{row.name} ({row.code})", "value": row.code} for row in meta.municipalities.itertuples()]
 
@@ -83,7 +83,7 @@ def _peer_options(lang: str) -> list[dict]:
     return options
 
 
-def control_bar(state: st.State, extra_controls: list | None = None) -> html.Div:
+def control_bar(state: st.State) -> html.Div:
     """Municipality search, year, peer set, convention and language, set from the state in the URL."""
     lang = state.lang
     meta = data.meta()
@@ -102,7 +102,6 @@ def control_bar(state: st.State, extra_controls: list | None = None) -> html.Div
                                                       clearable=False, searchable=False), "ctl ctl-mid"),
             field("ctl_konv", dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
                                                       options=[{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS])),
-            *(extra_controls or []),
             html.Div(dcc.RadioItems(id=ctl("lang"), value=lang, inline=True, className="radio lang",
                                     options=[{"label": "Bokmål", "value": "nb"}, {"label": "English", "value": "en"}]),
                      className="ctl ctl-lang"),
@@ -241,6 +240,22 @@ _built_lock = threading.Lock()
 _prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drivers-prefetch")
 
 
+def _keep(k: tuple[str, str], out) -> None:
+    """Keep a built part (newest last; the oldest beyond _BUILT_MAX dropped). Call with _built_lock held."""
+    _built[k] = out
+    _built.move_to_end(k)
+    while len(_built) > _BUILT_MAX:
+        _built.popitem(last=False)
+
+
+def _deferred_key(node) -> tuple[str, str] | None:
+    """(part, key) if `node` is a deferred placeholder."""
+    cid = getattr(node, "id", None)
+    if isinstance(cid, dict) and cid.get("type") == "deferred":
+        return (cid.get("part"), cid.get("key", ""))
+    return None
+
+
 def _build_part(part: str, key: str):
     build, allowed = DEFERRED[part]
     try:
@@ -282,9 +297,7 @@ def _submit(part: str, key: str) -> None:
         with _built_lock:
             _pending.pop(k, None)
             if not f.cancelled() and f.exception() is None:
-                _built[k] = f.result()
-                while len(_built) > _BUILT_MAX:
-                    _built.popitem(last=False)
+                _keep(k, f.result())
 
     future.add_done_callback(done)
 
@@ -307,9 +320,8 @@ def prefetch_deferred(tree):
 
 
 def _fill(node):
-    cid = getattr(node, "id", None)
-    if isinstance(cid, dict) and cid.get("type") == "deferred":
-        k = (cid.get("part"), cid.get("key", ""))
+    k = _deferred_key(node)
+    if k is not None:
         with _built_lock:
             built = _built.get(k)
             if built is not None:
@@ -337,9 +349,9 @@ def deferred_parts(tree) -> list[tuple[str, str]]:
     found = []
 
     def walk(node):
-        cid = getattr(node, "id", None)
-        if isinstance(cid, dict) and cid.get("type") == "deferred":
-            found.append((cid.get("part"), cid.get("key", "")))
+        k = _deferred_key(node)
+        if k is not None:
+            found.append(k)
             return
         children = getattr(node, "children", None)
         for child in children if isinstance(children, list | tuple) else [children]:
@@ -358,9 +370,7 @@ def build_deferred(part: str, key: str) -> None:
             return
     out = _build_part(part, key)
     with _built_lock:
-        _built[k] = out
-        while len(_built) > _BUILT_MAX:
-            _built.popitem(last=False)
+        _keep(k, out)
 
 
 def render_deferred(component_id: dict):
@@ -382,9 +392,7 @@ def render_deferred(component_id: dict):
             pass
     out = _build_part(*k)
     with _built_lock:
-        _built[k] = out
-        while len(_built) > _BUILT_MAX:
-            _built.popitem(last=False)
+        _keep(k, out)
     return out
 
 

@@ -49,7 +49,7 @@ def _text() -> dict:
     for lang in LANGS:
         words[lang]["peers"] = [{"label": t(f"peers_{p}", lang), "value": p} for p in st.PEER_SETS]
         words[lang]["konv"] = [{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS]
-    nav = [{"id": f"nav-{key}", "path": path, "key": key} for path, key in components.NAV]
+    nav = [{"path": path, "key": key} for path, key in components.NAV]
     names = dict(zip(data.meta().municipalities["code"], data.meta().municipalities["name"], strict=True))
     return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED)}
 
