@@ -64,8 +64,10 @@ def _page_ready(browser, bt, path: str) -> None:
 # automargin found labels that did not fit, and then plotly drew the whole chart a second time.
 _MARGINS_JS = """
 return Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
-  const m = gd._fullLayout.margin, s = gd._fullLayout._size;
-  return {id: gd.parentElement.id, reserved: [m.l, m.r, m.t, m.b], drawn: [s.l, s.r, s.t, s.b]};
+  const m = gd._fullLayout.margin, s = gd._fullLayout._size, box = window.getComputedStyle(gd);
+  return {id: gd.parentElement.id, reserved: [m.l, m.r, m.t, m.b], drawn: [s.l, s.r, s.t, s.b],
+          size: [gd._fullLayout.width, gd._fullLayout.height], box: [parseFloat(box.width), parseFloat(box.height)],
+          debounced: gd._redrawTimer !== undefined};
 });
 """
 
@@ -96,6 +98,9 @@ def test_pages001_every_page_opens_without_console_errors(dash_url, browser, bt,
         assert charts or path in ("/sammenlign", "/metode"), f"no chart on {path} for {code}"
         for chart in charts:
             assert chart["drawn"] == chart["reserved"], f"{chart['id']} on {path} for {code}: {chart}"
+            # drawn at its box's size, and without plotly's debounced resize pass (assets/graph-resize.js)
+            assert all(abs(a - b) <= 1 for a, b in zip(chart["size"], chart["box"], strict=True)), chart
+            assert not chart["debounced"], f"{chart['id']} on {path} for {code} waited for a resize pass"
         assert bt.console_errors(browser) == [], f"console errors on {path} for {code}"
 
 
@@ -237,4 +242,22 @@ def test_pages006_kart_boundaries_prefetched_while_idle(dash_url, browser, bt):
     fetched = browser.execute_script(
         "return performance.getEntriesByType('resource').filter(e => e.name.endsWith(arguments[0])).length", url)
     assert fetched == 1, f"{url} downloaded {fetched} times (once by the prefetch, never by the map)"
+    assert bt.console_errors(browser) == []
+
+
+def test_pages007_charts_follow_a_resized_window(dash_url, browser, bt):
+    """A chart's first drawing skips plotly's debounced resize when it already fills its box
+    (assets/graph-resize.js); a later change of the window is still followed by every chart."""
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    _page_ready(browser, bt, "/")
+    before = _charts_settled(browser, bt)
+    assert len(before) >= 3 and not any(c["debounced"] for c in before), before
+    browser.set_window_size(1100, 1000)
+
+    def followed(d):
+        now = d.execute_script(_MARGINS_JS)
+        return (all(abs(c["size"][0] - c["box"][0]) <= 1 for c in now)
+                and all(abs(c["box"][0] - b["box"][0]) > 10 for c, b in zip(now, before, strict=True)))
+    # the waterfall narrows with the window; the health charts widen as their grid goes from three to two columns
+    bt.wait_until(browser, followed, timeout=WAIT, message="charts kept their old width after the window changed")
     assert bt.console_errors(browser) == []
