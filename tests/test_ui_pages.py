@@ -179,30 +179,6 @@ def test_english(pages):
     assert tree.lang == "en"
 
 
-def test_controls_to_href():
-    ids_ = [components.ctl(p) for p in ("kommune", "aar", "peers", "konv", "lang")]
-    href = components.controls_to_href(["1151", "2024", "fylke", "weighted", "nb"], ids_, "/tjenester",
-                                       "?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb&tjeneste=FGK7")
-    assert href.startswith("/tjenester?")
-    q = st.query_from_search(href.split("?", 1)[1])
-    assert q == {"kommune": "1151", "aar": "2024", "peers": "fylke", "konv": "weighted", "lang": "nb", "tjeneste": "FGK7"}
-    # nothing changed: no navigation
-    import dash
-
-    assert components.controls_to_href(["3222"], ids_[:1], "/", "?kommune=3222") is dash.no_update
-    # first render of a page whose URL lacks defaults: controls equal the canonical view -> no history entry
-    key = "/?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb"
-    assert components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb"], ids_, "/", "?kommune=3222",
-                                       key) is dash.no_update
-    # a page control without a canonical value only counts when the user changed it
-    extra = [*ids_, components.ctl("visning")]
-    assert components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb", "tabell"], extra, "/x",
-                                       "?kommune=3222", key) is dash.no_update
-    href = components.controls_to_href(["3222", "2024", "kostragruppe", "weighted", "nb", "tabell"], extra, "/x",
-                                       "?kommune=3222", key, {"type": "ctl", "param": "visning"})
-    assert "visning=tabell" in href and "aar=2024" in href
-
-
 def test_control_bar_offers_every_municipality_with_sami_names(pages):
     options = components.kommune_options()
     assert len(options) == 357

@@ -13,7 +13,6 @@ from ui_pages_data import (
     duplicate_ids,
     find,
     page_layout,
-    page_module,
     pages_app,  # noqa: F401  (the module fixture below)
     text,
 )
@@ -97,16 +96,6 @@ def test_kart004_boundary_and_topojson_routes():
     assert topo["type"] == "Topology"
 
 
-def test_kart005_click_selects_municipality():
-    kart = page_module("/kart")
-    click = {"points": [{"location": "1151", "z": 1.0}]}
-    assert kart.clicked_kommune(click, "3222") == "1151"
-    assert kart.clicked_kommune(click, "1151") is dash.no_update
-    assert kart.clicked_kommune({"points": [{"location": "03"}]}, "3222") is dash.no_update  # a county outline
-    assert kart.clicked_kommune({"points": [{"location": "9999"}]}, "3222") is dash.no_update
-    assert kart.clicked_kommune(None, "3222") is dash.no_update
-
-
 @pytest.mark.parametrize("code", ["0301", "3222", "1151"])
 def test_kart006_layout_for_three_municipalities(code):
     layout = page_layout("/kart")(kommune=code, indikator="ndu_fgk7_per_innb")
@@ -119,13 +108,6 @@ def test_kart006_layout_for_three_municipalities(code):
     assert data.meta().name(code) in body
     assert duplicate_ids(layout) == []
     assert find(layout, "kart-indikator").value == "ndu_fgk7_per_innb"
-
-
-def test_kart009_indicator_control_writes_url():
-    kart = page_module("/kart")
-    href = kart._indicator_to_url("ndu_fgk9_per_innb", "/kart", "?kommune=1151&aar=2024")
-    assert href.startswith("/kart?") and "indikator=ndu_fgk9_per_innb" in href and "kommune=1151" in href
-    assert kart._indicator_to_url("ndu_fgk9_per_innb", "/kart", "?kommune=1151&indikator=ndu_fgk9_per_innb") is dash.no_update
 
 
 def test_kart007_bad_indicator_gives_friendly_page():

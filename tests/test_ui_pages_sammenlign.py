@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import dash
 import numpy as np
 import pytest
 from ui_pages_data import (
@@ -165,8 +166,8 @@ def test_sml008_save_named_set(tmp_path, monkeypatch):
     assert list(json.loads(path.read_text())["sets"]) == ["nedre-romerike"]
 
 
-def test_sml009_csv_export_and_view_callbacks():
+def test_sml009_csv_export_and_save_callbacks():
     sml = page_module("/sammenlign")
     assert sml._export_csv(1) is True
-    href = sml._view_to_url("andel", "/sammenlign", "?kommune=3222&peers=fylke")
-    assert href.startswith("/sammenlign?") and "visning=andel" in href and "peers=fylke" in href
+    # the save button's first rendering (n_clicks 0) saves nothing and says nothing
+    assert sml._save_set(0, "x", ["3222"], "nb") == (dash.no_update, dash.no_update)

@@ -134,3 +134,80 @@ def test_shell007_header_and_controls_stay_mounted_and_follow_the_view(dash_url,
     bt.wait_until(browser, lambda d: "Utsira" in d.find_element("css selector", ".ctl-kommune").text)
     assert browser.find_element("css selector", "#label-ctl_kommune").text.lower() == "kommune"
     assert bt.console_errors(browser) == []
+
+
+def test_shell008_controls_to_url_in_the_browser(dash_url, browser, bt):
+    """assets/controls.js, called as the clientside callbacks call it: a control becomes a new URL only when
+    it differs from the view on screen; the URL keeps the page's other parameters."""
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    js = "const d = window.dash_clientside.drivers; const a = arguments; return d[a[0]](...a[1]);"
+
+    def call(fn, *args):
+        return browser.execute_script(js, fn, list(args))
+
+    shared = [{"type": "ctl", "param": p} for p in ("kommune", "aar", "peers", "konv", "lang")]
+    href = call("controlsToHref", ["1151", 2024, "fylke", "weighted", "nb"], shared, "/tjenester",
+                "?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb&tjeneste=FGK7", None, None)
+    assert href == "/tjenester?kommune=1151&aar=2024&peers=fylke&konv=weighted&lang=nb&tjeneste=FGK7"
+    assert call("controlsToHref", ["3222"], shared[:1], "/", "?kommune=3222", None, None) is None
+    # a page's first rendering when the URL lacks the defaults: the controls equal the canonical view
+    key = "/?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb"
+    values = ["3222", "2024", "kostragruppe", "weighted", "nb"]
+    assert call("controlsToHref", values, shared, "/", "?kommune=3222", key, None) is None
+    # a page control without a canonical value counts only when the user changed it
+    extra = [*shared, {"type": "ctl", "param": "visning"}]
+    assert call("controlsToHref", [*values, "tabell"], extra, "/x", "?kommune=3222", key, None) is None
+    assert call("controlsToHref", [*values, "tabell"], extra, "/x", "?kommune=3222", key, "visning") == \
+        "/x?kommune=3222&aar=2024&peers=kostragruppe&konv=weighted&lang=nb&visning=tabell"
+    # a value with spaces or Norwegian letters is encoded as the server writes it (urlencode)
+    assert call("controlsToHref", ["Nedre Romerike æøå"], [{"param": "peers"}], "/", "?kommune=3222&peers=x", None,
+                None) == "/?kommune=3222&peers=Nedre+Romerike+%C3%A6%C3%B8%C3%A5"
+    # Sammenlign's view and Kart's indicator: against the URL's value, or the default when it has none
+    assert call("paramToHref", "visning", "per-innbygger", "per-innbygger", "/sammenlign", "?kommune=3222") is None
+    assert call("paramToHref", "visning", "per-innbygger", "andel", "/sammenlign", "?kommune=3222&peers=fylke") == \
+        "/sammenlign?kommune=3222&peers=fylke&visning=andel"
+    assert call("paramToHref", "indikator", "x", "y", "/kart", "?kommune=3222&indikator=y") is None
+    # a map click: a municipality's number, not a county outline, not the one already chosen, not unknown
+    names = {"1151": "Utsira", "3222": "Lørenskog"}
+    assert call("clickedKommune", {"points": [{"location": "1151", "z": 1.0}]}, "3222", names) == "1151"
+    assert call("clickedKommune", {"points": [{"location": "1151"}]}, "1151", names) is None
+    assert call("clickedKommune", {"points": [{"location": "03"}]}, "3222", names) is None
+    assert call("clickedKommune", {"points": [{"location": "9999"}]}, "3222", names) is None
+    assert call("clickedKommune", None, "3222", names) is None
+    assert bt.console_errors(browser) == []
+
+
+_REQUESTS_JS = """
+window.__callbacks = [];
+if (!window.__fetchWrapped) {
+  window.__fetchWrapped = true;
+  const f = window.fetch;
+  window.fetch = function (url, opts) {
+    if (String(url).includes('_dash-update-component')) {
+      try { window.__callbacks.push(JSON.parse(opts.body).output); } catch (e) { window.__callbacks.push('?'); }
+    }
+    return f.apply(this, arguments);
+  };
+}
+"""
+
+
+def test_shell009_a_page_view_costs_one_request(dash_url, browser, bt):
+    """Clicking to a page asks the server for the page and nothing else (deferred parts aside): the callbacks
+    that Dash runs when a page's controls and charts are inserted answer in the browser."""
+    _open(browser, bt, f"{dash_url}/?kommune=3222")
+    for path in ["/sammenlign", "/kart", "/metode", "/tjenester", "/", "/sammenlign", "/kart"]:
+        browser.execute_script(_REQUESTS_JS)
+        link = next(a for a in browser.find_elements("css selector", "#nav a")
+                    if a.get_attribute("href").split("?")[0].rstrip("/") == (dash_url + path).rstrip("/"))
+        link.click()
+        bt.wait_until(browser, lambda d, p=path: _state_key(d, bt).startswith(p + "?"), message=path)
+        bt.wait_dash_idle(browser)
+        import time
+
+        time.sleep(0.5)  # a callback that fires after the page settles would show here
+        outputs = browser.execute_script("return window.__callbacks")
+        pages = [o for o in outputs if "_pages_content.children" in o]
+        others = [o for o in outputs if "_pages_content.children" not in o and '"type":"deferred"' not in o]
+        assert len(pages) == 1 and others == [], f"{path}: {outputs}"
+    assert bt.console_errors(browser) == []

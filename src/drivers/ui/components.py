@@ -2,9 +2,9 @@
 missing-data notices that name the fetch command, and the friendly error view. Plain functions returning
 component trees, so tests call them without a browser.
 
-Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one callback (registered by
-`register_callbacks`) writes every control's value into the URL, so pages can add their own controls
-(e.g. param "tjeneste" or "indikator") without a callback of their own.
+Controls use pattern ids {"type": "ctl", "param": <query parameter>}; one clientside callback (registered by
+`register_callbacks`, code in assets/controls.js) writes every control's value into the URL, so pages can add
+their own controls (e.g. param "tjeneste") without a callback of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import dash
 import flask
-from dash import ALL, MATCH, Input, Output, State, dcc, html
+from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
@@ -396,35 +396,13 @@ def render_deferred(component_id: dict):
     return out
 
 
-def controls_to_href(values: list, id_list: list[dict], pathname: str | None, search: str | None,
-                     state_key: str | None = None, triggered: dict | None = None):
-    """The callback body: merge changed control values into the view's query; no_update if nothing changed.
-
-    Dash also runs this callback when a page's controls are first inserted (a wildcard input's set of
-    components changed). The controls then hold exactly the view's canonical values (`state_key`, written by
-    `page()`), so nothing differs and no history entry is pushed; back/forward stay one step per user action.
-    """
-    current = st.query_from_search(search)
-    baseline = st.query_from_search(state_key.split("?", 1)[1]) if state_key and "?" in state_key else dict(current)
-    trigger = (triggered or {}).get("param")
-    changed = {}
-    for value, cid in zip(values, id_list, strict=True):
-        param = cid["param"]
-        if value in (None, "", []):
-            continue
-        if param not in baseline and param != trigger:
-            continue  # a control the view has no canonical value for: only a user's change counts
-        if str(value) != baseline.get(param):
-            changed[param] = str(value)
-    if not changed:
-        return dash.no_update
-    return st.url(pathname or "/", None, **{**current, **baseline, **changed})
-
-
 def register_callbacks(app: dash.Dash) -> None:
     app.server.after_request(_start_prefetch)
 
-    @app.callback(
+    # Every control's value into the URL, in the browser (assets/controls.js): Dash runs this whenever a page
+    # with controls is inserted, and the answer then is "no change"; on the server that was a round trip per view.
+    app.clientside_callback(
+        ClientsideFunction("drivers", "controls"),
         Output(ids.URL, "href"),
         Input(ctl(ALL), "value"),
         State(ctl(ALL), "id"),
@@ -433,9 +411,6 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.STATE_KEY, "children"),
         prevent_initial_call=True,
     )
-    def _controls_to_url(values, id_list, pathname, search, state_key):
-        triggered = dash.ctx.triggered_id if isinstance(dash.ctx.triggered_id, dict) else None
-        return controls_to_href(values, id_list, pathname, search, state_key, triggered)
 
     @app.callback(
         Output({"type": "deferred", "part": MATCH, "key": MATCH}, "children"),

@@ -3,15 +3,16 @@ Clicking a municipality selects it (the URL's `kommune`). `indikator=` in the UR
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import dash
 import numpy as np
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, views, warmup
+from drivers.ui import components, data, ids, shell, views, warmup
 from drivers.ui import state as st
 from drivers.ui.pages import _mapview as mv
 
@@ -217,44 +218,30 @@ def _fetch_command(ind) -> str:
     return indicators.fetch_hint(tables).strip("`")
 
 
-def clicked_kommune(click_data: dict | None, current: str | None):
-    """The municipality number a map click points at, or no_update (a click on the county outline layer or
-    on the already selected municipality changes nothing)."""
-    try:
-        code = str(click_data["points"][0]["location"])
-    except (TypeError, KeyError, IndexError):
-        return dash.no_update
-    if len(code) != 4 or not code.isdigit() or code == current or not data.meta().has(code):
-        return dash.no_update
-    return code
-
-
-@dash.callback(
+# In the browser (assets/controls.js): Dash runs these whenever the page is inserted (their outputs, the URL and
+# the shared control bar, are outside it), and the answer then is "no change"; on the server each was a round
+# trip per page view. The indicator has its own callback rather than the shared {"type": "ctl"} pattern, which
+# would write `indikator` into a URL that lacks it.
+dash.clientside_callback(
+    "function (value, pathname, search) { return window.dash_clientside.drivers.paramToHref("
+    f"'indikator', {json.dumps(DEFAULT_INDICATOR)}, value, pathname, search) || window.dash_clientside.no_update; }}",
     Output(ids.URL, "href", allow_duplicate=True),
     Input(INDICATOR, "value"),
     State(ids.URL, "pathname"),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def _indicator_to_url(value, pathname, search):
-    # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
-    # page mounts and would push a second history entry (breaking back) whenever the URL lacks `indikator`.
-    # Dash may also run this when the page is inserted; the view's own value (or the default when the URL has
-    # none) is then no change, so no history entry is pushed.
-    if value == st.query_from_search(search).get("indikator", DEFAULT_INDICATOR):
-        return dash.no_update
-    return components.controls_to_href([value], [{"param": "indikator"}], pathname, search, triggered={"param": "indikator"})
 
-
-@dash.callback(
+# A click on a municipality sets the municipality control, whose callback writes the URL (one writer of the URL);
+# a click on a county outline or on the selected municipality changes nothing.
+dash.clientside_callback(
+    ClientsideFunction("drivers", "mapClick"),
     Output(components.ctl("kommune"), "value", allow_duplicate=True),
     Input(GRAPH, "clickData"),
     State(components.ctl("kommune"), "value"),
+    State(shell.TEXT, "data"),
     prevent_initial_call=True,
 )
-def _map_click(click_data, current):
-    # Setting the municipality control lets the shell's control callback write the URL (one writer of the URL).
-    return clicked_kommune(click_data, current)
 
 # once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
 layout = warmup.page(PATH, layout)

@@ -4,11 +4,12 @@ municipality and each peer on the indicators (sort, filter, CSV), and what chang
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
@@ -25,6 +26,7 @@ SET_MEMBERS = "sml-set-members"
 SET_NAME = "sml-set-name"
 SET_SAVE = "sml-set-save"
 SET_STATUS = "sml-set-status"
+SAVED = "sml-set-saved"  # dcc.Store: the name of the set just saved
 NN_K = 10
 VIEW = "sml-visning"
 
@@ -287,6 +289,7 @@ def save_section(state: st.State, members: list[str]) -> html.Section:
             html.Button("Save group" if en else "Lagre gruppen", id=SET_SAVE, n_clicks=0, className="button"),
         ], className="row"),
         html.Div(id=SET_STATUS, role="status", className="status"),
+        dcc.Store(id=SAVED),
         html.P(("Saved groups: " if en else "Lagrede grupper: ") + (", ".join(saved) if saved else "–"), className="hint"),
     ], className="card", id="sml-lagre")
 
@@ -385,21 +388,18 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
 
 
 # ---- callbacks ------------------------------------------------------------------------------------------------
-@dash.callback(
+# In the browser (assets/controls.js): Dash runs this whenever the page is inserted (the URL is outside it), and
+# the answer then is "no change"; on the server that was a round trip per page view. Its own callback rather
+# than the shared {"type": "ctl"} pattern, which would write `visning` into a URL that lacks it.
+dash.clientside_callback(
+    "function (value, pathname, search) { return window.dash_clientside.drivers.paramToHref("
+    f"'visning', {json.dumps(cmp.DEFAULT_VIEW)}, value, pathname, search) || window.dash_clientside.no_update; }}",
     Output(ids.URL, "href", allow_duplicate=True),
     Input(VIEW, "value"),
     State(ids.URL, "pathname"),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def _view_to_url(value, pathname, search):
-    # Its own callback rather than the shared {"type": "ctl"} pattern: a pattern-matched control fires when the
-    # page mounts and would push a second history entry (breaking back) whenever the URL lacks `visning`.
-    # Dash may also run this when the page is inserted; the view's own value (or the default when the URL has
-    # none) is then no change, so no history entry is pushed.
-    if value == st.query_from_search(search).get("visning", cmp.DEFAULT_VIEW):
-        return dash.no_update
-    return components.controls_to_href([value], [{"param": "visning"}], pathname, search, triggered={"param": "visning"})
 
 
 @dash.callback(Output(GRID, "exportDataAsCsv"), Input(CSV_BUTTON, "n_clicks"), prevent_initial_call=True)
@@ -425,7 +425,7 @@ def save_set(name: str | None, members: list[str] | None, lang: str = "nb") -> t
 
 @dash.callback(
     Output(SET_STATUS, "children"),
-    Output(components.ctl("peers"), "value", allow_duplicate=True),
+    Output(SAVED, "data"),
     Input(SET_SAVE, "n_clicks"),
     State(SET_NAME, "value"),
     State(SET_MEMBERS, "value"),
@@ -433,12 +433,21 @@ def save_set(name: str | None, members: list[str] | None, lang: str = "nb") -> t
     prevent_initial_call=True,
 )
 def _save_set(n_clicks, name, members, lang):
+    # Both outputs are in the page, so Dash does not run this when the page is inserted.
     if not n_clicks:
         return dash.no_update, dash.no_update
     message, saved = save_set(name, members, lang or "nb")
-    # a saved set is a valid peer choice at once (state.saved_peer_sets reads the engine's file): the peer
-    # control writes the URL, so the page shows the new group
     return message, saved or dash.no_update
+
+
+# a saved set is a valid peer choice at once (state.saved_peer_sets reads the engine's file): the peer control
+# writes the URL, so the page shows the new group
+dash.clientside_callback(
+    ClientsideFunction("drivers", "savedPeers"),
+    Output(components.ctl("peers"), "value", allow_duplicate=True),
+    Input(SAVED, "data"),
+    prevent_initial_call=True,
+)
 
 # once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
 layout = warmup.page(PATH, layout)
