@@ -295,11 +295,15 @@ def with_kommune(payload: dict, code: str) -> dict:
     return p
 
 
+# The tables each page shows in its default view (AG Grid draws nothing at all until its code is loaded, so
+# they are named here): a page with tables is rendered when each shows its rows.
+GRIDS = {"/sammenlign": ["sml-grid", "sml-konv-grid"], "/metode": ["metode-indikatorer", "metode-tabeller"]}
+
 # Rendered, checked in the page at every animation frame from the user's click on: the new page's state key,
 # no Dash callback in flight, no deferred part still showing its placeholder, every chart drawn by plotly,
-# and on /kart all 357 municipalities painted.
+# every table showing rows, and on /kart all 357 municipalities painted.
 _RENDERED_JS = """
-const path = arguments[0];
+const path = arguments[0], grids = arguments[1] || [];
 window.__nav = {click: null, done: null};
 document.addEventListener('click', () => {
   const nav = window.__nav;
@@ -309,6 +313,7 @@ document.addEventListener('click', () => {
     if (!key || !key.textContent.startsWith(path + '?')) return false;
     if (document.querySelectorAll('[data-dash-is-loading="true"], .loading, .dash-graph--pending').length) return false;
     for (const g of document.querySelectorAll('.dash-graph')) if (!g.querySelector('.main-svg')) return false;
+    for (const id of grids) if (!document.querySelector('#' + id + ' .ag-row')) return false;
     return path !== '/kart' || document.querySelectorAll('#graph-kart .choroplethlocation').length >= 357;
   };
   const check = () => {
@@ -339,7 +344,7 @@ def navigation(base: str, rounds: int, per_page: dict | None = None, think: floa
                 errors += 1
                 continue
             time.sleep(think)
-            d.execute_script(_RENDERED_JS, path)
+            d.execute_script(_RENDERED_JS, path, GRIDS.get(path, []))
             t = time.perf_counter()
             link.click()
             ok = _wait(d, lambda x: x.execute_script("return window.__nav.done !== null"), 30)

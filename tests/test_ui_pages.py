@@ -238,3 +238,21 @@ def test_serve_command_checks_db(tmp_path):
     db = tmp_path / "x.duckdb"
     db.write_bytes(b"")
     assert serve.settings_for(db).database_for_reading() == db
+
+
+def test_prefetched_scripts_are_the_ones_dash_serves(pages):
+    """The lazily loaded component code that assets/prefetch.js loads while idle is served at those paths."""
+    import dash
+
+    from drivers.ui import app as ui_app
+
+    app = dash.get_app()
+    client = app.server.test_client()
+    layout = app.layout() if callable(app.layout) else app.layout
+    prefetch = next(c for c in layout.children if getattr(c, "id", None) == "prefetch")
+    urls = prefetch.to_plotly_json()["props"]["data-scripts"].split()
+    assert len(urls) == len(ui_app.LAZY_SCRIPTS)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"webpackChunk" in response.data, f"{url} is not a chunk that registers itself"

@@ -231,11 +231,14 @@ def test_pages006_kart_boundaries_prefetched_while_idle(dash_url, browser, bt):
     visit to Kart draws all 357 municipalities without downloading them again."""
     _open(browser, bt, f"{dash_url}/?kommune=3222")
     _page_ready(browser, bt, "/")
-    url = browser.find_element("css selector", "#geo-prefetch").get_attribute("data-geojson").split()[0]
+    url = browser.find_element("css selector", "#prefetch").get_attribute("data-geojson").split()[0]
     bt.wait_until(browser, lambda d: d.execute_script(
         "const a = window.PlotlyGeoAssets || {}; const g = a[arguments[0]];"
         " return !!g && typeof g === 'object' && (g.features || []).length === 357", url),
         timeout=WAIT, message="boundaries not prefetched")
+    # Oversikt has neither a table nor a map: both were drawn once out of sight, then removed
+    bt.wait_until(browser, lambda d: _warmed(d) == {"grid", "map"}, timeout=WAIT, message="table and map not warmed")
+    assert not browser.find_elements("css selector", "#warmup-grid, #warmup .js-plotly-plot")
     link = next(a for a in browser.find_elements("css selector", "#nav a") if "/kart" in a.get_attribute("href"))
     link.click()
     _page_ready(browser, bt, "/kart")
@@ -260,4 +263,50 @@ def test_pages007_charts_follow_a_resized_window(dash_url, browser, bt):
                 and all(abs(c["box"][0] - b["box"][0]) > 10 for c, b in zip(now, before, strict=True)))
     # the waterfall narrows with the window; the health charts widen as their grid goes from three to two columns
     bt.wait_until(browser, followed, timeout=WAIT, message="charts kept their old width after the window changed")
+    assert bt.console_errors(browser) == []
+
+
+def _warmed(browser) -> set[str]:
+    return set((browser.find_element("css selector", "#warmup").get_attribute("data-warmed") or "").split())
+
+
+_SCRIPTS_JS = "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.js'))"
+
+
+def test_pages008_component_code_loaded_while_idle(dash_url, browser, bt):
+    """Landing on a page without charts or tables, the code other pages need (AG Grid, Markdown, dcc.Graph,
+    plotly.js) is loaded while the browser is idle; the pages then load no script of their own."""
+    _open(browser, bt, f"{dash_url}/kart?kommune=1151")
+    _page_ready(browser, bt, "/kart")
+    scripts = browser.find_element("css selector", "#prefetch").get_attribute("data-scripts").split()
+    assert any("async-community" in s for s in scripts)
+    bt.wait_until(browser, lambda d: all(any(n.endswith(s) for n in d.execute_script(_SCRIPTS_JS)) for s in scripts),
+                  timeout=WAIT, message="component code not prefetched")
+    # a small table was drawn out of sight and removed (the map's code needed no warming: Kart drew it)
+    bt.wait_until(browser, lambda d: _warmed(d) == {"grid"}, timeout=WAIT, message="table code not warmed")
+    assert not browser.find_elements("css selector", "#warmup-grid, #warmup .js-plotly-plot")
+    before = set(browser.execute_script(_SCRIPTS_JS))
+    for path in ["/metode", "/sammenlign"]:
+        link = next(a for a in browser.find_elements("css selector", "#nav a") if path in a.get_attribute("href"))
+        link.click()
+        _page_ready(browser, bt, path)
+    assert set(browser.execute_script(_SCRIPTS_JS)) == before, "a page loaded component code the prefetch had not"
+    assert bt.console_errors(browser) == []
+
+
+def test_pages009_plotly_loaded_while_idle_on_a_page_without_charts(dash_url, browser, bt):
+    """Metode has no chart, so plotly.js is not loaded by the page: it is loaded while idle, once."""
+    _open(browser, bt, f"{dash_url}/metode?kommune=3222")
+    _page_ready(browser, bt, "/metode")
+    bt.wait_until(browser, lambda d: d.execute_script("return !!window.Plotly"), timeout=WAIT,
+                  message="plotly.js not prefetched")
+    # the map was drawn once out of sight and removed (Metode's own tables needed no warm-up table)
+    bt.wait_until(browser, lambda d: _warmed(d) == {"map"}, timeout=WAIT, message="map code not warmed")
+    assert not browser.find_elements("css selector", "#warmup-grid, #warmup .js-plotly-plot")
+    link = next(a for a in browser.find_elements("css selector", "#nav a") if "/tjenester" in a.get_attribute("href"))
+    link.click()
+    _page_ready(browser, bt, "/tjenester")
+    _charts_settled(browser, bt)
+    plotly = [n for n in browser.execute_script(_SCRIPTS_JS) if n.endswith("plotly.min.js")]
+    assert len(plotly) == 1, plotly
     assert bt.console_errors(browser) == []

@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
             dcc.Location(id=ids.URL, refresh="callback-nav"),
             *shell.layout(),  # header and control bar: mounted once, they follow the page's view
             dash.page_container,
-            _geo_prefetch(app),
+            _prefetch(app),
+            html.Div(id="warmup", className="warmup", **{"aria-hidden": "true"}),
             html.Footer(
                 [
                     html.Span("Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · "
@@ -74,12 +75,24 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     return app
 
 
-def _geo_prefetch(app: dash.Dash) -> html.Div:
-    """Where the map's boundaries are served, for assets/kart-prefetch.js: the browser fetches them while idle
-    into plotly's cache. The topojson name is the one plotly asks for (its default 1:110m scope)."""
+# The lazily loaded parts of Dash's components that the pages use (webpack chunks, at the path each library's
+# code asks for them): AG Grid's tables (Sammenlign, Metode), dcc.Markdown and its code highlighter (Metode),
+# dcc.Graph's wrapper. Dash loads each on the first page that needs one; assets/prefetch.js loads them while idle.
+LAZY_SCRIPTS = (
+    "dash_ag_grid/async-community.js",
+    "dash/dcc/async-markdown.js",
+    "dash/dcc/async-highlight.js",
+    "dash/dcc/async-graph.js",
+)
+
+
+def _prefetch(app: dash.Dash) -> html.Div:
+    """What assets/prefetch.js loads while the browser is idle: the scripts above, and where the map's boundaries
+    are served (into plotly's cache; the topojson name is the one plotly asks for, its default 1:110m scope)."""
     from drivers.ui.pages import _mapview as mv
 
-    return html.Div(hidden=True, id="geo-prefetch", **{
+    return html.Div(hidden=True, id="prefetch", **{
+        "data-scripts": " ".join(app.get_relative_path(f"/_dash-component-suites/{path}") for path in LAZY_SCRIPTS),
         "data-geojson": " ".join(app.get_relative_path(f"/{mv.GEO_ROUTE}{level}.geojson") for level in ("kommune", "fylke")),
         "data-topojson": app.get_relative_path(f"/{mv.TOPO_ROUTE}world_110m.json"),
         "data-topojson-name": "world_110m",
