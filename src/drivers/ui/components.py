@@ -10,6 +10,7 @@ their own controls (e.g. param "tjeneste") without a callback of their own.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -24,7 +25,7 @@ from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, dcc, html
 from drivers import fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.ui import data, ids
+from drivers.ui import data, ids, prejson
 from drivers.ui import state as st
 from drivers.ui.i18n import t
 
@@ -235,6 +236,7 @@ def register_deferred(part: str, build: Callable, allowed_extra: tuple[str, ...]
 # that follows finds the part ready (or waits for it). Bounded: a part is up to ~100 KB of figures.
 _BUILT_MAX = 48
 _built: OrderedDict[tuple[str, str], object] = OrderedDict()
+_filled: OrderedDict[tuple, tuple] = OrderedDict()  # (id(tree), id of each part) -> (tree, parts, filled tree)
 _pending: dict[tuple[str, str], Future] = {}
 _built_lock = threading.Lock()
 _prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drivers-prefetch")
@@ -316,7 +318,24 @@ def prefetch_deferred(tree):
     Outside a request (tests, exports) the tree is returned as it is."""
     if not flask.has_request_context():
         return tree
-    return _fill(tree)
+    # the same parts in place give the same object, so its JSON is written once (drivers.ui.prejson)
+    keys = deferred_parts(tree)
+    with _built_lock:
+        parts = [_built.get(k) for k in keys]
+        key = (id(tree), *(id(p) if p is not None else None for p in parts))
+        hit = _filled.get(key)
+        if hit is not None and hit[0] is tree and all(a is b for a, b in zip(hit[1], parts, strict=True)):
+            _filled.move_to_end(key)
+            for k in keys:
+                _built.move_to_end(k)  # used again, as _fill would mark them
+            return hit[2]
+    out = _fill(tree)
+    if all(p is not None for p in parts):  # a tree still waiting for a part is not kept: it changes once built
+        with _built_lock:
+            _filled[key] = (tree, parts, out)
+            while len(_filled) > _BUILT_MAX:
+                _filled.popitem(last=False)
+    return out
 
 
 def _fill(node):
@@ -396,6 +415,23 @@ def render_deferred(component_id: dict):
     return out
 
 
+def param_to_url(control_id: str, param: str, default: str) -> None:
+    """Register the clientside callback that writes a page's own control (`param`, shown as `default` when the
+    URL has none) into the URL (assets/controls.js). Dash runs it whenever the page is inserted (the URL is
+    outside the page); in the browser that costs no request. A page control with a default has its own
+    callback rather than the shared {"type": "ctl"} pattern, which would write the default into a URL that
+    lacks it and push a second history entry."""
+    dash.clientside_callback(
+        "function (value, pathname, search) { return window.dash_clientside.drivers.paramToHref("
+        f"{json.dumps(param)}, {json.dumps(default)}, value, pathname, search) || window.dash_clientside.no_update; }}",
+        Output(ids.URL, "href", allow_duplicate=True),
+        Input(control_id, "value"),
+        State(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+        prevent_initial_call=True,
+    )
+
+
 def register_callbacks(app: dash.Dash) -> None:
     app.server.after_request(_start_prefetch)
 
@@ -417,4 +453,4 @@ def register_callbacks(app: dash.Dash) -> None:
         Input({"type": "deferred", "part": MATCH, "key": MATCH}, "id"),
     )
     def _fill_deferred(component_id):
-        return render_deferred(component_id)
+        return prejson.prepared(render_deferred(component_id))

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import flask
 
 from drivers.errors import UserError
+from drivers.ui import prejson
 from drivers.ui import state as st
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ _enabled = True
 
 def page(path: str, layout: Callable[..., object]) -> Callable[..., object]:
     """A page offers itself for warming: `layout(**query)` builds (and caches) the page for a query. Returns
-    the layout Dash serves: the same, and once served, the other pages are warmed for its view.
+    the layout Dash serves: the same, as JSON kept for the next request (drivers.ui.prejson), and once served,
+    the other pages are warmed for its view.
     A page module ends with `layout = warmup.page(PATH, layout)`."""
     _pages[path] = layout
 
@@ -52,9 +54,9 @@ def page(path: str, layout: Callable[..., object]) -> Callable[..., object]:
             try:
                 state = st.parse({k: v for k, v in query.items() if k in st.SHARED})
             except UserError:
-                return out
+                return prejson.prepared(out)
             visited(path, state)
-        return out
+        return prejson.prepared(out)
 
     return served
 

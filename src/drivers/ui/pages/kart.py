@@ -3,7 +3,6 @@ Clicking a municipality selects it (the URL's `kommune`). `indikator=` in the UR
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import dash
@@ -12,7 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, shell, views, warmup
+from drivers.ui import components, data, shell, views, warmup
 from drivers.ui import state as st
 from drivers.ui.pages import _mapview as mv
 
@@ -218,22 +217,11 @@ def _fetch_command(ind) -> str:
     return indicators.fetch_hint(tables).strip("`")
 
 
-# In the browser (assets/controls.js): Dash runs these whenever the page is inserted (their outputs, the URL and
-# the shared control bar, are outside it), and the answer then is "no change"; on the server each was a round
-# trip per page view. The indicator has its own callback rather than the shared {"type": "ctl"} pattern, which
-# would write `indikator` into a URL that lacks it.
-dash.clientside_callback(
-    "function (value, pathname, search) { return window.dash_clientside.drivers.paramToHref("
-    f"'indikator', {json.dumps(DEFAULT_INDICATOR)}, value, pathname, search) || window.dash_clientside.no_update; }}",
-    Output(ids.URL, "href", allow_duplicate=True),
-    Input(INDICATOR, "value"),
-    State(ids.URL, "pathname"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
+components.param_to_url(INDICATOR, "indikator", DEFAULT_INDICATOR)
 
-# A click on a municipality sets the municipality control, whose callback writes the URL (one writer of the URL);
-# a click on a county outline or on the selected municipality changes nothing.
+# In the browser (assets/controls.js), as Dash runs it whenever the page is inserted (its output, the shared
+# control bar, is outside the page). A click on a municipality sets the municipality control, whose callback
+# writes the URL (one writer of the URL); a click on a county outline or on the selected one changes nothing.
 dash.clientside_callback(
     ClientsideFunction("drivers", "mapClick"),
     Output(components.ctl("kommune"), "value", allow_duplicate=True),

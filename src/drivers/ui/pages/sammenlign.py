@@ -4,7 +4,6 @@ municipality and each peer on the indicators (sort, filter, CSV), and what chang
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import dash
@@ -13,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, ids, views, warmup
+from drivers.ui import components, data, views, warmup
 from drivers.ui import state as st
 from drivers.ui.pages import _compare as cmp
 
@@ -388,18 +387,7 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
 
 
 # ---- callbacks ------------------------------------------------------------------------------------------------
-# In the browser (assets/controls.js): Dash runs this whenever the page is inserted (the URL is outside it), and
-# the answer then is "no change"; on the server that was a round trip per page view. Its own callback rather
-# than the shared {"type": "ctl"} pattern, which would write `visning` into a URL that lacks it.
-dash.clientside_callback(
-    "function (value, pathname, search) { return window.dash_clientside.drivers.paramToHref("
-    f"'visning', {json.dumps(cmp.DEFAULT_VIEW)}, value, pathname, search) || window.dash_clientside.no_update; }}",
-    Output(ids.URL, "href", allow_duplicate=True),
-    Input(VIEW, "value"),
-    State(ids.URL, "pathname"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
+components.param_to_url(VIEW, "visning", cmp.DEFAULT_VIEW)
 
 
 @dash.callback(Output(GRID, "exportDataAsCsv"), Input(CSV_BUTTON, "n_clicks"), prevent_initial_call=True)
