@@ -310,3 +310,28 @@ def test_pages009_plotly_loaded_while_idle_on_a_page_without_charts(dash_url, br
     plotly = [n for n in browser.execute_script(_SCRIPTS_JS) if n.endswith("plotly.min.js")]
     assert len(plotly) == 1, plotly
     assert bt.console_errors(browser) == []
+
+
+def test_pages010_dropdowns_speak_the_page_language(dash_url, browser, bt):
+    """The dropdowns' own texts (count of chosen items, no match) follow the page's language, also in the
+    control bar that stays mounted while the language changes."""
+    _open(browser, bt, f"{dash_url}/sammenlign?kommune=1151")
+    _page_ready(browser, bt, "/sammenlign")
+    members = bt.wait_css(browser, "#sml-set-members", WAIT)
+    assert "7 valgt" in members.text, members.text  # Utsira's KOSTRA group, preselected
+    bt.wait_css(browser, ".ctl-kommune", WAIT).click()
+    search = bt.wait_css(browser, ".ctl-kommune input, [role=listbox] input, input[type=search]", WAIT)
+    search.send_keys("xqzxqz")
+    bt.wait_until(browser, lambda d: "Ingen treff" in d.find_element("css selector", "body").text,
+                  timeout=WAIT, message="no Norwegian 'no match' text")
+    browser.find_element("css selector", "body").send_keys("\ue00c")  # Escape closes the list
+    next(e for e in browser.find_elements("css selector", ".lang label") if e.text == "English").click()
+    bt.wait_until(browser, lambda d: "lang=en" in _state_key(d, bt), timeout=WAIT, message="language not switched")
+    bt.wait_until(browser, lambda d: "7 selected" in d.find_element("css selector", "#sml-set-members").text,
+                  timeout=WAIT, message="member count not in English")
+    bt.wait_css(browser, ".ctl-kommune", WAIT).click()
+    search = bt.wait_css(browser, ".ctl-kommune input, [role=listbox] input, input[type=search]", WAIT)
+    search.send_keys("xqzxqz")
+    bt.wait_until(browser, lambda d: "No options found" in d.find_element("css selector", "body").text,
+                  timeout=WAIT, message="no English 'no match' text in the control bar")
+    assert bt.console_errors(browser) == []

@@ -84,10 +84,20 @@ def _peer_options(lang: str) -> list[dict]:
     return options
 
 
+DROPDOWN_TEXTS = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+                  "no_options_found")
+
+
+def dropdown_labels(lang: str) -> dict:
+    """dcc.Dropdown's own texts ("7 selected", "Search", ...) in `lang`, for its `labels`."""
+    return {key: t(f"dd_{key}", lang) for key in DROPDOWN_TEXTS}
+
+
 def control_bar(state: st.State) -> html.Div:
     """Municipality search, year, peer set, convention and language, set from the state in the URL."""
     lang = state.lang
     meta = data.meta()
+    labels = dropdown_labels(lang)
 
     def field(label_key, control, cls="ctl"):
         return html.Div([html.Label(t(label_key, lang), id=f"label-{label_key}", className="ctl-label"), control], className=cls)
@@ -96,11 +106,11 @@ def control_bar(state: st.State) -> html.Div:
         [
             field("ctl_kommune", dcc.Dropdown(id=ctl("kommune"), options=kommune_options(), value=state.kommune,
                                                         clearable=False, placeholder=t("ctl_kommune_ph", lang),
-                                                        className="ctl-kommune"), "ctl ctl-wide"),
+                                                        labels=labels, className="ctl-kommune"), "ctl ctl-wide"),
             field("ctl_aar", dcc.Dropdown(id=ctl("aar"), options=[{"label": str(y), "value": str(y)} for y in reversed(meta.years)],
-                                                    value=str(state.aar), clearable=False, searchable=False)),
+                                                    value=str(state.aar), clearable=False, searchable=False, labels=labels)),
             field("ctl_peers", dcc.Dropdown(id=ctl("peers"), options=_peer_options(lang), value=state.peers,
-                                                      clearable=False, searchable=False), "ctl ctl-mid"),
+                                                      clearable=False, searchable=False, labels=labels), "ctl ctl-mid"),
             field("ctl_konv", dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
                                                       options=[{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS])),
             html.Div(dcc.RadioItems(id=ctl("lang"), value=lang, inline=True, className="radio lang",

@@ -48,6 +48,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "selected": ("Valgt kommune", "Selected municipality"),
     "peer_avg": ("Sammenligningsgruppen", "Peers"),
     "loading": ("Laster …", "Loading …"),
+    # dcc.Dropdown's own texts (its `labels`); {num_selected} is filled in by the dropdown
+    "dd_select_all": ("Velg alle", "Select all"),
+    "dd_deselect_all": ("Fjern alle", "Deselect all"),
+    "dd_selected_count": ("{num_selected} valgt", "{num_selected} selected"),
+    "dd_search": ("Søk", "Search"),
+    "dd_clear_search": ("Tøm søket", "Clear search"),
+    "dd_clear_selection": ("Fjern valget", "Clear selection"),
+    "dd_no_options_found": ("Ingen treff", "No options found"),
 }
 
 

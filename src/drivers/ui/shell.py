@@ -49,6 +49,7 @@ def _text() -> dict:
     for lang in LANGS:
         words[lang]["peers"] = [{"label": t(f"peers_{p}", lang), "value": p} for p in st.PEER_SETS]
         words[lang]["konv"] = [{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS]
+        words[lang]["dropdown"] = components.dropdown_labels(lang)
     nav = [{"path": path, "key": key} for path, key in components.NAV]
     names = dict(zip(data.meta().municipalities["code"], data.meta().municipalities["name"], strict=True))
     return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED)}
@@ -76,7 +77,7 @@ function(key, peerOptions, text) {
   }
   return [kommune, aar, peers, params.get('konv'), lang,
           (text.names[kommune] || kommune) + ' · ' + aar, w.app_title, w.ctl_kommune_ph,
-          w.peers.concat(saved), w.konv, %(labels)s, ...hrefs, ...classes, ...navText];
+          w.peers.concat(saved), w.konv, w.dropdown, w.dropdown, w.dropdown, %(labels)s, ...hrefs, ...classes, ...navText];
 }
 """
 
@@ -88,6 +89,7 @@ def register(app: dash.Dash) -> None:
                 Output(components.ctl("kommune"), "placeholder"),
                 Output(components.ctl("peers"), "options", allow_duplicate=True),
                 Output(components.ctl("konv"), "options")]
+    outputs += [Output(components.ctl(p), "labels") for p in ("kommune", "aar", "peers")]
     outputs += [Output(f"label-{key}", "children") for key in LABELS]
     outputs += [Output(f"nav-{key}", "href") for _, key in components.NAV]
     outputs += [Output(f"nav-{key}", "className") for _, key in components.NAV]

@@ -124,7 +124,7 @@ def indicator_control(state: st.State, ind) -> html.Div:
     return html.Div([
         html.Label("Indicator" if lang == "en" else "Indikator", className="ctl-label"),
         dcc.Dropdown(id=INDICATOR, options=indicator_options(lang, state.aar), value=ind.id,
-                     clearable=False, className="ctl-indikator"),
+                     clearable=False, className="ctl-indikator", labels=components.dropdown_labels(lang)),
     ], className="ctl ctl-wide")
 
 

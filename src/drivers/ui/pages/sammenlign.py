@@ -80,7 +80,7 @@ def view_control(state: st.State, view: str) -> html.Div:
     lang = state.lang
     return html.Div([
         html.Label("Indicators" if lang == "en" else "Indikatorer", className="ctl-label"),
-        dcc.Dropdown(id=VIEW, value=view, clearable=False, searchable=False,
+        dcc.Dropdown(id=VIEW, value=view, clearable=False, searchable=False, labels=components.dropdown_labels(lang),
                      options=[{"label": cmp.view_label(v, lang), "value": v} for v in cmp.VIEWS]),
     ], className="ctl ctl-mid")
 
@@ -279,7 +279,7 @@ def save_section(state: st.State, members: list[str]) -> html.Section:
                if en else "Velg kommuner, gi gruppen et navn og lagre; den kommer da opp under «Sammenlign med».",
                className="hint"),
         dcc.Dropdown(id=SET_MEMBERS, options=components.kommune_options(), multi=True,
-                     value=members if len(members) <= 40 else [],
+                     value=members if len(members) <= 40 else [], labels=components.dropdown_labels(lang),
                      placeholder="Search by name or number" if en else "Søk på navn eller nummer"),
         html.Div([
             dcc.Input(id=SET_NAME, type="text", maxLength=40, debounce=False,
