@@ -45,7 +45,8 @@
 
   // a page's own control (Sammenlign's view, Kart's indicator): its value against the URL's (or the default)
   function paramToHref(param, fallback, value, pathname, search) {
-    var shown = query(search).has(param) ? query(search).get(param) : fallback;
+    var current = query(search);
+    var shown = current.has(param) ? current.get(param) : fallback;
     if (value === null || value === undefined || value === shown) { return null; }
     return controlsToHref([value], [{param: param}], pathname, search, null, param);
   }

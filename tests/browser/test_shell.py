@@ -4,6 +4,8 @@ view, back/forward works."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -100,8 +102,6 @@ def test_shell006_opening_a_page_pushes_no_history_entry(dash_url, browser, bt, 
     length = browser.execute_script("return window.history.length")
     bt.wait_until(browser, lambda d: _state_key(d, bt) != "", message="page did not render")
     bt.wait_dash_idle(browser)
-    import time
-
     time.sleep(1.5)  # give a stray callback time to push
     assert browser.current_url == dash_url + path
     assert browser.execute_script("return window.history.length") == length
@@ -203,8 +203,6 @@ def test_shell009_a_page_view_costs_one_request(dash_url, browser, bt):
         link.click()
         bt.wait_until(browser, lambda d, p=path: _state_key(d, bt).startswith(p + "?"), message=path)
         bt.wait_dash_idle(browser)
-        import time
-
         time.sleep(0.5)  # a callback that fires after the page settles would show here
         outputs = browser.execute_script("return window.__callbacks")
         pages = [o for o in outputs if "_pages_content.children" in o]

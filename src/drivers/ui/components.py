@@ -246,7 +246,9 @@ def register_deferred(part: str, build: Callable, allowed_extra: tuple[str, ...]
 # that follows finds the part ready (or waits for it). Bounded: a part is up to ~100 KB of figures.
 _BUILT_MAX = 48
 _built: OrderedDict[tuple[str, str], object] = OrderedDict()
-_filled: OrderedDict[tuple, tuple] = OrderedDict()  # (id(tree), id of each part) -> (tree, parts, filled tree)
+# (id(tree), id of each part) -> (tree, parts, filled tree); the entry keeps those objects alive, so their ids
+# stay theirs while it is kept
+_filled: OrderedDict[tuple, tuple] = OrderedDict()
 _pending: dict[tuple[str, str], Future] = {}
 _built_lock = threading.Lock()
 _prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drivers-prefetch")
@@ -334,7 +336,7 @@ def prefetch_deferred(tree):
         parts = [_built.get(k) for k in keys]
         key = (id(tree), *(id(p) if p is not None else None for p in parts))
         hit = _filled.get(key)
-        if hit is not None and hit[0] is tree and all(a is b for a, b in zip(hit[1], parts, strict=True)):
+        if hit is not None:
             _filled.move_to_end(key)
             for k in keys:
                 _built.move_to_end(k)  # used again, as _fill would mark them

@@ -19,7 +19,8 @@ except ImportError:  # plotly then writes JSON with the standard library, which 
 
 _MAX = 128  # pages a server keeps as JSON (~10-50 KB each); the trees are kept alive with them
 _lock = threading.Lock()
-_kept: OrderedDict[int, tuple[object, object]] = OrderedDict()  # id(tree) -> (tree, fragment)
+# id(tree) -> (tree, fragment); the entry keeps the tree alive, so no other object can take its id meanwhile
+_kept: OrderedDict[int, tuple[object, object]] = OrderedDict()
 
 
 def prepared(tree):
@@ -29,7 +30,7 @@ def prepared(tree):
     key = id(tree)
     with _lock:
         hit = _kept.get(key)
-        if hit is not None and hit[0] is tree:  # the id of a tree no longer kept can be reused by a new one
+        if hit is not None:
             _kept.move_to_end(key)
             return hit[1]
     fragment = orjson.Fragment(to_json_plotly(tree))
@@ -43,7 +44,3 @@ def prepared(tree):
 def _answering_a_callback() -> bool:
     return flask.has_request_context() and flask.request.path.endswith("/_dash-update-component")
 
-
-def clear() -> None:
-    with _lock:
-        _kept.clear()

@@ -52,10 +52,9 @@ def page(path: str, layout: Callable[..., object]) -> Callable[..., object]:
         out = layout(**query)
         if _enabled and flask.has_request_context():
             try:
-                state = st.parse({k: v for k, v in query.items() if k in st.SHARED})
+                visited(path, st.parse({k: v for k, v in query.items() if k in st.SHARED}))
             except UserError:
-                return prejson.prepared(out)
-            visited(path, state)
+                pass  # an error page: no view to warm for
         return prejson.prepared(out)
 
     return served
@@ -85,12 +84,6 @@ def install(server: flask.Flask) -> None:
         with _lock:
             _in_flight = max(0, _in_flight - 1)
             _last_done = time.monotonic()
-
-
-def disable() -> None:
-    """No warm-up (benchmarks that measure cold builds, tests that count builds)."""
-    global _enabled
-    _enabled = False
 
 
 def _quiet() -> bool:
