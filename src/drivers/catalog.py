@@ -2,7 +2,8 @@
 
 Pure functions that turn a catalog entry plus SSB's live metadata into an explicit selection, and
 that put the catalog's measure ids on parsed observations. Codes the metadata lacks are reported as
-problems (one line each), never fatal: the rest of the fetch goes on.
+problems (one line each), never fatal: the rest of the fetch goes on. A catalogued code whose label
+in SSB's metadata differs from the label the catalog recorded from SSB is reported the same way.
 """
 
 from __future__ import annotations
@@ -59,6 +60,34 @@ def entries() -> dict[str, TableEntry]:
             e.get("expected_values", {}), e.get("region_aggregates", raw["region_aggregates"]),
             e.get("region_pattern", raw["region_pattern"]), e.get("first_year", raw["default_first_year"]),
         )
+    return out
+
+
+def not_catalogued() -> list[dict]:
+    """Rows of contentscodes_found.csv left out of the catalog, each with table, contents and reason."""
+    return list(_raw().get("not_catalogued", []))
+
+
+def _norm(label: str) -> str:
+    return " ".join(str(label).split())
+
+
+def label_problems(entry: TableEntry, meta: dict) -> list[str]:
+    """One line per catalogued code whose label in SSB's metadata is not the label the catalog recorded.
+
+    Only measures with `label` (SSB's own label, from a Statbank export or the API) are compared; labels the
+    sources paraphrased are not. Whitespace differences do not count.
+    """
+    labels = meta.get("dimension", {}).get("ContentsCode", {}).get("category", {}).get("label", {})
+    out = []
+    for rule in entry.measures:
+        code, expected = rule.get("contents"), rule.get("label")
+        if not code or not expected or code not in labels:
+            continue
+        found = labels[code]
+        if _norm(found) != _norm(expected):
+            out.append(f"tabell {entry.id}: koden {code} har fått ny etikett hos SSB — ventet «{expected}», "
+                       f"fant «{found}» (måltallet {rule['id']} hentes fortsatt; sjekk at det betyr det samme)")
     return out
 
 
@@ -136,6 +165,7 @@ def resolve(entry: TableEntry, meta: dict, years: tuple[int, int] | None = None,
     for dim in entry.selection:
         if dim not in dims:
             problems.append(f"{entry.id}: dimensjonen {dim} finnes ikke lenger i tabellen")
+    problems += label_problems(entry, meta)
     return Resolved(selection, region_dim, time_dim, problems)
 
 
@@ -151,7 +181,8 @@ def _contents_for(rule: dict, meta: dict) -> tuple[list[str], str | None]:
         if len(found) == 1:
             note = None if not code else f"koden {code} mangler; brukte {found[0]} «{labels[found[0]]}» etter etikett"
             return found, note
-    return [], f"koden {code or pattern!r} for måltallet {rule['id']} finnes ikke i metadata (renamed or removed?)"
+    likely = " (tabellen var bare antatt i kilden)" if rule.get("table_confidence") == "likely" else ""
+    return [], f"koden {code or pattern!r} for måltallet {rule['id']} finnes ikke i metadata (renamed or removed?){likely}"
 
 
 def assign_measures(entry: TableEntry, meta: dict, observations: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -166,7 +197,13 @@ def assign_measures(entry: TableEntry, meta: dict, observations: pd.DataFrame) -
         if not contents:
             continue
         mask = obs["contents_code"].isin(contents)
+        dims = meta.get("dimension", {})
         for dim, code in rule.get("where", {}).items():
+            if dim not in dims:
+                problems.append(f"{entry.id}: måltallet {rule['id']} ventet dimensjonen {dim}, som tabellen ikke har "
+                                f"(har: {', '.join(meta.get('id', []))})")
+            elif code not in set(codes(meta, dim)):
+                problems.append(f"{entry.id}: måltallet {rule['id']} ventet koden {code} i {dim}, som ikke finnes")
             mask &= obs["dims"].str.contains(rf"(?:^|;){re.escape(dim)}={re.escape(code)}(?:;|$)", regex=True)
         measure[mask & measure.isna()] = rule["id"]
     obs["measure"] = measure
