@@ -29,8 +29,10 @@ def db(tmp_path_factory):
     return build_duckdb(tmp_path_factory.mktemp("engine") / "engine.duckdb")
 
 
-def naive_peer_values(region: str, year: int, service: str, group_of: dict[str, str]) -> tuple[float, float]:
-    """Σ NDU / Σ residents and mean of per-resident over the KOSTRA group without the region (pandas only)."""
+def naive_peer_values(region: str, year: int, service: str, group_of: dict[str, str],
+                      include_self: bool = False) -> tuple[float, float]:
+    """Σ NDU / Σ residents and mean of per-resident over the KOSTRA group, with or without the region itself
+    (pandas only); NaN when the group has no other member (Oslo in EKG13)."""
     f = shared_frames()
     obs = f["observations"]
     nd = obs[(obs["year"] == year) & (obs["dims"] == f"KOKart0000=AGD2;KOKfunksjon0000={service}")]
@@ -38,6 +40,9 @@ def naive_peer_values(region: str, year: int, service: str, group_of: dict[str, 
     pop = f["population"]
     res = pop[pop["year"] == year + 1].groupby("region")["persons"].sum()
     peers = [c for c, g in group_of.items() if g == group_of[region] and c != region]
+    if not peers:
+        return math.nan, math.nan
+    peers += [region] if include_self else []
     w = nd[peers].sum() * 1000 / res[peers].sum()
     u = (nd[peers] * 1000 / res[peers]).mean()
     return float(w), float(u)
@@ -54,9 +59,11 @@ def test_driver_table_shape_and_contract_columns(panel):
 @pytest.mark.parametrize("service", ["FGK7", "FGK9", "FGK2"])
 def test_peer_values_equal_a_naive_computation(panel, region, service):
     groups = dict(zip(shared_frames()["groups"]["region"], shared_frames()["groups"]["group_code"], strict=True))
-    w, u = naive_peer_values(region, 2024, service, groups)
+    w, u = naive_peer_values(region, 2024, service, groups, include_self=True)
+    we, ue = naive_peer_values(region, 2024, service, groups)
     ind = f"ndu_{service.lower()}_per_innb"
-    for convention, expected in (("weighted", w), ("unweighted", u)):
+    for convention, expected in (("weighted", w), ("unweighted", u), ("weighted-excl-self", we),
+                                 ("unweighted-excl-self", ue)):
         row = api.driver_table(panel, 2024, "kostragruppe", convention, [region]).set_index("indicator").loc[ind]
         if math.isnan(expected):  # Oslo is alone in EKG13
             assert math.isnan(row["peer_value"]) and row["n_peers"] == 0 and "ingen andre kommuner enn" in row["reason"]
@@ -79,9 +86,12 @@ def test_missing_values_stay_missing_with_a_reason(panel):
     assert math.isnan(row["value"]) and math.isnan(row["peer_value"])
     assert "drivers fetch --tables 12134" in row["reason"]
     # an SSB rate with no denominator has no honest weighted average
-    oslo = api.driver_table(panel, 2024, "landet", "unweighted", ["0301"]).set_index("indicator")
+    oslo = api.driver_table(panel, 2024, "landet", "unweighted-excl-self", ["0301"]).set_index("indicator")
     assert oslo.loc["frie_inntekter_per_innb", "value"] == 81240
     assert oslo.loc["frie_inntekter_per_innb", "peer_value"] == pytest.approx((66605 + 62853) / 2)
+    assert "uten Oslo" in oslo.loc["frie_inntekter_per_innb", "peer_label"]  # the ASSS choice is labelled
+    oslo = api.driver_table(panel, 2024, "landet", "unweighted", ["0301"]).set_index("indicator")
+    assert oslo.loc["frie_inntekter_per_innb", "peer_value"] == pytest.approx((81240 + 66605 + 62853) / 3)
 
 
 def test_need_corrected_gap_is_n_i_times_k_difference(panel):
@@ -172,17 +182,19 @@ def test_show_csv_table_and_errors(db, capsys):
 
 @pytest.mark.parametrize("peer_set", ["kostragruppe", "fylke", "landet", "landet-uten-oslo"])
 @pytest.mark.parametrize("exclude_oslo", [False, True])
-@pytest.mark.parametrize("convention", ["weighted", "unweighted"])
+@pytest.mark.parametrize("convention", ["weighted", "unweighted", "weighted-excl-self", "unweighted-excl-self"])
 def test_group_sum_shortcut_equals_the_matrix_product(panel, peer_set, exclude_oslo, convention):
     from drivers.engine import measures, peers
-    from drivers.engine.averages import peer_average, rank_within
+    from drivers.engine.averages import base, excludes_self, peer_average, rank_within
 
     comps = [measures.components(panel, i, 2024) for i in indicators.all()]
     v, num, den = (np.column_stack([getattr(c, a) for c in comps]) for a in ("value", "num", "den"))
-    m = peers.membership(panel, peer_set, 2024, exclude_oslo=exclude_oslo)
+    m = peers.membership(panel, peer_set, 2024, exclude_self=excludes_self(convention), exclude_oslo=exclude_oslo)
     avg, n_peers = peer_average(m, num, den, v, convention)
-    if convention == "weighted":
+    if base(convention) == "weighted":
         avg[:, [j for j, c in enumerate(comps) if not c.weighted_ok]] = np.nan
+    alone = (m.sum(axis=1) - np.diagonal(m)) == 0  # Oslo alone in EKG13 / county 03: nothing to compare with
+    avg[alone], n_peers[alone] = np.nan, 0
     t = api.driver_table(panel, 2024, peer_set, convention, exclude_oslo=exclude_oslo)
     shape = (panel.n, len(comps))
     np.testing.assert_allclose(t["peer_value"].to_numpy(float).reshape(shape), avg, rtol=1e-9)
@@ -214,12 +226,12 @@ def test_the_snapshot_gives_the_same_numbers_as_the_shared_files(panel):
                                    rtol=1e-12)
     # the snapshot holds SSB's key figures for 5 municipalities only: a driver they feed is not split
     dec = api.decompose(snap, "3222", 2024, "FGK7", "fylke").set_index("component")
-    assert not dec.loc["coverage", "available"] and "3 av 20" in dec.loc["coverage", "reason"]
+    assert not dec.loc["coverage", "available"] and "4 av 21" in dec.loc["coverage", "reason"]
     assert dec.loc[dec["available"], "nok"].sum() == pytest.approx(dec.attrs["gap_nok"], abs=0.5)
 
 
 def test_free_income_corrected_for_need_is_sum_over_need_weighted_residents(panel):
-    t = api.driver_table(panel, 2024, "landet", "weighted", ["0301"]).set_index("indicator")
+    t = api.driver_table(panel, 2024, "landet", "weighted-excl-self", ["0301"]).set_index("indicator")
     row = t.loc["frie_inntekter_per_innb_behovskorr"]
     need, _ = panel.need_index(2024)
     res = panel.residents_kostra(2024)

@@ -63,12 +63,28 @@ def test_a_missing_input_is_named_not_guessed(own, peers, drop):
     reason = f"mangler {drop} (test)"
     rows = {r["component"]: r for r in split(own, peers, "weighted", True, missing={drop: reason})}
     assert abs(sum(r["nok"] for r in rows.values() if r["available"]) - total_gap(own, peers, "weighted")) < 0.5
-    affected = {"B": ["coverage", "unit_cost"], "KBDU": ["unit_cost", "net_gross"], "I": ["need"]}[drop]
+    affected = {"B": ["coverage", "unit_cost"], "KBDU": ["net_gross"], "I": ["need"]}[drop]
     for comp in affected:
         assert not rows[comp]["available"] and math.isnan(rows[comp]["nok"])
         assert rows[comp]["reason"] == reason
-    if drop != "I":
+    if drop == "B":
         assert rows["not_split"]["available"]
+    if drop == "KBDU":
+        # users without KBDU: the last link is net spending per user (unit cost and net/gross together), said so
+        assert rows["unit_cost"]["available"] and not rows["not_split"]["available"]
+        assert "netto per bruker" in rows["unit_cost"]["name_nb"] and "vår utledning" in rows["unit_cost"]["reason"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(own=inputs(), peers=st.lists(inputs(), min_size=3, max_size=12), convention=st.sampled_from(["weighted", "unweighted"]))
+def test_a_peer_without_users_is_its_own_row_and_the_parts_still_close(own, peers, convention):
+    """One of ≥ 10 peers lacks users: the factors are split over the others and the difference is its own row."""
+    peers = [*peers, *peers, *peers, *peers][:12]
+    peers[0] = Inputs(peers[0].N, peers[0].NDU, peers[0].T, math.nan, peers[0].KBDU, peers[0].I)
+    rows = {r["component"]: r for r in split(own, peers, convention, True)}
+    assert abs(sum(r["nok"] for r in rows.values() if r["available"]) - total_gap(own, peers, convention)) < 0.5
+    assert rows["coverage"]["available"] and rows["peer_subset"]["available"]
+    assert "1 av 12" in rows["peer_subset"]["reason"]
 
 
 def test_logmean():

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from drivers.engine.averages import CONVENTIONS
 from drivers.errors import UserError
 
 
@@ -22,7 +23,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--year", type=int, default=None, help="KOSTRA year (default: latest with data)")
     p.add_argument("--peers", default="kostragruppe",
                    help="kostragruppe | fylke | landet | landet-uten-oslo | naboer | a saved set name")
-    p.add_argument("--convention", default="weighted", choices=["weighted", "unweighted"], help="peer averaging")
+    p.add_argument("--convention", default="weighted", choices=CONVENTIONS, help="peer averaging")
     p.add_argument("--lang", default="nb", choices=["nb", "en"])
     p.add_argument("--out", type=Path, default=None, help="ZIP file to write (default drivers-<region>-<year>.zip "
                    "unless only --deck is given)")

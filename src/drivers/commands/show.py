@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from drivers.engine.averages import CONVENTIONS
 from drivers.errors import UserError
 
 SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--year", type=int, default=None, help="KOSTRA-år (standard: siste år i databasen)")
     p.add_argument("--peers", default="kostragruppe",
                    help="kostragruppe | fylke | landet | landet-uten-oslo | naboer | navnet på en lagret gruppe")
-    p.add_argument("--convention", default="weighted", choices=["weighted", "unweighted"])
+    p.add_argument("--convention", default="weighted", choices=CONVENTIONS)
     p.add_argument("--indicator", action="append", default=None, help="indikator-id (kan gjentas)")
     p.add_argument("--service", action="append", default=None, help="tjeneste (FGK7, FGK9, …) for dekomponering")
     p.add_argument("--what", default=None, choices=SECTIONS, help="hva som skrives ut (standard: all for table, "

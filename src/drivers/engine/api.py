@@ -18,7 +18,7 @@ from drivers.engine import gaps as gapmod
 from drivers.engine import indicators as reg
 from drivers.engine import peers as peermod
 from drivers.engine import summary as summ
-from drivers.engine.averages import CONVENTION_NB, check_convention
+from drivers.engine.averages import CONVENTION_NB, base, check_convention, excludes_self
 from drivers.engine.panel import NEED_NOTE_EN, NEED_NOTE_NB, Panel
 from drivers.errors import UserError
 
@@ -55,18 +55,23 @@ def driver_table(panel: Panel, year: int | None = None, peers: str = "kostragrup
     return table.frame(table.rows_of([panel.check_region(r) for r in regions]))
 
 
-# The driver tables held in memory at once (least recently used go first). The dashboard warms every year ×
-# built-in peer set × convention at start-up, and timeseries reads one table per year, so the bound is that
-# warm-up set plus room for saved peer sets and the exclude_oslo / k variants (each save of a peer set gives
-# new keys, so without a bound the old tables would stay forever). Never below MIN_TABLES (24: the 2 snapshot
-# years × 5 peer sets × 2 conventions with slack). A table holds ~1.3 MB (drivertable.Table).
+# The driver tables held in memory at once (least recently used go first). The dashboard warms the default and
+# the latest year × built-in peer set × the two conventions with the municipality included; time series do not
+# read driver tables. So the bound is that warm-up set plus room for the "-excl-self" conventions, saved peer sets
+# and the exclude_oslo / k variants (each save of a peer set gives new keys, so without a bound the old tables
+# would stay forever). Never below MIN_TABLES. A table holds ~1.3 MB (drivertable.Table).
 MIN_TABLES = 24
 TABLE_SLACK = 8
 
 
+WARM_YEARS = 2  # the dashboard warms the default and the latest year (views.warm); other years on demand
+
+
 def table_cache_size(panel: Panel) -> int:
-    """How many driver tables the panel keeps: the dashboard's warm-up set plus TABLE_SLACK, at least MIN_TABLES."""
-    return max(MIN_TABLES, len(panel.years) * len(PEER_SETS) * 2 + TABLE_SLACK)
+    """How many driver tables the panel keeps: the dashboard's warm-up set (WARM_YEARS × built-in peer sets × the
+    two conventions with the municipality included) plus TABLE_SLACK, at least MIN_TABLES. Not one per year:
+    with 2015–2025 that would be ~120 tables (~150 MB)."""
+    return max(MIN_TABLES, min(len(panel.years), WARM_YEARS) * len(PEER_SETS) * 2 + TABLE_SLACK)
 
 
 def _full_table(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool = False, k: int = 10,
@@ -118,13 +123,15 @@ def _service_inputs(panel: Panel, service: str, year: int):
         hints: dict[str, str] = {}
         cov = svc.get("coverage_measure")
         if cov:
-            pct = panel.measure(cov, None, year).value
+            # users B = coverage × target group: SSB gives the coverage, not the user counts (kostra-method §5.7)
+            pct, _, _ = measures.coverage_pct(panel, cov, year)
             b = pct / 100.0 * t
-            spec = reg.measure_spec(cov) or {}
-            tab = spec.get("table", "?")
-            hints["B"] = f"hent {cov} med {reg.fetch_hint([tab])}"
+            names = [cov] if isinstance(cov, str) else list(cov)
+            tab = ",".join(dict.fromkeys((reg.measure_spec(c) or {}).get("table", "?") for c in names))
+            hints["B"] = f"hent {' og '.join(names)} med {reg.fetch_hint([tab])}"
             if np.isnan(pct).all():
-                missing["B"] = f"mangler brukertall ({cov}, tabell {tab}); hent med {reg.fetch_hint([tab])}"
+                missing["B"] = (f"mangler dekningsgrad ({' + '.join(names)}, tabell {tab}) for {year}; "
+                                f"hent med {reg.fetch_hint([tab])}")
         elif service == "TOTAL":
             b = np.full(panel.n, np.nan)
             missing["B"] = "dekningsgrad og enhetskostnad finnes per tjeneste, ikke for samlede utgifter"
@@ -187,25 +194,27 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, c
 
     def compute():
         arrays, missing, has_target, hints = _service_inputs(panel, service, year)
-        m = peers_mod_membership(panel, peers, year, exclude_oslo, k)
+        m = peers_mod_membership(panel, peers, year, exclude_oslo, k, convention)
         idx = np.flatnonzero(m[i])
         own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
-        rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, convention, has_target, missing, hints)
-        if len(idx) == 0:
-            why = peermod.empty_reason(peermod.peer_label(panel, i, peers, k), panel.name(panel.municipalities[i]))
+        rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, base(convention), has_target, missing, hints)
+        if not (idx != i).any():
+            why = peermod.empty_reason(peermod.peer_label(panel, i, peers, k, convention=convention),
+                                       panel.name(panel.municipalities[i]))
             for r in rows:
                 r.update(nok=math.nan, available=False, reason=why)
         elif not any(r["available"] for r in rows) and not (own.N > 0 and np.isfinite(own.NDU)):
             for r in rows:
                 r["reason"] = f"kommunen mangler netto driftsutgifter eller innbyggere for {year}"
-        return rows, len(idx)
+        return rows, int((idx != i).sum())  # the other members: 0 when the municipality is alone
 
     key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
     return panel.lru(key, compute, maxsize=8192)
 
 
-def peers_mod_membership(panel, peer_set, year, exclude_oslo, k):
-    return peermod.membership(panel, peer_set, year, exclude_oslo=exclude_oslo, k=k)
+def peers_mod_membership(panel, peer_set, year, exclude_oslo, k, convention="weighted"):
+    """The membership matrix the convention asks for (the municipality in its own group unless "-excl-self")."""
+    return peermod.membership(panel, peer_set, year, exclude_self=excludes_self(convention), exclude_oslo=exclude_oslo, k=k)
 
 
 def what_if(panel: Panel, region: str, year: int | None = None, service: str = "FGK7", lever: str = "coverage",
@@ -222,10 +231,12 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     reg.service(service)
     i = panel.check_region(region)
     arrays, missing, _, _ = _service_inputs(panel, service, year)
-    m = peers_mod_membership(panel, peers, year, kw.get("exclude_oslo", False), kw.get("k", 10))
+    # the target is the OTHER members' median (or average): "what if we had our peers' coverage"
+    m = peermod.membership(panel, peers, year, exclude_self=True, exclude_oslo=kw.get("exclude_oslo", False),
+                           k=kw.get("k", 10))
     idx = np.flatnonzero(m[i])
-    if len(idx) == 0:  # no peers at all: that, not a missing input, is the reason
-        missing = {"B": peermod.empty_reason(peermod.peer_label(panel, i, peers, kw.get("k", 10)),
+    if len(idx) == 0:  # no other members at all: that, not a missing input, is the reason
+        missing = {"B": peermod.empty_reason(peermod.peer_label(panel, i, peers, kw.get("k", 10), convention=convention),
                                              panel.name(panel.municipalities[i]))}
     top, bottom = ("B", "T") if lever == "coverage" else ("KBDU", "B")
     need = [top, bottom]
@@ -244,12 +255,12 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
         result["reason"] = f"kommunen mangler tall for {what} i {year}"
         return result
     if not ok.any():
-        result["reason"] = (f"ingen av de {len(idx)} kommunene i {peermod.peer_label(panel, i, peers, kw.get('k', 10))} "
+        result["reason"] = (f"ingen av de {len(idx)} kommunene i {peermod.peer_label(panel, i, peers, kw.get('k', 10), convention=convention)} "
                             f"har tall for {what} i {year}")
         return result
     if target == "median":
         peer_ratio = float(np.median(a[ok] / b[ok]))
-    elif convention == "weighted":
+    elif base(convention) == "weighted":
         peer_ratio = a[ok].sum() / b[ok].sum()
     else:
         peer_ratio = float(np.mean(a[ok] / b[ok]))
@@ -264,20 +275,44 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
 # ---- series, neighbours, profile, summary ------------------------------------------------------------------
 def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragruppe", convention: str = "weighted",
                *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
-    """The indicator for every year the data has, on the 2024 structure, with back-cast years flagged."""
+    """The indicator for every year the data has, on the 2024 structure, with back-cast years flagged.
+
+    A year without a figure is a row with value NaN (a gap in the line, never 0). One indicator and one
+    municipality per year: the indicator's components (memoised per year) and this municipality's peer row,
+    not the whole driver table of every year (11 years × ~50 indicators × 357 municipalities)."""
     check_convention(convention)
     ind = reg.get(indicator)
     i = panel.check_region(region)
-    num = ind.numerator
-    years = panel.measure_years(num["measure"], num.get("dims"))
+    key = ("timeseries", i, ind.id, peers, convention, exclude_oslo, k, _saved_key(peers))
+    out = panel.lru(key, lambda: _timeseries(panel, i, ind, peers, convention, exclude_oslo, k), maxsize=2048)
+    res = out.copy()
+    res.attrs = dict(out.attrs)
+    return res
+
+
+def _timeseries(panel: Panel, i: int, ind, peers: str, convention: str, exclude_oslo: bool, k: int) -> pd.DataFrame:
+    from drivers.engine.averages import peer_average
+
+    years = sorted(set().union(*(panel.measure_years(m, ind.numerator.get("dims") if m == ind.measures[0] else None)
+                                 for m in ind.measures[:len(ind.numerator.get("measures") or [1])])))
+    if years:
+        years = list(range(years[0], years[-1] + 1))  # a year inside the span with no figure is a gap
     rows = []
-    j = [x.id for x in reg.all()].index(ind.id)
-    m = len(reg.all())
     for y in years:
-        full = _full_table(panel, y, peers, convention, exclude_oslo, k)
-        r = {c: full.column(c, i * m + j) for c in ("value", "peer_value", "backcast", "status", "gap_nok", "reason")}
-        rows.append({"year": y, "value": r["value"], "peer_value": r["peer_value"], "backcast": bool(r["backcast"]),
-                     "status": r["status"], "gap_nok": r["gap_nok"], "reason": r["reason"]})
+        c = measures.components(panel, ind, y)
+        m = peermod.membership(panel, peers, y, exclude_self=excludes_self(convention), exclude_oslo=exclude_oslo, k=k)
+        row = m[i:i + 1]
+        alone = not (row[0] & (np.arange(panel.n) != i)).any()
+        avg, _ = peer_average(row, c.num, c.den, c.value, convention)
+        peer = math.nan if alone or (base(convention) == "weighted" and not c.weighted_ok) else float(avg[0])
+        value = float(c.value[i])
+        gap = float(c.den[i] * (value - peer)) if ind.gap else math.nan
+        reason = c.reason[i]
+        if alone:
+            reason = peermod.empty_reason(peermod.peer_label(panel, i, peers, k, convention=convention),
+                                          panel.name(panel.municipalities[i]))
+        rows.append({"year": y, "value": value, "peer_value": peer, "backcast": bool(c.backcast[i]),
+                     "status": c.status[i], "gap_nok": gap, "reason": reason})
     out = pd.DataFrame(rows, columns=["year", "value", "peer_value", "backcast", "status", "gap_nok", "reason"])
     out.attrs.update(indicator=ind.id, unit=ind.unit, region=panel.municipalities[i])
     return out
@@ -359,7 +394,8 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
             "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
             "gap": gap, "gap_nc": gap_nc,
             "label_nb": full.column("peer_label", slice(None, None, m)) if m else np.array([], dtype=object),
-            "label_en": np.array([peermod.peer_label(panel, j, peers, k, lang="en") for j in range(n)], dtype=object),
+            "label_en": np.array([peermod.peer_label(panel, j, peers, k, lang="en", convention=convention) for j in range(n)],
+                                 dtype=object),
             "n_members": full.column("n_peer_members", slice(None, None, m)) if m else np.zeros(0, dtype=np.int64),
         }
 
@@ -393,12 +429,12 @@ def summary_text_reference(panel: Panel, region: str, year: int | None = None, p
     g = gaps(panel, region, year, peers, convention, **kw)
     name = panel.name(panel.municipalities[i])
     if lang == "en":
-        label = peermod.peer_label(panel, i, peers, int(kw.get("k", 10)), lang="en")
+        label = peermod.peer_label(panel, i, peers, int(kw.get("k", 10)), lang="en", convention=convention)
     else:
         label = g.attrs.get("peer_label", peers)
     if len(g) and (g["n_peer_members"] == 0).all():
         return summ.empty_text(name, label, year, lang)
-    svc_rows = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
+    svc_rows = g[~g["service"].isin(["TOTAL", gapmod.OTHER]) & g["gap_nok"].notna()]
     top = svc_rows.assign(a=svc_rows["gap_nok"].abs()).nlargest(3, "a")["service"]
     decs = {svc: decompose(panel, region, year, svc, peers, convention, **kw) for svc in top}
     return summ.summary(name, label, year, g, decs, convention, lang=lang)
@@ -428,7 +464,7 @@ def group_value(panel: Panel, indicator: str, year: int, group: str | list[str],
         mask = np.isin(codes, sets[group])
     if not mask.any():
         raise UserError(f"gruppen «{group}» har ingen kommuner")
-    if convention == "weighted":
+    if base(convention) == "weighted":
         if not c.weighted_ok:
             return math.nan
         from drivers.engine.averages import weighted_mean

@@ -1,26 +1,52 @@
 """Peer averages in the two conventions, for all municipalities at once (kostra-method.md §1.4, §5.4).
 
-- weighted:   Σ numerators / Σ denominators over the peers, as SSB (and Framsikt, noegletal.dk) do.
-- unweighted: the plain mean of the peers' ratios, as ASSS and Kolada do.
+- weighted:   Σ numerators / Σ denominators over the group, as SSB (and Framsikt, noegletal.dk) do.
+- unweighted: the plain mean of the members' ratios, as Kolada does.
+
+By default the municipality is a member of its own KOSTRA group, county and country, as in SSB's published
+group figures (EKGxx, EAK, county rows: "the municipality itself included, sum over sum"). The conventions
+ending in "-excl-self" leave it out of its own average, as the ASSS network does (kostra-method.md §5.4);
+that is a choice, labelled as such wherever it is used (CONVENTION_NB, peers.peer_label).
 
 A peer whose value is missing is left out (never counted as 0), as in SSB's ssb-kostra-python helper.
-The municipality's own row is left out by the membership matrix (peers.membership, exclude_self).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-CONVENTIONS = ["weighted", "unweighted"]
-CONVENTION_NB = {"weighted": "vektet snitt (Σteller/Σnevner, som SSB)", "unweighted": "uvektet snitt (gjennomsnitt av forholdstall, som ASSS/Kolada)"}
+EXCL_SELF = "-excl-self"
+CONVENTIONS = ["weighted", "unweighted", "weighted" + EXCL_SELF, "unweighted" + EXCL_SELF]
+CONVENTION_NB = {
+    "weighted": "vektet snitt (Σteller/Σnevner, kommunen selv med, som SSBs gruppetall)",
+    "unweighted": "uvektet snitt (gjennomsnitt av forholdstall, kommunen selv med, som Kolada)",
+    "weighted" + EXCL_SELF: "vektet snitt uten kommunen selv (Σteller/Σnevner, ASSS-praksis; ikke SSBs gruppetall)",
+    "unweighted" + EXCL_SELF: "uvektet snitt uten kommunen selv (ASSS-praksis; ikke SSBs gruppetall)",
+}
+CONVENTION_EN = {
+    "weighted": "weighted average (sum over sum, the municipality included, as SSB's group figures)",
+    "unweighted": "unweighted average (mean of ratios, the municipality included, as Kolada)",
+    "weighted" + EXCL_SELF: "weighted average without the municipality itself (ASSS practice; not SSB's group figure)",
+    "unweighted" + EXCL_SELF: "unweighted average without the municipality itself (ASSS practice; not SSB's group figure)",
+}
 
 
 def check_convention(convention: str) -> str:
     from drivers.errors import UserError
 
     if convention not in CONVENTIONS:
-        raise UserError(f"ukjent snittkonvensjon «{convention}»; bruk weighted eller unweighted")
+        raise UserError(f"ukjent snittkonvensjon «{str(convention)[:40]}»; bruk {', '.join(CONVENTIONS)}")
     return convention
+
+
+def base(convention: str) -> str:
+    """'weighted' or 'unweighted': how the average is taken, whatever the membership."""
+    return convention.removesuffix(EXCL_SELF)
+
+
+def excludes_self(convention: str) -> bool:
+    """True for the ASSS conventions that leave the municipality out of its own peer average."""
+    return convention.endswith(EXCL_SELF)
 
 
 def peer_average(
@@ -31,7 +57,7 @@ def peer_average(
     members is n × n boolean; num, den, value are n (one indicator) or n × m (m indicators at once).
     """
     m = members.astype(np.float64)
-    if convention == "weighted":
+    if base(convention) == "weighted":
         valid = ~(np.isnan(num) | np.isnan(den))
         s_num = m @ np.where(valid, num, 0.0)
         s_den = m @ np.where(valid, den, 0.0)
@@ -87,8 +113,10 @@ def peer_average_partition(
     labels: np.ndarray, excluded: np.ndarray, num: np.ndarray, den: np.ndarray, value: np.ndarray, convention: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Same result as peer_average for a peer set that partitions the country (KOSTRA group, county,
-    Landet) minus the municipality itself and minus `excluded` members (Oslo), in O(n·m) instead of O(n²·m):
-    group sums minus the municipality's own contribution."""
+    Landet) minus `excluded` members (Oslo), in O(n·m) instead of O(n²·m): group sums, minus the
+    municipality's own contribution under an "-excl-self" convention."""
+    own = 1.0 if excludes_self(convention) else 0.0
+    convention = base(convention)
     _, codes = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
     k = int(codes.max()) + 1 if len(codes) else 0
     inc = ~np.asarray(excluded, dtype=bool)
@@ -96,18 +124,18 @@ def peer_average_partition(
     if convention == "weighted":
         valid = ~(np.isnan(num) | np.isnan(den)) & inc2
         a, b = np.where(valid, num, 0.0), np.where(valid, den, 0.0)
-        s_num = _group_sums(codes, k, a)[codes] - a
-        s_den = _group_sums(codes, k, b)[codes] - b
+        s_num = _group_sums(codes, k, a)[codes] - own * a
+        s_den = _group_sums(codes, k, b)[codes] - own * b
         with np.errstate(divide="ignore", invalid="ignore"):
             avg = np.where(s_den != 0, s_num / s_den, np.nan)
     else:
         valid = ~np.isnan(value) & inc2
         a = np.where(valid, value, 0.0)
-        s = _group_sums(codes, k, a)[codes] - a
-        cnt = _group_sums(codes, k, valid.astype(np.float64))[codes] - valid
+        s = _group_sums(codes, k, a)[codes] - own * a
+        cnt = _group_sums(codes, k, valid.astype(np.float64))[codes] - own * valid
         with np.errstate(divide="ignore", invalid="ignore"):
             avg = np.where(cnt > 0, s / cnt, np.nan)
-    n_peers = np.rint(_group_sums(codes, k, valid.astype(np.float64))[codes] - valid).astype(np.int64)
+    n_peers = np.rint(_group_sums(codes, k, valid.astype(np.float64))[codes] - own * valid).astype(np.int64)
     # group sum minus own can leave rounding crumbs when no other member has a value: no peers, no average
     avg = np.where(n_peers > 0, avg, np.nan)
     return avg, n_peers

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-COMPONENTS = ["need", "target_share", "coverage", "unit_cost", "net_gross", "not_split", "averaging"]
+COMPONENTS = ["need", "target_share", "coverage", "unit_cost", "net_gross", "not_split", "peer_subset", "averaging"]
+SUBSET_SHARE = 0.9  # users or need index for at least this share of the peers: split over those that have them
 NAMES_NB = {
     "need": "Utgiftsbehov (kostnadsindeks)",
     "target_share": "Andel i målgruppen (utover kostnadsindeksen)",
@@ -29,6 +30,7 @@ NAMES_NB = {
     "unit_cost": "Enhetskostnad",
     "net_gross": "Netto/brutto-andel (egenbetaling, kjøp, tilskudd)",
     "not_split": "Ikke splittet (standard og effektivitet samlet)",
+    "peer_subset": "Sammenligningskommuner uten brukertall",
     "averaging": "Forskjell mellom snittkonvensjoner",
 }
 NAMES_EN = {
@@ -38,8 +40,16 @@ NAMES_EN = {
     "unit_cost": "Unit cost",
     "net_gross": "Net/gross share (fees, purchases, grants)",
     "not_split": "Not split (standard and efficiency together)",
+    "peer_subset": "Peers without user figures",
     "averaging": "Averaging convention",
 }
+
+
+UNIT_COST_NET_NB = "Enhetskostnad (netto per bruker, inkl. netto/brutto-andel)"
+UNIT_COST_NET_EN = "Unit cost (net per user, incl. the net/gross share)"
+UNIT_COST_NET_NOTE = ("vår utledning, ikke et SSB-tall: netto driftsutgifter per bruker = utgift per innbygger i "
+                      "målgruppen ÷ dekningsgrad; korrigerte brutto driftsutgifter mangler, så netto/brutto-andelen "
+                      "ligger i denne delen")
 
 
 @dataclass
@@ -103,8 +113,8 @@ def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[s
     peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I)."""
     rows = _split(own, peer_arrays(peers), convention, has_target, missing, hints)
     for r in rows:
-        r["name_nb"] = NAMES_NB[r["component"]]
-        r["name_en"] = NAMES_EN[r["component"]]
+        r.setdefault("name_nb", NAMES_NB[r["component"]])
+        r.setdefault("name_en", NAMES_EN[r["component"]])
     return rows
 
 
@@ -134,6 +144,27 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
     label = {"B": "brukertall", "KBDU": "korrigerte brutto driftsutgifter", "I": "kostnadsindeks",
              "T": "innbyggere i målgruppen"}
     base_ok = np.isfinite(peers["NDU"]) & np.isfinite(peers["N"]) & (peers["N"] > 0)
+    # A few peers without users or need index (Utsira, Træna and Modalen have neither coverage in 12209 nor,
+    # partly, a cost index) would otherwise leave the whole group unsplit. The factors are then averaged over
+    # the peers that have every input, which is exact, and the difference between that average and the whole
+    # group's is its own row (peer_subset), so the rows still add up to the gap.
+    sub = base_ok.copy()
+    for name in ("B", "I"):
+        have = base_ok & np.isfinite(peers[name]) & (peers[name] > 0)
+        if name not in missing and _ok(getattr(own, name)) and getattr(own, name) > 0 \
+                and have.sum() >= SUBSET_SHARE * base_ok.sum():
+            sub &= have
+    subset_log = None
+    if sub.any() and (sub != base_ok).any():
+        x_sub = _peer_ratio({f: v[sub] for f, v in peers.items()}, convention, "NDU", "N")
+        if _ok(x_sub) and x_sub > 0:
+            dropped = int(base_ok.sum() - sub.sum())
+            subset_log = math.log(x_sub / x_p)
+            rows["peer_subset"]["reason"] = (
+                f"{dropped} av {int(base_ok.sum())} sammenligningskommuner mangler brukertall eller kostnadsindeks: "
+                "faktorene er beregnet uten dem, og denne delen er forskjellen mellom gruppens snitt med og uten dem")
+            peers = {f: v[sub] for f, v in peers.items()}
+            base_ok = np.ones(int(sub.sum()), dtype=bool)
 
     def present(name: str) -> bool:
         """An input is used only when the municipality and every peer in the gap have it: a factor
@@ -153,7 +184,9 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
             return False
         return True
 
-    logs: dict[str, float] = {}
+    logs: dict[str, float] = {"peer_subset": subset_log} if subset_log is not None else {}
+    if subset_log is None:
+        rows["peer_subset"]["reason"] = "alle sammenligningskommunene har tallene som trengs"
     use_need = present("I")
     if use_need:
         i_p = _peer_need(peers, convention)
@@ -181,20 +214,25 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         return math.log(mine / _peer_ratio(peers, convention, top, bottom))
 
     chain = [base] + (["B"] if use_b else []) + (["KBDU"] if use_k else []) + ["NDU"]
-    names = {("T", "B"): "coverage", ("N", "B"): "coverage", ("B", "KBDU"): "unit_cost", ("KBDU", "NDU"): "net_gross"}
+    # With users but no KBDU, the last link NDU/B is net spending per user: unit cost and the net/gross share
+    # together (kostra-method.md §5.7 with KBDU = NDU), a derivation of ours, named so on the row.
+    names = {("T", "B"): "coverage", ("N", "B"): "coverage", ("B", "KBDU"): "unit_cost", ("KBDU", "NDU"): "net_gross",
+             ("B", "NDU"): "unit_cost"}
     for a, b in zip(chain, chain[1:], strict=False):
         part = ratio(b, a)
         if start == "NEED" and a == "N":
             part -= logs.get("need", 0.0)  # the need index is carved out of the first link
         comp = names.get((a, b), "not_split")
         logs[comp] = logs.get(comp, 0.0) + part
+    what = [("coverage", "B"), ("unit_cost", "KBDU" if use_b else "B"), ("net_gross", "KBDU")]
+    for comp, inp in what:
+        if comp not in logs:
+            rows[comp]["reason"] = missing.get(inp) or missing.get("B") or missing.get("KBDU")
+    if use_b and not use_k:
+        rows["unit_cost"].update(name_nb=UNIT_COST_NET_NB, name_en=UNIT_COST_NET_EN, reason=UNIT_COST_NET_NOTE)
     if "not_split" not in logs:
-        rows["not_split"]["reason"] = "alle faktorer er splittet"
+        rows["not_split"]["reason"] = "alle faktorer med data er splittet"
     else:
-        what = [("coverage", "B"), ("unit_cost", "KBDU" if use_b else "B"), ("net_gross", "KBDU")]
-        for comp, inp in what:
-            if comp not in logs:
-                rows[comp]["reason"] = missing.get(inp) or missing.get("B") or missing.get("KBDU")
         rows["not_split"]["reason"] = "samlet del for faktorene som mangler data: " + ", ".join(
             NAMES_NB[c].lower() for c, _ in what if c not in logs
         )

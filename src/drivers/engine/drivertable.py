@@ -15,13 +15,20 @@ import pandas as pd
 
 from drivers.engine import indicators as reg
 from drivers.engine import measures, peers
-from drivers.engine.averages import CONVENTION_NB, peer_average, peer_average_partition, rank_within
+from drivers.engine.averages import (
+    CONVENTION_NB,
+    base,
+    excludes_self,
+    peer_average,
+    peer_average_partition,
+    rank_within,
+)
 from drivers.engine.gaps import gap_nok
 from drivers.engine.panel import NEED_NOTE_NB, Panel
 
 COLUMNS = [
     "indicator", "name_nb", "name_en", "service", "category", "region", "name", "year", "value", "unit", "decimals",
-    "status", "peer_value", "peer_set", "peer_label", "convention", "n_peers", "n_peer_members", "rank", "gap_nok",
+    "status", "peer_value", "ssb_peer_value", "peer_set", "peer_label", "convention", "n_peers", "n_peer_members", "rank", "gap_nok",
     "gap_need_corrected_nok", "numerator", "denominator", "backcast", "polarity", "ssb_match", "reason",
 ]
 
@@ -44,16 +51,23 @@ def compute_table(
     value = np.column_stack([c.value for c in comps])
     num = np.column_stack([c.num for c in comps])
     den = np.column_stack([c.den for c in comps])
-    members = peers.membership(panel, peer_set, year, exclude_oslo=exclude_oslo, k=k, weights=weights)
+    members = peers.membership(panel, peer_set, year, exclude_self=excludes_self(convention), exclude_oslo=exclude_oslo,
+                               k=k, weights=weights)
 
     part = peers.partition(panel, peer_set, exclude_oslo)
     if part is not None:
         avg, n_peers = peer_average_partition(part[0], part[1], num, den, value, convention)
     else:
         avg, n_peers = peer_average(members, num, den, value, convention)
-    if convention == "weighted":  # SSB rates without a denominator: no honest weighted average
+    if base(convention) == "weighted":  # SSB rates without a denominator: no honest weighted average
         bad = [j for j, c in enumerate(comps) if not c.weighted_ok]
         avg[:, bad] = np.nan
+    # the number of OTHER members of the peer group, with or without figures (0: the municipality is alone,
+    # e.g. Oslo in KOSTRA group 13): then the group's figure is the municipality's own and there is nothing
+    # to compare with, so no peer value, rank or gap
+    n_members = (members.sum(axis=1) - np.diagonal(members)).astype(np.int64)
+    alone = n_members == 0
+    avg[alone], n_peers[alone] = np.nan, 0
     rank = _rank(members, value, part)
     rank = np.where(n_peers > 0, rank, np.nan)  # "1 of 1" says nothing: no peers with figures, no rank
     gaps = np.full((n, m), np.nan)
@@ -69,8 +83,8 @@ def compute_table(
         elif ind.need_correctable and f"{ind.id}_behovskorr" in pos:
             gaps_nc[:, j] = gaps[:, pos[f"{ind.id}_behovskorr"]]
 
-    labels = np.array([peers.peer_label(panel, i, peer_set, k) for i in range(n)], dtype=object)
-    n_members = members.sum(axis=1).astype(np.int64)  # the peer group's size, with or without figures
+    labels = np.array([peers.peer_label(panel, i, peer_set, k, convention=convention) for i in range(n)], dtype=object)
+    ssb_peer = _ssb_peer_values(panel, inds, year, peer_set, convention, exclude_oslo)
     empty = {i: peers.empty_reason(labels[i], panel.name(panel.municipalities[i]))
              for i in np.flatnonzero(n_members == 0)}  # e.g. Oslo, alone in KOSTRA group 13
     reason = _reasons(inds, comps, avg, gaps_nc, convention, labels, empty)
@@ -98,6 +112,7 @@ def compute_table(
         "decimals": _narrow(np.tile(np.asarray([i.decimals for i in inds], dtype=np.int64), n)),
         "status": _coded(status.ravel()),
         "peer_value": avg.ravel(),
+        "ssb_peer_value": ssb_peer.ravel(),
         "peer_set": const(peer_set),
         "peer_label": rep(labels),
         "convention": const(convention),
@@ -225,7 +240,7 @@ def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str
     for j, (ind, c) in enumerate(zip(inds, comps, strict=True)):
         col = c.reason.copy()
         no_peer = np.isnan(avg[:, j])
-        if convention == "weighted" and not c.weighted_ok:
+        if base(convention) == "weighted" and not c.weighted_ok:
             msg = ("vektet snitt krever SSBs nevner (brutto driftsinntekter), som ikke er i databasen; "
                    "velg uvektet snitt")
             col[no_peer & ~np.isnan(c.value)] = msg
@@ -239,4 +254,22 @@ def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str
         for i, why in empty.items():
             col[i] = f"{col[i]}; {why}" if col[i] else why
         out[:, j] = col
+    return out
+
+
+def _ssb_peer_values(panel: Panel, inds, year: int, peer_set: str, convention: str, exclude_oslo: bool) -> np.ndarray:
+    """SSB's own published figure for each municipality's peer group (n × m), NaN where the data has none.
+
+    Only for the groups SSB publishes (KOSTRA group, county, Landet) under SSB's own convention (weighted,
+    the municipality included, nobody else left out): there our computed peer value must equal it (tested).
+    """
+    n, m = panel.n, len(inds)
+    out = np.full((n, m), np.nan)
+    if convention != "weighted" or exclude_oslo or peer_set not in ("kostragruppe", "fylke", "landet"):
+        return out
+    keys = panel.group if peer_set == "kostragruppe" else panel.county if peer_set == "fylke" else np.full(n, "EAK", object)
+    for j, ind in enumerate(inds):
+        values = measures.ssb_aggregate(panel, ind, year)
+        if values:
+            out[:, j] = [values.get(str(g), np.nan) if g is not None else np.nan for g in keys]
     return out

@@ -6,6 +6,10 @@
 For a per-resident indicator N is all residents at 31.12; for a per-target-group indicator it is the
 target group, so the gap answers "what would it cost at the peers' spending per child". Only kroner
 indicators have a gap; for the others the gap is NaN with a reason.
+
+The services listed do not cover the total (function groups outside the registry, e.g. FGK4/FGK5/FGK14,
+and function groups that overlap), so `service_gaps` adds one row OTHER «Øvrige tjenester og overlapp»:
+the total minus the listed services, so that the services and OTHER add up to the total to the krone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,10 @@ def gap_need_corrected_nok(residents, need_index, k, peer_k):
     """N · I · (k − k̄) in kroner, §5.4."""
     return np.asarray(residents, float) * np.asarray(need_index, float) * (np.asarray(k, float) - np.asarray(peer_k, float))
 
+
+OTHER = "OTHER"
+OTHER_NB = "Øvrige tjenester og overlapp"
+OTHER_EN = "Other services and overlap"
 
 COLUMNS = ["numerator", "value", "peer_value", "gap_nok", "gap_need_corrected_nok", "n_peers", "n_peer_members",
            "status", "reason"]
@@ -80,4 +88,36 @@ def service_gaps(table, services: dict[str, dict], need_index: float | None) -> 
                 "reason": reason,
             }
         )
+    _add_other(rows, need_index)
     return pd.DataFrame(rows)
+
+
+def _add_other(rows: list[dict], need_index) -> None:
+    """Insert the OTHER row before TOTAL: total minus the services listed (per resident and in kroner), so
+    the listed services and OTHER sum to the total. A service without a figure is inside OTHER, and said."""
+    if not rows or rows[-1]["service"] != "TOTAL":
+        return
+    total, services = rows[-1], rows[:-1]
+
+    def rest(col: str) -> float:
+        t = total[col]
+        if t is None or (isinstance(t, float) and math.isnan(t)):
+            return math.nan
+        return float(t) - sum(float(r[col]) for r in services if not (r[col] is None or math.isnan(float(r[col]))))
+
+    lacking = [r["name_nb"].lower() for r in services if r["gap_nok"] is None or math.isnan(float(r["gap_nok"]))]
+    reason = ("totalen minus tjenestene over: funksjonsgrupper som ikke er vist (f.eks. plan og bygg, samferdsel, "
+              "næring, vann og avløp) og overlapp mellom funksjonsgruppene")
+    if lacking:
+        reason += "; inkluderer også " + ", ".join(lacking) + " (uten tall for kommunen eller gruppen)"
+    if math.isnan(rest("gap_nok")):
+        reason = total["reason"] or "samlede netto driftsutgifter mangler, så resten kan ikke beregnes"
+    rows.insert(len(rows) - 1, {
+        "service": OTHER, "name_nb": OTHER_NB, "name_en": OTHER_EN,
+        "ndu_1000kr": rest("ndu_1000kr"), "per_resident": rest("per_resident"),
+        "peer_per_resident": rest("peer_per_resident"), "gap_nok": rest("gap_nok"),
+        "gap_need_corrected_nok": rest("gap_need_corrected_nok"), "need_index": need_index,
+        "need_corrected_per_resident": rest("need_corrected_per_resident"),
+        "peer_need_corrected_per_resident": rest("peer_need_corrected_per_resident"),
+        "n_peers": total["n_peers"], "n_peer_members": total["n_peer_members"], "status": None, "reason": reason,
+    })

@@ -44,12 +44,13 @@ class Indicator:
     @property
     def measures(self) -> list[str]:
         """Catalog measure ids this indicator reads."""
-        out = [self.numerator["measure"]]
+        out = list(self.numerator.get("measures") or [self.numerator["measure"]])
         den = self.denominator or {}
         if "measure" in den:
             out.append(den["measure"])
-        if "times_measure_pct" in den:
-            out.append(den["times_measure_pct"])
+        pct = den.get("times_measure_pct")
+        if pct:
+            out += [pct] if isinstance(pct, str) else list(pct)
         return out
 
     def name(self, lang: str = "nb") -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from drivers.engine import indicators as reg
 from drivers.engine.indicators import Indicator
-from drivers.engine.panel import NEED_NOTE_NB, Panel
+from drivers.engine.panel import NEED_NOTE_NB, MeasureArray, Panel
 
 
 def _div(a, b):
@@ -94,12 +94,10 @@ def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[s
             if np.isnan(need).all():
                 reasons.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
         if den.get("times_measure_pct"):
-            m = den["times_measure_pct"]
-            ma = panel.measure(m, None, year)
-            arr = arr * ma.value / 100.0
-            backcast |= ma.backcast
-            if np.isnan(ma.value).all():
-                reasons.append(_missing_reason(panel, m, []))
+            pct, bc, why = coverage_pct(panel, den["times_measure_pct"], year)
+            arr = arr * pct / 100.0
+            backcast |= bc
+            reasons += why
         return arr, reasons, backcast, need_year
     ma = panel.measure(den["measure"], den.get("dims"), year)
     if np.isnan(ma.value).all():
@@ -112,14 +110,43 @@ def components(panel: Panel, ind: Indicator, year: int) -> Components:
     return panel.memo(("components", ind.id, year), lambda: _components(panel, ind, year))
 
 
+def coverage_pct(panel: Panel, measures_: str | list[str], year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A percentage measure, or the sum of several (e.g. 80+ with home-based services + with an institution
+    stay), over the municipalities: (value, back-cast mask, reasons for a measure missing everywhere).
+    NaN wherever one of the parts is missing: a sum of what is there would understate."""
+    names = [measures_] if isinstance(measures_, str) else list(measures_)
+    total = np.zeros(panel.n)
+    backcast = np.zeros(panel.n, dtype=bool)
+    reasons = []
+    for m in names:
+        ma = panel.measure(m, None, year)
+        total = total + ma.value
+        backcast |= ma.backcast
+        if np.isnan(ma.value).all():
+            reasons.append(_missing_reason(panel, m, []))
+    return total, backcast, reasons
+
+
+def _numerator(panel: Panel, num_spec: dict, year: int):
+    """The numerator's MeasureArray; a sum of measures ("measures") has the first part's status where missing."""
+    if "measures" not in num_spec:
+        return panel.measure(num_spec["measure"], num_spec.get("dims"), year)
+    parts = [panel.measure(m, None, year) for m in num_spec["measures"]]
+    value = np.sum([p.value for p in parts], axis=0)
+    status = parts[0].status.copy()
+    for p in parts[1:]:
+        status = np.where(status == None, p.status, status)  # noqa: E711 - elementwise on object array
+    return MeasureArray(value, status, np.any([p.backcast for p in parts], axis=0))
+
+
 def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     n = panel.n
     num_spec = ind.numerator
-    ma = panel.measure(num_spec["measure"], num_spec.get("dims"), year)
+    ma = _numerator(panel, num_spec, year)
     raw = ma.value * float(num_spec.get("scale", 1.0))
     reasons_all: list[str] = []
     if np.isnan(ma.value).all():
-        reasons_all.append(_missing_reason(panel, num_spec["measure"], [ind.table]))
+        reasons_all += [_missing_reason(panel, m, [ind.table]) for m in ind.measures[:len(num_spec.get("measures") or [1])]]
     backcast = ma.backcast.copy()
     weighted_ok = True
     need_year = None
@@ -157,9 +184,9 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
             if ma.status[i]:
                 reason[i] = f"SSB-status «{ma.status[i]}»: tallet er ikke publisert"
             elif np.isnan(ma.value[i]):
-                tab = (reg.measure_spec(num_spec["measure"]) or {}).get("table", ind.table)
-                reason[i] = (f"kommunen mangler {num_spec['measure']} for {year}; "
-                             f"hent med {reg.fetch_hint([tab])}")
+                m = (num_spec.get("measures") or [num_spec.get("measure")])[0]
+                tab = (reg.measure_spec(m) or {}).get("table", ind.table)
+                reason[i] = f"kommunen mangler {m} for {year}; hent med {reg.fetch_hint([tab])}"
             elif (ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need")
                   or ind.extra.get("divide_by_need")):
                 reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
@@ -167,6 +194,38 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
                 reason[i] = "nevneren mangler eller er null"
     status = np.where(missing, ma.status, None)
     return Components(value, num, den, status, backcast, reason, weighted_ok, need_year)
+
+
+def ssb_aggregate(panel: Panel, ind: Indicator, year: int) -> dict[str, float]:
+    """SSB's published figure of `ind` for the aggregates in the data (EAK, EKGxx, counties): code -> value.
+
+    - SSB rates (kind "ssb"): the aggregate rows of the measure itself.
+    - NDU per resident (all ages): SSB's own per-resident figure for the aggregate where the data has it
+      (ndu_per_innbygger_kr, KOSTRA's population), else SSB's aggregate amount / the group's residents at
+      31.12 (the members' sum, as SSB's group population).
+    Nothing for other indicators: SSB publishes no group figure we hold for them."""
+    num = ind.numerator
+    if ind.kind == "ssb" and not ind.extra.get("divide_by_need") and "measure" in num:
+        return panel.aggregate(num["measure"], num.get("dims"), year)
+    den = ind.denominator or {}
+    if ind.kind != "per_resident" or num["measure"] != "ndu_1000kr" or den.get("population") != [0, 105] \
+            or den.get("times_need") or den.get("times_measure_pct"):
+        return {}
+    per_capita = panel.aggregate("ndu_per_innbygger_kr", num.get("dims"), year)
+    amounts = panel.aggregate("ndu_1000kr", num.get("dims"), year)
+    if not amounts and not per_capita:
+        return {}
+    residents = panel.residents(year + int(den.get("year_offset", 1)))
+    groups = {"EAK": np.ones(panel.n, dtype=bool)}
+    groups.update({str(g): panel.group == g for g in set(panel.group) if g})
+    groups.update({str(c): panel.county == c for c in set(panel.county)})
+    out = {}
+    for code, amount in amounts.items():
+        mask = groups.get(code)
+        if mask is not None and mask.any() and not np.isnan(residents[mask]).any():
+            out[code] = amount * float(num.get("scale", 1.0)) / float(residents[mask].sum())
+    out.update(per_capita)
+    return out
 
 
 def need_note(ind: Indicator) -> str | None:

@@ -221,6 +221,20 @@ class Panel:
         j = wide.years.index(year)
         return MeasureArray(wide.value[:, j], wide.status[:, j], wide.backcast[:, j])
 
+    def aggregate(self, measure: str, dims: str | None, year: int) -> dict[str, float]:
+        """SSB's own figures for aggregate regions (EAK, EKGxx, counties) of a measure in one year: code -> value.
+
+        Rows of current or historical municipality codes are not aggregates; missing values are left out."""
+        key = ("aggregate", measure, None if dims is None else _norm_dims(dims))
+        if key not in self._memo:
+            rows = self._rows(measure, dims)
+            agg = rows[~rows["region"].isin(self.pos) & ~rows["region"].isin(self.code_map) & rows["value"].notna()]
+            by_year: dict[int, dict[str, float]] = {}
+            for region, y, v in zip(agg["region"], agg["year"], agg["value"], strict=True):
+                by_year.setdefault(int(y), {}).setdefault(str(region), float(v))
+            self._memo[key] = by_year
+        return self._memo[key].get(int(year), {})
+
     def measure_years(self, measure: str, dims: str | None = "") -> list[int]:
         rows = self._rows(measure, dims)
         rows = rows[rows["region"].isin(self.pos) | rows["region"].isin(self.code_map)]

@@ -2,7 +2,9 @@
 
 Every peer definition becomes a boolean membership matrix M (municipality i × peer j) over
 panel.municipalities, so that peer averages for all municipalities are one matrix product (averages.py).
-The municipality itself is left out of its own peers by default (ASSS practice, kostra-method.md §5.4).
+The municipality itself is a member of its own KOSTRA group, county and country unless the caller leaves
+it out (exclude_self, the ASSS practice of kostra-method.md §5.4; api does so under the "-excl-self"
+conventions). Nearest neighbours never include the municipality itself.
 
 Nearest neighbours follow CIPFA (§5.8): structural variables are z-scored over all municipalities, the
 distance is the weighted Euclidean distance, and a neighbour's distance is rebased so that the farthest
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from drivers.engine import indicators as reg
+from drivers.engine.averages import excludes_self
 from drivers.engine.panel import OSLO, Panel
 from drivers.errors import UserError
 
@@ -343,15 +346,25 @@ def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.
 def empty_reason(label: str, name: str, lang: str = "nb") -> str:
     """Why a municipality has no peer values: its peer group has no member but itself (Oslo in EKG13)."""
     if lang == "en":
-        return (f"the peer group {label} has no members other than {name} (a municipality is left out of its own average): "
-                "no peer average, rank or gap can be computed; choose another peer group")
-    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (kommunen holdes utenfor sitt eget snitt): "
-            "snitt, rang og avvik kan ikke beregnes; velg en annen sammenligningsgruppe")
+        return (f"the peer group {label} has no members other than {name} (its group figure is {name}'s own): "
+                "there is no peer average, rank or gap to show; choose another peer group, e.g. Norway")
+    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (gruppens tall er {name}s egne): "
+            "det er ikke noe snitt, rang eller avvik å vise; velg en annen sammenligningsgruppe, f.eks. landet")
 
 
-def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10, lang: str = "nb") -> str:
+def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10, lang: str = "nb",
+               convention: str = "weighted") -> str:
     """Name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10' / 'KOSTRA group 10' (county and
-    saved-set names are proper names and stay as they are)."""
+    saved-set names are proper names and stay as they are). Under an "-excl-self" convention (ASSS) the label
+    says the municipality is left out: 'KOSTRA-gruppe 10 uten Lørenskog'."""
+    label = _peer_label(panel, region_index, peers, k, lang)
+    if excludes_self(convention) and peers != "naboer":
+        name = panel.name(panel.municipalities[region_index])
+        label += f" excluding {name}" if lang == "en" else f" uten {name}"
+    return label
+
+
+def _peer_label(panel: Panel, region_index: int, peers: str, k: int, lang: str) -> str:
     en = lang == "en"
     if peers == "kostragruppe":
         g = panel.group[region_index]

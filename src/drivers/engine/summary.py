@@ -14,8 +14,13 @@ import pandas as pd
 NAMED = ("need", "target_share", "coverage", "unit_cost", "net_gross")
 SPLIT_BY_SERVICE_STATISTICS = ("coverage", "unit_cost", "net_gross")
 CONVENTION_TEXT = {
-    "nb": {"weighted": "vektet snitt som SSB", "unweighted": "uvektet snitt som ASSS og Kolada"},
-    "en": {"weighted": "weighted average, as SSB computes it", "unweighted": "unweighted average, as ASSS and Kolada compute it"},
+    "nb": {"weighted": "vektet snitt som SSBs gruppetall, kommunen selv med", "unweighted": "uvektet snitt som Kolada",
+           "weighted-excl-self": "vektet snitt uten kommunen selv, som ASSS",
+           "unweighted-excl-self": "uvektet snitt uten kommunen selv, som ASSS"},
+    "en": {"weighted": "weighted average, as SSB's group figures, the municipality included",
+           "unweighted": "unweighted average, as Kolada computes it",
+           "weighted-excl-self": "weighted average without the municipality itself, as ASSS",
+           "unweighted-excl-self": "unweighted average without the municipality itself, as ASSS"},
 }
 
 
@@ -71,7 +76,7 @@ def summary(
     en = lang == "en"
     conv = CONVENTION_TEXT["en" if en else "nb"].get(convention, convention)
     rows = _rows(gaps)
-    svc = [r for r in rows if r["service"] != "TOTAL" and not _missing(r["gap_nok"])]
+    svc = [r for r in rows if r["service"] not in ("TOTAL", "OTHER") and not _missing(r["gap_nok"])]
     if not svc:
         return (f"{name}: no service has figures for both the municipality and {peer_label} in {year}." if en
                 else f"{name}: ingen tjenester har både egne tall og tall for {peer_label} i {year}.")

@@ -5,7 +5,9 @@ Shared parameters (every page):
            third-party KOSTRA workbook in ../shared, so the default view can be cross-checked.
   aar      KOSTRA year. Default: the latest year where the municipal total exists in the data.
   peers    kostragruppe | fylke | landet | landet-uten-oslo | naboer | a saved set name. Default kostragruppe.
-  konv     weighted | unweighted. Default weighted (sum over sum, as SSB's group averages).
+  konv     weighted | unweighted | weighted-excl-self | unweighted-excl-self. Default weighted (sum over sum,
+           the municipality included: SSB's published group figures); "-excl-self" leaves the municipality
+           out of its own average (ASSS practice), labelled so wherever it is shown.
   lang     nb | en. Default nb.
 Page parameters (kept as `extra`): tjeneste (FGK code, /tjenester), indikator (/kart), lysbilde (/presentasjon).
 
@@ -28,7 +30,8 @@ DEFAULT_PEERS = "kostragruppe"
 DEFAULT_KONV = "weighted"
 DEFAULT_LANG = "nb"
 PEER_SETS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
-CONVENTIONS = ["weighted", "unweighted"]
+# The municipality is in its own group, as in SSB's group figures; "-excl-self" leaves it out (ASSS practice).
+CONVENTIONS = ["weighted", "unweighted", "weighted-excl-self", "unweighted-excl-self"]
 SHARED = ("kommune", "aar", "peers", "konv", "lang")
 _NAME_RE = re.compile(r"^[\w\-]{1,40}$")
 
@@ -138,8 +141,8 @@ def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
     konv = query.get("konv") or DEFAULT_KONV
     if konv not in CONVENTIONS:
         raise StateError(
-            _msg(lang, f"Ukjent snittberegning «{konv[:40]}». Bruk weighted eller unweighted.",
-                 f"Unknown averaging «{konv[:40]}». Use weighted or unweighted."),
+            _msg(lang, f"Ukjent snittberegning «{konv[:40]}». Bruk {', '.join(CONVENTIONS)}.",
+                 f"Unknown averaging «{konv[:40]}». Use {', '.join(CONVENTIONS)}."),
             [(c, url("/", None, kommune=kommune, aar=year, konv=c, lang=lang)) for c in CONVENTIONS] + [("/", home)],
             lang,
         )

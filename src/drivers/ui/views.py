@@ -95,7 +95,11 @@ def no_peers(state: st.State) -> bool:
 
 
 def konv_label(state: st.State) -> str:
-    return {"weighted": ("vektet", "weighted"), "unweighted": ("uvektet", "unweighted")}[state.konv][state.lang == "en"]
+    return {"weighted": ("vektet, kommunen selv med (som SSB)", "weighted, the municipality included (as SSB)"),
+            "unweighted": ("uvektet, kommunen selv med", "unweighted, the municipality included"),
+            "weighted-excl-self": ("vektet uten kommunen selv (ASSS-praksis)", "weighted without the municipality (ASSS)"),
+            "unweighted-excl-self": ("uvektet uten kommunen selv (ASSS-praksis)", "unweighted without the municipality (ASSS)"),
+            }[state.konv][state.lang == "en"]
 
 
 def page_title(state: st.State, nav_key: str) -> str:
@@ -286,8 +290,10 @@ def warm(default_only: bool = False, stop=None) -> None:
     meta = data.meta()
     combos = [(meta.default_year, st.DEFAULT_PEERS, st.DEFAULT_KONV)]
     if not default_only:
-        combos += [(y, p, k) for y in sorted(meta.years, key=lambda y: y != meta.default_year)
-                   for p in st.PEER_SETS for k in st.CONVENTIONS]
+        # the default and the latest year only: with 2015–2025 every year × peer set × convention would be 220
+        # driver tables (~290 MB); other years are computed when asked (~50–100 ms a table)
+        years = list(dict.fromkeys([meta.default_year, meta.years[-1]]))
+        combos += [(y, p, k) for y in years for p in st.PEER_SETS for k in st.CONVENTIONS[:2]]
     for year, peers, konv in combos:
         if (stop is not None and stop.is_set()) or data.loaded_panel() is not panel:
             return  # shutting down, or reconfigured: never load a panel (DuckDB) from this thread then

@@ -28,6 +28,13 @@ VIEWS = {
 }
 DEFAULT_VIEW = "per-innbygger"
 WEIGHTED, UNWEIGHTED = "weighted", "unweighted"
+EXCL_SELF = "-excl-self"
+
+
+def pair(konv: str) -> tuple[str, str]:
+    """The weighted and unweighted convention with the same membership as `konv` (municipality in or out)."""
+    suffix = EXCL_SELF if konv.endswith(EXCL_SELF) else ""
+    return WEIGHTED + suffix, UNWEIGHTED + suffix
 # The two averages differ "noticeably" when they are more than this far apart, relative to the weighted one.
 NOTICEABLE = 0.02
 

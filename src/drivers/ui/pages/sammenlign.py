@@ -127,7 +127,7 @@ def content(state: st.State, view: str) -> list:
         out.append(components.guarded(neighbour_section, state, lang=lang))
     out.append(components.guarded(save_section, state, members, lang=lang))
 
-    ww, wu = _wide(state, cmp.WEIGHTED), _wide(state, cmp.UNWEIGHTED)
+    ww, wu = (_wide(state, c) for c in cmp.pair(state.konv))
     rows = cmp.side_by_side(ww, state.kommune, members, inds, _population(panel, state.aar))
     pinned = cmp.peer_rows(ww, wu, state.kommune, inds, lang)
     shown = [i for i in inds if any(r.get(i.id) is not None for r in rows)]
@@ -326,7 +326,8 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
     en = lang == "en"
     frame = cmp.conventions(ww, wu, state.kommune, inds, state.konv, lang)
     name = data.meta().name(state.kommune)
-    chosen_w = state.konv == cmp.WEIGHTED
+    konv_w, konv_u = cmp.pair(state.konv)
+    chosen_w = state.konv == konv_w
     rows = frame.to_dict("records") if len(frame) else []
     flips = int(frame["verdict_changes"].sum()) if len(frame) else 0
     noticeable = int(frame["noticeable"].sum()) if len(frame) else 0
@@ -367,7 +368,7 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
                "snittet som er valgt øverst, er uthevet.")
     switch = dcc.Link(("Switch to unweighted" if en else "Bytt til uvektet") if chosen_w else
                       ("Switch to weighted" if en else "Bytt til vektet"),
-                      href=st.url(PATH, state, konv=cmp.UNWEIGHTED if chosen_w else cmp.WEIGHTED), className="chip",
+                      href=st.url(PATH, state, konv=konv_u if chosen_w else konv_w), className="chip",
                       id="sml-konv-switch")
     body = [
         html.H2("Weighted or unweighted average: what changes" if en else "Vektet eller uvektet snitt: hva endrer seg"),
