@@ -55,7 +55,7 @@ def test_population(con):
 
 
 def test_net_expenditure_from_the_lippen_copy(con):
-    ndu = store.read_observations(con, measures=["ndu_1000kr"])
+    ndu = store.read_observations(con, measures=["ndu_1000kr"], years=[2024, 2025])
     assert set(ndu["table_id"]) == {"12362"} and set(ndu["contents_code"]) == {""}
     total = ndu[(ndu["dims"] == "KOKart0000=AGD1")].set_index(["region", "year"])["value"]
     assert total[("0301", 2024)] == 64_600_013
@@ -138,7 +138,11 @@ def test_describe_says_what_is_held_and_missing(con, snapshot_db):  # noqa: F811
     d = snapshot.describe(con)
     held = {(h["table_id"], h["measure"]): h for h in d["observations"]}
     ndu = held[("12362", "ndu_1000kr")]
-    assert ndu["years"] == [2024, 2025] and ndu["municipalities"] == 357
+    assert ndu["years"] == list(range(2015, 2026)) and ndu["municipalities"] == 357
+    assert held[("12209", "pleie_andel_80_hjemmetjenester_pct")]["values"] == 354
+    assert held[("13502", "barnehage_andel_1_2_pct")]["years"] == list(range(2015, 2024))
+    lacks = " ".join(m["what"] for m in d["missing"])
+    assert "12292" in " ".join(" ".join(m["tables"]) for m in d["missing"]) and "AGD4" in lacks
     assert d["population"]["first_year"] == 2015 and d["population"]["last_year"] == 2026
     assert any("drivers fetch --tables" in (m["command"] or "") for m in d["missing"])
     assert "drivers fetch" in d["fetch_command"]

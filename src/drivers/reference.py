@@ -385,9 +385,417 @@ def ratedata_2015(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return obs, categories
 
 
+# ------------------------------------------------ KOSTRA series 2015-2023 on 2024 codes (Lippen's index copy)
+
+LIPPEN_INDEX = {  # metric in the file -> (file, dims as in the 2024/2025 copy)
+    "net_expenses": ("ssb/derived/lippen_index_2015-2023_net_expenses.csv", "KOKart0000=AGD1"),
+    "service_FGK7": ("ssb/derived/lippen_index_2015-2023_service_FGK7.csv", "KOKart0000=AGD2;KOKfunksjon0000=FGK7"),
+    "service_FGK8b": ("ssb/derived/lippen_index_2015-2023_service_FGK8b.csv", "KOKart0000=AGD2;KOKfunksjon0000=FGK8b"),
+    "service_FGK9": ("ssb/derived/lippen_index_2015-2023_service_FGK9.csv", "KOKart0000=AGD2;KOKfunksjon0000=FGK9"),
+    "debt": ("ssb/derived/lippen_index_2015-2018_debt.csv", ""),
+}
+# Measure ids per metric: (amount in NOK 1000, SSB's own figure per resident).
+LIPPEN_INDEX_MEASURES = {
+    "debt": ("netto_lanegjeld_1000kr", "netto_lanegjeld_per_innbygger_kr"),
+}
+NDU_MEASURES = ("ndu_1000kr", "ndu_per_innbygger_kr")
+POPULATION_TOLERANCE = 0.02  # implied residents vs real residents (2024 borders), relative
+FIRST_NEW_STRUCTURE_YEAR = 2020  # the 2020 reform: codes and KOSTRA groups before it are another structure
+# Counties of 2024 whose territory is that of the 2020-2023 county of the same code.
+COUNTIES_2024_KEPT_FROM_2020 = ("03", "11", "15", "18", "34", "42", "46", "50")
+PRE2020_GROUP_DIM = "gruppering=pre2020"
+COUNTY_AUTHORITY_DIM = "enhet=fylkeskommune"
+
+
+def _append_dim(dims: pd.Series | str, extra: str):
+    """dims with one more 'DIM=code' part; the extra dimension names sort after 'KOK…' (lower case), so the
+    result stays sorted by dimension as the store wants."""
+    if isinstance(dims, str):
+        return f"{dims};{extra}" if dims else extra
+    return dims.map(lambda d: f"{d};{extra}" if d else extra)
+
+
+def lippen_index(shared: Path) -> pd.DataFrame:
+    """The five 2015-2023 (debt 2015-2018) files as one frame, values as they stand.
+
+    Columns: kind (municipality|county|country|peer_group), code, year, metric, amount_nok_1000, per_capita_nok,
+    dims (the store's dims for the metric).
+    """
+    frames = []
+    for metric, (rel, dims) in LIPPEN_INDEX.items():
+        raw = pd.read_csv(_path(shared, rel), dtype={"entity": str})
+        if set(raw["metric"]) != {metric}:
+            raise ValueError(f"{rel}: expected only metric {metric}, found {sorted(set(raw['metric']))}")
+        kind_code = raw["entity"].str.split(":", n=1, expand=True)
+        frames.append(pd.DataFrame({
+            "kind": kind_code[0].to_numpy(object), "code": kind_code[1].to_numpy(object),
+            "year": raw["year"].astype("int32").to_numpy(), "metric": metric,
+            "amount_nok_1000": raw["amount_nok_1000"].astype(float).to_numpy(),
+            "per_capita_nok": raw["per_capita_nok"].astype(float).to_numpy(), "dims": dims,
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def residents_31_december(population_frame: pd.DataFrame) -> pd.Series:
+    """Residents per (region, KOSTRA year): 1 January of year + 1 (KOSTRA's per-resident convention)."""
+    total = population_frame.groupby(["region", "year"])["persons"].sum()
+    total.index = total.index.set_levels(total.index.levels[1] - 1, level=1)
+    return total.rename("residents")
+
+
+def check_population(frame: pd.DataFrame, residents: pd.Series, tolerance: float = POPULATION_TOLERANCE) -> pd.DataFrame:
+    """Adds implied_residents, residents, deviation and population_ok to rows with code, target, year,
+    amount_nok_1000 and per_capita_nok.
+
+    implied = amount × 1000 / per capita. Both figures are rounded in the source (to 1000 kr and whole kroner),
+    so a row passes when the real residents of `target` lie within `tolerance` of the interval the rounding
+    allows. A row whose own figures are too small to tell (e.g. a per-capita figure of 3 kr) is judged by the
+    best-determined row of the same (code, year) in any metric (the source's residents agree across files), so
+    every row of a territory that is not the target's is refused.
+    """
+    out = frame.copy()
+    pc, amount = out["per_capita_nok"].to_numpy(float), out["amount_nok_1000"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        implied = amount * 1000 / pc
+        a = (np.abs(amount) + 0.5) * 1000 / np.maximum(np.abs(pc) - 0.5, 0)
+        b = np.maximum(np.abs(amount) - 0.5, 0) * 1000 / (np.abs(pc) + 0.5)
+    real = pd.Series(list(zip(out["target"], out["year"], strict=True))).map(residents.to_dict()).to_numpy(float)
+    lo, hi = np.minimum(a, b) * (1 - tolerance), np.maximum(a, b) * (1 + tolerance)
+    own_ok = (real >= lo) & (real <= hi)
+    out["implied_residents"] = np.where(np.isfinite(implied), np.round(implied), np.nan)
+    out["residents"] = real
+    out["deviation"] = implied / real - 1
+    # the best-determined row of each (code, target, year): the largest |per capita|
+    key = out["code"].astype(str) + "|" + out["target"].astype(str) + "|" + out["year"].astype(str)
+    best = out.assign(_key=key, _abs=np.abs(pc)).sort_values("_abs", ascending=False).drop_duplicates("_key")
+    best_dev = dict(zip(best["_key"], np.abs(best["deviation"]), strict=True))
+    best_ok = key.map(best_dev).to_numpy(float) <= tolerance
+    out["population_ok"] = own_ok & best_ok & np.isfinite(real)
+    return out
+
+
+def municipality_targets(codes: pd.Series, current: set[str], code_map: dict[str, str]) -> pd.Series:
+    """The 2024 code for each municipality code: itself if current, else its successor in the 2024 code
+    history, else None (a pre-2020 code: no code history in ../shared)."""
+    return codes.map(lambda c: c if c in current else code_map.get(c))
+
+
+def _resolve_duplicates(rows: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per key: rows with identical figures collapse (the row under the 2024 code is kept); keys with
+    different figures that all passed the population check are refused as ambiguous. (kept, ambiguous)."""
+    rows = rows.assign(_own=(rows["code"] == rows["target"]).astype(int))
+    rows = rows.sort_values([*key, "_own"], ascending=[True] * len(key) + [False])
+    distinct = rows.drop_duplicates([*key, "amount_nok_1000", "per_capita_nok"])
+    n = distinct.groupby(key)["code"].transform("size")
+    ambiguous = distinct[n > 1]
+    kept = distinct[n == 1]
+    return kept.drop(columns="_own"), ambiguous.drop(columns="_own")
+
+
+def kostra_series_2024(shared: Path) -> dict:
+    """Lippen's 2015-2023 series mapped to 2024 codes and checked by population (pure; no store).
+
+    Returns a dict:
+      rows      accepted rows: region, year, metric, dims, amount_nok_1000, per_capita_nok, code (the source's)
+      dropped   refused rows with a reason: code, target, year, metric, implied_residents, residents,
+                deviation, reason (a territory other than the 2024 code's, an ambiguous duplicate, an aggregate
+                left out, or a pre-2020 code without a proven 2024 successor)
+      checks    every municipality/county/nation row with its population check (for territory_differs and
+                proven_codes)
+      no_backcast  2024 municipality code -> Norwegian reason, for codes without 2015-2019 values
+    Rules: see the module's KOSTRA series section and the 12362 note (LIPPEN_INDEX_NOTE).
+    """
+    raw = lippen_index(shared)
+    residents = residents_31_december(population(shared))
+    kom = klass_municipalities(shared)
+    current, names = set(kom["code"]), dict(zip(kom["code"], kom["name"], strict=True))
+    changes = code_changes(shared)
+    code_map = dict(zip(changes["old_code"], changes["new_code"], strict=True))
+    dropped: list[pd.DataFrame] = []
+
+    mun = raw[raw["kind"] == "municipality"].copy()
+    mun["target"] = municipality_targets(mun["code"], current, code_map)
+    unmapped = mun[mun["target"].isna()]
+    mun = mun[mun["target"].notna()]
+    checked = check_population(mun, residents)
+    bad = checked[~checked["population_ok"]]
+    dropped.append(bad.assign(reason="folketallskontroll: annet område enn 2024-kommunen"))
+    kept, ambiguous = _resolve_duplicates(checked[checked["population_ok"]], ["target", "year", "metric"])
+    dropped.append(ambiguous.assign(reason="tvetydig: flere rader med ulike tall for samme 2024-kode"))
+
+    # a pre-2020 code whose figures also stand under a kept 2024 code is a duplicate (renumbering), not lost
+    kept_fp = set(zip(kept["year"], kept["metric"], kept["amount_nok_1000"], kept["per_capita_nok"], strict=True))
+    fp = list(zip(unmapped["year"], unmapped["metric"], unmapped["amount_nok_1000"], unmapped["per_capita_nok"],
+                  strict=True))
+    is_dup = np.array([f in kept_fp for f in fp], dtype=bool)
+    lost = unmapped[~is_dup]
+    dropped.append(lost.assign(reason=np.where(
+        lost["year"] < FIRST_NEW_STRUCTURE_YEAR,
+        "kode før 2020 uten kjent 2024-etterfølger (ingen kodehistorikk for 2020 i ../shared)",
+        "kode uten 2024-etterfølger i kodehistorikken (2111 Longyearbyen er ikke en kommune i 2024-strukturen)")))
+
+    # aggregates
+    agg = raw[raw["kind"] != "municipality"].copy()
+    nation = agg[(agg["kind"] == "country") & (agg["code"] == NATION)].assign(target=NATION)
+    eafk = agg[(agg["kind"] == "country") & (agg["code"] != NATION)]
+    dropped.append(eafk.assign(target=None, reason="EAFK (fylkeskommunene samlet) er ikke en kommuneregion; utelatt"))
+    county = agg[agg["kind"] == "county"]
+    county_ok = (county["year"] >= FIRST_NEW_STRUCTURE_YEAR) & county["code"].isin(COUNTIES_2024_KEPT_FROM_2020)
+    dropped.append(county[~county_ok].assign(
+        target=None, reason="fylke før 2020 eller ikke et 2024-fylke (annen fylkesinndeling); utelatt"))
+    county = county[county_ok].assign(target=county.loc[county_ok, "code"])
+    checked_agg = check_population(pd.concat([nation, county], ignore_index=True), residents)
+    dropped.append(checked_agg[~checked_agg["population_ok"]].assign(reason="folketallskontroll feilet"))
+    good_agg = checked_agg[checked_agg["population_ok"]]
+    # county rows are county authorities (fylkeskommune): Rogaland's 2022 total is 6.6 bn, its municipalities'
+    # 33.5 bn; Oslo is both. They get a dimension of their own so nothing reads them as municipalities' sums.
+    good_agg = good_agg.assign(dims=np.where(good_agg["kind"] == "county",
+                                             _append_dim(good_agg["dims"], COUNTY_AUTHORITY_DIM), good_agg["dims"]))
+    groups = agg[agg["kind"] == "peer_group"].copy()
+    groups["target"] = groups["code"]
+    old = groups["year"] < FIRST_NEW_STRUCTURE_YEAR
+    groups.loc[old, "dims"] = _append_dim(groups.loc[old, "dims"], PRE2020_GROUP_DIM)
+
+    rows = pd.concat([kept, good_agg, groups], ignore_index=True)
+    rows = rows.rename(columns={"target": "region"})[
+        ["region", "year", "metric", "dims", "amount_nok_1000", "per_capita_nok", "code", "kind"]]
+    dup = rows.duplicated(["region", "year", "metric", "dims"])
+    if dup.any():
+        raise ValueError(f"two rows for one (region, year, dims): {rows[dup].head().to_dict('records')}")
+
+    no_backcast = {}
+    have = kept.groupby("target")["year"].agg(set).to_dict()
+    failed = bad.groupby("target")["year"].agg(set).to_dict()
+    for code in sorted(current):
+        years = have.get(code, set())
+        missing = [y for y in range(2015, FIRST_NEW_STRUCTURE_YEAR) if y not in years]
+        if not missing:
+            continue
+        span = f"{missing[0]}–{missing[-1]}" if len(missing) > 1 else str(missing[0])
+        if failed.get(code, set()) & set(missing):
+            reason = (f"{names[code]}: kildens tall {span} gjelder et annet område (folketallskontroll) "
+                      "og er ikke tatt med")
+        else:
+            reason = (f"{names[code]}: ingen tall {span} i kilden under 2024-koden (kommunen fikk nytt område eller "
+                      "ny kode ved en sammenslåing eller deling); ../shared har ingen kodehistorikk før 2024, så "
+                      "delene kan ikke summeres")
+        no_backcast[code] = reason
+    all_dropped = pd.concat([d for d in dropped if len(d)], ignore_index=True)
+    cols = ["kind", "code", "target", "year", "metric", "amount_nok_1000", "per_capita_nok", "implied_residents",
+            "residents", "deviation", "reason"]
+    return {"rows": rows.reset_index(drop=True), "dropped": all_dropped.reindex(columns=cols),
+            "checks": pd.concat([checked, checked_agg], ignore_index=True), "no_backcast": no_backcast,
+            "names": names}
+
+
+def series_observations(rows: pd.DataFrame, metrics: list[str], measures: tuple[str, str]) -> pd.DataFrame:
+    """Accepted series rows of `metrics` as store observations: the amount (NOK 1000) under measures[0] and SSB's
+    per-resident figure (kr) under measures[1], contents_code '' (SSB's code is not in the source)."""
+    sel = rows[rows["metric"].isin(metrics)]
+    frames = [
+        pd.DataFrame({"region": sel["region"].to_numpy(object), "year": sel["year"].astype("int32").to_numpy(),
+                      "contents_code": "", "dims": sel["dims"].to_numpy(object), "measure": measure,
+                      "value": sel[column].astype(float).to_numpy(), "status": None})
+        for measure, column in zip(measures, ("amount_nok_1000", "per_capita_nok"), strict=True)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def territory_differs(checks: pd.DataFrame) -> dict[str, list[int]]:
+    """Codes of 2020-2023 whose figures in a year belong to another territory than their 2024 successor
+    (population check failed): old code -> years. E.g. 1507 Ålesund (included Haram, split off in 2024)."""
+    new = checks[(checks["kind"] == "municipality") & (checks["year"] >= FIRST_NEW_STRUCTURE_YEAR)]
+    bad = new[~new["population_ok"]]
+    return {c: sorted({int(y) for y in g["year"]}) for c, g in bad.groupby("code")}
+
+
+def proven_codes(checks: pd.DataFrame, rows: pd.DataFrame, raw: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """(source code, year) -> 2024 code, where the 12362/12137 files prove that the code covers the 2024 territory.
+
+    Proof: the code's own rows passed the population check as that 2024 code, or (a renumbering the 2024 code
+    history lacks, e.g. 0101 -> 3101 before 2020, 3018 -> 3114 Våler and 5414 -> 5516 Gratangen in 2020-2023)
+    the code's rows in that year carry exactly the figures of accepted rows of one other 2024 code, in every
+    metric the code has.
+    """
+    mun_checks = checks[checks["kind"] == "municipality"]
+    ok = mun_checks.groupby(["code", "target", "year"])["population_ok"].all()
+    proven = {(c, int(y)): t for (c, t, y), good in ok.items() if good and c == t}
+    acc = rows[rows["kind"] == "municipality"]
+    by_fp: dict[tuple, set[str]] = {}
+    for r in acc.itertuples(index=False):
+        by_fp.setdefault((r.year, r.metric, r.amount_nok_1000, r.per_capita_nok), set()).add(r.region)
+    mun = raw[raw["kind"] == "municipality"]
+    for (code, year), g in mun.groupby(["code", "year"]):
+        if (code, int(year)) in proven:
+            continue
+        cands: set[str] | None = None
+        for r in g.itertuples(index=False):
+            hit = by_fp.get((r.year, r.metric, r.amount_nok_1000, r.per_capita_nok), set()) - {code}
+            cands = hit if cands is None else cands & hit
+        if cands is not None and len(cands) == 1:
+            proven[(code, int(year))] = next(iter(cands))
+    return proven
+
+
+LIPPEN_INDEX_NOTE = (
+    "2015-2023: netto driftsutgifter i alt (AGD1) og for barnehage FGK7, grunnskole FGK8b og helse og omsorg FGK9 "
+    "(AGD2), i 1000 kr (ndu_1000kr) og SSBs eget tall per innbygger (ndu_per_innbygger_kr, KOSTRAs folketall), "
+    "fra samme tredjepartsfil (Lippen1995/Project_statsbudsjett data/kostra/index.json, 215c016, oppdatert "
+    "2026-09-19, hentet etter SSBs endelige publisering). Kodene er lagt på 2024-strukturen: 2020-2023-koder "
+    "via kodehistorikken for 2024 (f.eks. 3029 -> 3222); 2015-2019 står mange kommuner i kilden både under gammel "
+    "kode og 2024-koden med like tall (0101 og 3101): 2024-raden er beholdt, duplikatet droppet. Hver "
+    "kommune-år er kontrollert: beløp x 1000 / tall per innbygger må stemme med innbyggerne i 2024-kommunen "
+    "1.1. året etter (csdata-kopi av 07459, 2024-grenser) innen 2 %; rader som ikke stemmer gjelder et annet område "
+    "og er ikke lagret (bl.a. 5001 Trondheim 2015-2019, der kilden har Klæbus tall, og Ålesund 1507 -> 1508 "
+    "2020-2023, som inkluderte Haram). KOSTRA-grupper 2015-2019 er SSBs gamle gruppering og har dims "
+    "gruppering=pre2020; 2020-2023 er 2020-grupperingen med årets koder. Fylkesradene er fylkeskommunens regnskap "
+    "(ikke kommunene i fylket summert) og har dims enhet=fylkeskommune; bare 2020-2023 og fylker med samme "
+    "område i 2024 (03, 11, 15, 18, 34, 42, 46, 50). EAFK (fylkeskommunene samlet) er utelatt."
+)
+DEBT_NOTE = (
+    "Netto lånegjeld (KG31), kommunekonsern, 2015-2018, i 1000 kr (netto_lanegjeld_1000kr) og per innbygger "
+    "(netto_lanegjeld_per_innbygger_kr), fra Lippen1995/Project_statsbudsjett data/kostra/index.json (215c016). "
+    "Tabell 12137 er utledet (kildens sources[] nevner 12137; metrikken er ikke knyttet til tabell i kilden), "
+    "SSBs ContentsCode står ikke i kilden (contents_code ''). Samme kodekobling og folketallskontroll som for "
+    "12362; gamle KOSTRA-grupper har dims gruppering=pre2020, fylkesrader før 2020 er utelatt."
+)
+
+
+# ----------------------------------------------------------------------- SSB 12209 (2025) and 13502 (2015-2023)
+
+OMSORG_12209 = "ssb/derived/omsorgsradar_ssb12209_2025_coverage80plus_EXTRACT.csv"
+BARNEHAGE_13502 = "ssb/derived/ssb-13502_KOSandel120000_long_DERIVED-from-xlsm.csv"
+BARNEHAGE_13502_XLSM = "ssb/derived/ssb-13502_KOSandel120000_andel-barn-1-2-aar-i-barnehage_2015-2023_statbank-export.xlsm"
+CONTENTSCODES_FOUND = "ssb/derived/contentscodes_found.csv"
+MEASURES_12209 = {  # column in the file -> (ContentsCode, measure id, label)
+    "andel_80pluss_hjemmetjenester_pct_KOShjtj80aarover0001": (
+        "KOShjtj80aarover0001", "pleie_andel_80_hjemmetjenester_pct",
+        "Andel innbyggere 80 år og over som bruker hjemmetjenester (prosent)"),
+    "andel_80pluss_institusjon_pct_KOSsykhjand80aar0000": (
+        "KOSsykhjand80aar0000", "pleie_andel_80_institusjon_pct",
+        "Andel innbyggere 80 år og over som er beboere på institusjon (prosent)"),
+}
+CONTENTS_13502 = "KOSandel120000"
+MEASURE_13502 = "barnehage_andel_1_2_pct"
+LABEL_13502 = "Andel barn 1-2 år i barnehage, i forhold til innbyggere 1-2 år (prosent)"
+
+
+def coverage_12209(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SSB 12209, 2025: home care and institution shares of residents 80+ for the 357 municipalities.
+
+    Municipalities without a row in the source get rows with value NULL and status NULL (SSB's symbol is not in
+    the source); empty cells stay NULL. The source's population column is not stored. (obs, categories, facts).
+    """
+    raw = pd.read_csv(_path(shared, OMSORG_12209), dtype={"kommunenummer": str})
+    kom = klass_municipalities(shared)
+    unknown = set(raw["kommunenummer"]) - set(kom["code"])
+    if unknown or raw["kommunenummer"].duplicated().any() or set(raw["kostra_aar"]) != {2025}:
+        raise ValueError(f"{OMSORG_12209}: unexpected codes {sorted(unknown)} or years {set(raw['kostra_aar'])}")
+    full = kom[["code", "name"]].merge(raw, left_on="code", right_on="kommunenummer", how="left")
+    frames = []
+    for column, (contents, measure, _label) in MEASURES_12209.items():
+        frames.append(pd.DataFrame({
+            "region": full["code"].to_numpy(object), "year": np.int32(2025), "contents_code": contents, "dims": "",
+            "measure": measure, "value": pd.to_numeric(full[column]).astype(float).to_numpy(), "status": None,
+        }))
+    obs = pd.concat(frames, ignore_index=True)
+    cats = [("ContentsCode", c, label, "prosent", 1) for c, _m, label in MEASURES_12209.values()]
+    facts = {
+        "absent": dict(zip(full.loc[full["kommunenummer"].isna(), "code"], full.loc[full["kommunenummer"].isna(), "name"],
+                           strict=True)),
+        "empty": {m: sorted(full.loc[full["kommunenummer"].notna() & full[col].isna(), "name"])
+                  for col, (_c, m, _l) in MEASURES_12209.items()},
+    }
+    return obs, category_frame(cats), facts
+
+
+def kindergarten_13502(shared: Path, checks: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SSB 13502 KOSandel120000 2015-2023 on 2024 codes: (obs, categories, facts with the refused rows).
+
+    2020-2023: a code goes to its 2024 code (itself or its successor in the 2024 code history) unless the
+    12362 population check shows that code-year to be another territory (territory_differs, e.g. 1507 Ålesund).
+    2015-2019 (and 2020-2023 codes the 2024 history lacks): only where proven_codes says the code is the 2024
+    territory (the code itself passed the check, or a pure renumbering with identical figures). A rate is never summed or averaged over parts. SSB's status
+    symbols stay in `status` with value NULL.
+    """
+    raw = pd.read_csv(_path(shared, BARNEHAGE_13502), dtype={"region_code": str, "value_pct": str,
+                                                            "ssb_status_symbol": str})
+    kom = klass_municipalities(shared)
+    current = set(kom["code"])
+    changes = code_changes(shared)
+    code_map = dict(zip(changes["old_code"], changes["new_code"], strict=True))
+    differs = territory_differs(checks)
+    proven = proven_codes(checks, rows, lippen_index(shared))
+    raw["target"] = None
+    new = raw["year"] >= FIRST_NEW_STRUCTURE_YEAR
+    targets_new = municipality_targets(raw.loc[new, "region_code"], current, code_map)
+    raw.loc[new, "target"] = targets_new
+    differ = np.array([int(y) in differs.get(c, []) for c, y in zip(raw["region_code"], raw["year"], strict=True)])
+    raw.loc[new & differ, "target"] = None
+    # before 2020 only a proven code; from 2020 a code the 2024 history lacks (3018 Våler, 5414 Gratangen) too
+    by_proof = (~new | (raw["target"].isna() & ~differ))
+    raw.loc[by_proof, "target"] = [proven.get((c, int(y))) for c, y in
+                                   zip(raw.loc[by_proof, "region_code"], raw.loc[by_proof, "year"], strict=True)]
+    value = pd.to_numeric(raw["value_pct"])
+    has_value = value.notna()
+    status = raw["ssb_status_symbol"].where(raw["ssb_status_symbol"].notna(), None)
+    if (has_value & status.notna()).any():
+        raise ValueError(f"{BARNEHAGE_13502}: a cell has both a value and a status symbol")
+    refused = raw[raw["target"].isna() & has_value].copy()
+    refused_differ = np.array([int(y) in differs.get(c, []) for c, y in
+                               zip(refused["region_code"], refused["year"], strict=True)], dtype=bool)
+    refused["reason"] = np.where(refused_differ, "annet område enn 2024-kommunen (folketallskontroll i 12362)",
+                                 "ingen bevist 2024-kode (ikke i kodehistorikken 2024 og ikke bevist i 12362-filene)")
+    keep = raw["target"].notna()
+    obs = pd.DataFrame({
+        "region": raw.loc[keep, "target"].to_numpy(object), "year": raw.loc[keep, "year"].astype("int32").to_numpy(),
+        "contents_code": CONTENTS_13502, "dims": "", "measure": MEASURE_13502,
+        "value": value[keep].astype(float).to_numpy(), "status": status[keep].to_numpy(object),
+        "_own": (raw.loc[keep, "region_code"] == raw.loc[keep, "target"]).to_numpy(),
+        "_code": raw.loc[keep, "region_code"].to_numpy(object),
+    })
+    # a 2024 code reached from two source codes (e.g. 3001 '.' and 3101 in 2020-2023): a value beats a symbol,
+    # the code itself beats a predecessor; two different values are refused.
+    obs = obs.assign(_has=obs["value"].notna()).sort_values(["region", "year", "_has", "_own"],
+                                                            ascending=[True, True, False, False])
+    vals = obs[obs["_has"]].drop_duplicates(["region", "year", "value"])
+    clash = vals[vals.duplicated(["region", "year"], keep=False)]
+    if len(clash):
+        refused = pd.concat([refused, raw[raw["region_code"].isin(clash["_code"])
+                                           & raw["year"].isin(clash["year"])].assign(reason="tvetydig")])
+        obs = obs[~obs.set_index(["region", "year"]).index.isin(clash.set_index(["region", "year"]).index)]
+    obs = obs.drop_duplicates(["region", "year"]).drop(columns=["_own", "_code", "_has"])
+    cats = [("ContentsCode", CONTENTS_13502, LABEL_13502, "prosent", 1)]
+    cats += [("region_ssb", c, lab, None, None) for c, lab in
+             raw[["region_code", "region_label_ssb"]].drop_duplicates("region_code").itertuples(index=False)]
+    facts = {"refused": refused[["region_code", "region_label_ssb", "year", "value_pct", "reason"]],
+             "territory_differs": differs}
+    return obs.reset_index(drop=True), category_frame(cats), facts
+
+
+BARNEHAGE_NOTE = (
+    "SSB 13502 KOSandel120000 «Andel barn 1-2 år i barnehage, i forhold til innbyggere 1-2 år», 2015-2023, fra en "
+    "ordrett Statbank-eksport (taikiyakitaiyaki/OBLIG-5-group- ssb-barnehager-2015-2023-alder-1-2-aar.xlsm, "
+    "ef041c8; langformat-CSV med samme tall). SSBs statussymboler (. ..) står i status med verdi NULL. Kodene er "
+    "lagt på 2024-strukturen: 2020-2023 via kodehistorikken for 2024, unntatt koder der folketallskontrollen i "
+    "12362 viser et annet område enn 2024-kommunen (1507 Ålesund, som inkluderte Haram); koder kodehistorikken "
+    "mangler (3018 Våler -> 3114, 5414 Gratangen -> 5516) bare når 12362-filene viser identiske tall; før 2020 bare der "
+    "12362-filene beviser samme område (samme kode godkjent i folketallskontrollen, eller ren omnummerering med "
+    "identiske tall). En andel summeres eller snittes aldri over deler. Verdier over 100 % er ekte (barn går i "
+    "barnehage i en annen kommune)."
+)
+OMSORG_NOTE = (
+    "SSB 12209 «Utvalgte nøkkeltall for helse og omsorg», KOSTRA-år 2025, andel innbyggere 80+ med "
+    "hjemmetjenester (KOShjtj80aarover0001) og på institusjon (KOSsykhjand80aar0000), fra Alksalt/omsorgsradar "
+    "data/findings.json (2360133), hentet 2026-06-12, altså SSBs foreløpige tall fra 16. mars 2026. Kildens "
+    "folketallskolonne er ikke lagret. "
+)
+
+
 def input_files(shared: Path) -> list[Path]:
     """Every file the snapshot is built from (their sha256 go into the snapshot's meta)."""
     rels = [KLASS_131, CODE_HISTORY, KOSTRA_GROUPS, POPULATION, NEED_INDEX, LIPPEN_NDU, FIXTURE_12134,
-            VESTLAND_12134, LORENSKOG_XLSX, RATEDATA_2015, RATEDATA_2015_GROUPS, GEO_KOMMUNER_CSV, GEO_FYLKER_CSV,
-            *GEO_FILES.values()]
+            VESTLAND_12134, LORENSKOG_XLSX, RATEDATA_2015, RATEDATA_2015_GROUPS,
+            *(rel for rel, _dims in LIPPEN_INDEX.values()), OMSORG_12209, BARNEHAGE_13502,
+            GEO_KOMMUNER_CSV, GEO_FYLKER_CSV, *GEO_FILES.values()]
     return [_path(shared, r) for r in rels]

@@ -12,12 +12,32 @@ What goes in (every figure comes from a file in ../shared; see their PROVENANCE.
 - need_index: Grønt hefte 2026 kostnadsindeks (NOT SSB, marked so in `source`);
 - boundaries: kommune S and M, fylke S (Kartverket via robhop);
 - observations, one provenance row each in ssb_tables (origin 'snapshot'):
-  '12362'           net operating expenditure, NOK 1000 (measure ndu_1000kr) from Lippen's third-party copy;
+  '12362'           net operating expenditure from Lippen's third-party copy: 2024/2025 by service (ndu_1000kr),
+                    and 2015-2023 for the total and FGK7/FGK8b/FGK9 with SSB's per-resident figure
+                    (ndu_1000kr, ndu_per_innbygger_kr), mapped to 2024 codes and checked by population
+                    (reference.kostra_series_2024: what is refused goes into meta dropped_12362_12137,
+                    unmapped_12362_12137 and no_backcast);
+  '12137'           net debt (KG31) 2015-2018, same source and rules (table id inferred);
+  '12209'           SSB 12209, 2025 (preliminary): shares of residents 80+ with home care / in an institution;
+  '13502'           SSB 13502 KOSandel120000 2015-2023 (share of children 1-2 in kindergarten), on 2024 codes
+                    where the 12362 files prove the territory (meta territory_differs, dropped_13502);
   '12134'           the recorded v2 response (frie inntekter 2024, Oslo/Bergen/Trondheim) and the Vestland
                     netto driftsresultat 2025 response (3 nulls without SSB's symbol: value NULL, status NULL);
   'lorenskog-xlsx'  the Lørenskog workbook's SSB key figures 2020-2025 (Lørenskog and 7 comparators);
   'ratedata-2015'   SSB's R package rateData: property management 2015, 2015 municipality codes.
-Left out: the v0 JSON-stat files (not KOSTRA), the request fixture, the error bodies.
+Left out, with the reason:
+- ssb/raw/riksdata_v0-jsonstat1_07218_bankruptcies.json, riksdata_v0-jsonstat1_11654_basic-salary.json,
+  riksdata_v0-jsonstat1_08651_construction-costs.json, riksdata_v0-jsonstat1_03013_cpi-subgroups.json:
+  national non-KOSTRA statistics (parser fixtures);
+- ssb/raw/janbrus_ssbapi_table_07459_v0-query.json: a request body, no figures;
+- ssb/raw/pxwebapi-v2_error-responses_2026-04-25.json and
+  ssb/raw/kommunebarometer_ssb-spike-results_2026-04-25T10-35-12-819Z.json: error bodies and timings (the
+  spike file's data bodies are the 12134 response and the KLASS codes loaded above);
+- ssb/derived/contentscodes_found.csv: ContentsCodes and labels, not figures (the catalog's business);
+- ssb/derived/ssb-13502_KOSandel120000_andel-barn-1-2-aar-i-barnehage_2015-2023_statbank-export.xlsm: the
+  verbatim export the long CSV was made from (same numbers; the tests cross-check cells against it);
+- ssb/derived/sondreolsen-kommunedata_12134_KOSAGD230000_netto-driftsresultat-pct_2025_vestland.csv: the same
+  43 figures as the .json loaded above.
 """
 
 from __future__ import annotations
@@ -40,32 +60,51 @@ SOURCE_FIXTURE = (
 )
 SOURCE_LORENSKOG = ("https://github.com/vegard1104/kommunebarometer/blob/058604d520be5f3a992bc42b37a366c612684d4b/"
                     "team/referansedata/Lorenskog_KOSTRA_2025_nokkeltall.xlsx")
+SOURCE_OMSORG = "https://github.com/Alksalt/omsorgsradar/blob/23601337d787fbe102d829378911c8cc9047b4ab/data/findings.json"
+SOURCE_13502 = ("https://github.com/taikiyakitaiyaki/OBLIG-5-group-/blob/ef041c88a0156676efcd41aa626d81167fee4af0/"
+                "ssb-barnehager-2015-2023-alder-1-2-aar.xlsm")
 SOURCE_RATEDATA = "https://github.com/statisticsnorway/ssb-kostra/blob/91631bddde0416ef9672c1a464dd4b1ccf1a65e3/data/rateData.RData"
 
 # What no file in ../shared holds; the dashboard and README show this with the command that fetches it.
-FETCH_COMMAND = "drivers fetch --tables 12362,12134,13502,12255,12209,12293,12279,14019,07459 --years 2015-2025"
+FETCH_COMMAND = ("drivers fetch --tables 12362,12134,13502,12255,12209,12292,11875,12293,12279,14019,12137,07459 "
+                 "--years 2015-2025")
 MISSING = [
     {
-        "what": "Tjenestestatistikk bak dekningsgrad og enhetskostnad (barnehage, grunnskole, helse og omsorg, "
-                "barnevern, sosialtjeneste) for de fleste kommuner",
-        "what_en": "Service statistics behind coverage and unit cost for most municipalities",
-        "tables": ["13502", "12255", "12209", "12293", "12279", "14019"],
-        "command": "drivers fetch --tables 13502,12255,12209,12293,12279,14019",
+        "what": "Brukertall (12292, 11875) og korrigerte brutto driftsutgifter (12362 art AGD4): uten dem er "
+                "enhetskostnad bare vårt avledede restledd. Dekningsgrad finnes for helse og omsorg (andel 80+ med "
+                "hjemmetjenester / på institusjon, 12209, bare 2025, foreløpige tall) og barnehage (andel 1-2 år, "
+                "13502, 2015-2023); andel 1-5 år i barnehage bare for Lørenskog og sammenligningsregionene",
+        "what_en": "User counts (12292, 11875) and corrected gross expenditure (12362 art AGD4): without them unit "
+                   "cost is only our derived residual. Coverage exists for health and care (share of residents 80+ "
+                   "with home care / in an institution, 12209, 2025 only, preliminary) and kindergarten (share of "
+                   "children aged 1-2, 13502, 2015-2023); share aged 1-5 only for Lørenskog and its comparators",
+        "tables": ["12292", "11875", "12362", "13502", "12209"],
+        "command": "drivers fetch --tables 12292,11875,12362,13502,12209 --years 2015-2025",
     },
     {
-        "what": "Netto driftsutgifter før 2024 (og 2025 for brann, kirke og i alt), korrigerte brutto driftsutgifter, "
-                "SSBs egne tall per innbygger",
-        "what_en": "Net expenditure before 2024 (and 2025 for fire, church and the total), corrected gross "
-                   "expenditure, SSB's own per-resident figures",
+        "what": "Tjenestestatistikk for grunnskole, barnevern og sosialtjeneste (12255, 12293, 12279, 14019) for de "
+                "fleste kommuner",
+        "what_en": "Service statistics for primary school, child welfare and social services for most municipalities",
+        "tables": ["12255", "12293", "12279", "14019"],
+        "command": "drivers fetch --tables 12255,12293,12279,14019 --years 2015-2025",
+    },
+    {
+        "what": "Netto driftsutgifter 2015-2023 for andre tjenester enn barnehage, grunnskole og helse og omsorg; "
+                "i alt og brann og kirke for 2025; 2015-2019 for kommuner som ble slått sammen eller endret område "
+                "i 2020 (delene kan ikke summeres uten kodehistorikk for 2020, se meta no_backcast), Trondheim "
+                "2015-2019 og Ålesund 2020-2023 (kildens tall gjelder et annet område)",
+        "what_en": "Net expenditure 2015-2023 for services other than kindergarten, primary school and health and "
+                   "care; the total, fire and church for 2025; 2015-2019 for municipalities merged or changed in "
+                   "2020, Trondheim 2015-2019 and Ålesund 2020-2023",
         "tables": ["12362"],
         "command": "drivers fetch --tables 12362 --years 2015-2025",
     },
     {
         "what": "Finansielle nøkkeltall (12134) for alle kommuner og år; her bare tre byer 2024, Vestland 2025 og "
-                "Lørenskog med sammenligningsregioner",
-        "what_en": "Financial key figures (12134) for all municipalities and years",
-        "tables": ["12134"],
-        "command": "drivers fetch --tables 12134 --years 2015-2025",
+                "Lørenskog med sammenligningsregioner. Netto lånegjeld (12137) bare 2015-2018",
+        "what_en": "Financial key figures (12134) for all municipalities and years; net debt (12137) only 2015-2018",
+        "tables": ["12134", "12137"],
+        "command": "drivers fetch --tables 12134,12137 --years 2015-2025",
     },
     {
         "what": "Sektorvise kostnadsindekser for alle kommuner (bare samlet indeks, ikke fra SSB)",
@@ -197,19 +236,8 @@ def _fill(con, shared: Path, inputs: list[Path]) -> None:
     for (level, detail), text in reference.boundaries(shared).items():
         store.write_boundaries(con, level, detail, text, reference.BOUNDARY_SOURCE)
 
-    obs, cats = reference.lippen_net_expenditure(shared)
-    fetched = pd.Timestamp("2026-09-14")  # the third party's fetch date from SSB (its sources[])
-    store.write_table(con, {
-        "table_id": "12362",
-        "title": "Utgifter til tjenesteområdene, kommunekonsern: netto driftsutgifter (tredjepartskopi)",
-        "updated": None,
-        "source_url": SOURCE_LIPPEN,
-        "release": store.release_for(fetched),
-        "origin": "snapshot",
-        "note": reference.LIPPEN_NOTE + " Foreløpig/endelig er vurdert ut fra tredjepartens hentedato 2026-09-14 "
-                "(etter SSBs endelige publisering 16. juni 2026).",
-        "notes_json": "[]",
-    }, obs, cats)
+    series = reference.kostra_series_2024(shared)
+    facts13502 = _write_series_tables(con, shared, series)
 
     obs12134, cats12134, meta12134 = _obs_12134(shared)
     store.write_table(con, meta12134, obs12134, cats12134)
@@ -248,11 +276,141 @@ def _fill(con, shared: Path, inputs: list[Path]) -> None:
         "notes_json": "[]",
     }, rd, rd_cats)
 
+    for key, value in series_meta(series, facts13502).items():
+        store.set_meta(con, key, json.dumps(value, ensure_ascii=False, sort_keys=True))
     store.set_meta(con, "built_at", store.utcnow().isoformat(timespec="seconds") + "Z")
     store.set_meta(con, "built_by", "drivers snapshot build")
     store.set_meta(con, "shared_dir", str(shared))
     for path in inputs:
         store.set_meta(con, f"sha256:{path.relative_to(shared)}", sha256(path))
+
+
+def _years_text(years) -> str:
+    """2015, 2016, 2017 -> '2015-2017'; gaps as a list."""
+    ys = sorted({int(y) for y in years})
+    if ys == list(range(ys[0], ys[-1] + 1)) and len(ys) > 1:
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(map(str, ys))
+
+
+def _no_backcast_text(series: dict) -> str:
+    codes = series["no_backcast"]
+    return ", ".join(f"{c} {series['names'][c]}" for c in sorted(codes))
+
+
+def _write_series_tables(con, shared: Path, series: dict) -> dict:
+    """12362 (2015-2025), 12137 (2015-2018), 12209 (2025) and 13502 (2015-2023); returns 13502's facts."""
+    recent, cats = reference.lippen_net_expenditure(shared)
+    ndu_metrics = [m for m in reference.LIPPEN_INDEX if m != "debt"]
+    history = reference.series_observations(series["rows"], ndu_metrics, reference.NDU_MEASURES)
+    obs = pd.concat([recent, history], ignore_index=True)
+    _check_unique(obs, "12362")
+    extra = reference.category_frame([
+        ("gruppering", "pre2020", "KOSTRA-gruppering før 2020 (SSBs gamle grupper, ikke dagens EKG)", None, None),
+        ("enhet", "fylkeskommune", "Fylkeskommunens regnskap (ikke kommunene i fylket)", None, None),
+    ])
+    cats = pd.concat([cats, extra], ignore_index=True)
+    dropped = series["dropped"]
+    refused = dropped[dropped["reason"].str.startswith("folketall") & (dropped["metric"] != "debt")]
+    refused_text = "; ".join(
+        f"{c}" + (f" (-> {t})" if t != c else "") + " " + _years_text(g["year"])
+        for (c, t), g in refused.groupby(["code", "target"]))
+    store.write_table(con, {
+        "table_id": "12362",
+        "title": "Utgifter til tjenesteområdene, kommunekonsern: netto driftsutgifter (tredjepartskopi)",
+        "updated": None,
+        "source_url": SOURCE_LIPPEN,
+        "release": "endelig",
+        "origin": "snapshot",
+        "note": reference.LIPPEN_NOTE + " Endelig: tredjeparten hentet tallene 2026-09-14 (etter SSBs endelige "
+                "publisering 16. juni 2026). " + reference.LIPPEN_INDEX_NOTE
+                + f" Ikke lagret etter folketallskontrollen (kode, år): {refused_text}."
+                + " Uten tall for (deler av) 2015-2019 (ingen kodehistorikk for 2020 i ../shared, så sammenslåtte "
+                  "kommuners deler kan ikke summeres, og områder som er endret kan ikke rekonstrueres): "
+                + _no_backcast_text(series) + ". Se meta-nøklene no_backcast, dropped_12362_12137 og unmapped_12362_12137.",
+        "notes_json": "[]",
+    }, obs, cats)
+
+    debt = reference.series_observations(series["rows"], ["debt"], reference.LIPPEN_INDEX_MEASURES["debt"])
+    _check_unique(debt, "12137")
+    store.write_table(con, {
+        "table_id": "12137",
+        "title": "Finansielle nøkkeltall, kommunekonsern: netto lånegjeld (KG31) (tredjepartskopi; tabell utledet)",
+        "updated": None,
+        "source_url": SOURCE_LIPPEN,
+        "release": "endelig",
+        "origin": "snapshot",
+        "note": reference.DEBT_NOTE,
+        "notes_json": "[]",
+    }, debt, reference.category_frame([
+        ("gruppering", "pre2020", "KOSTRA-gruppering før 2020 (SSBs gamle grupper, ikke dagens EKG)", None, None)]))
+
+    omsorg, omsorg_cats, facts = reference.coverage_12209(shared)
+    _check_unique(omsorg, "12209")
+    absent = ", ".join(f"{c} {n}" for c, n in sorted(facts["absent"].items()))
+    empty = ", ".join(facts["empty"]["pleie_andel_80_institusjon_pct"])
+    store.write_table(con, {
+        "table_id": "12209",
+        "title": "Utvalgte nøkkeltall for helse og omsorg: andel 80 år og over med hjemmetjenester / på institusjon",
+        "updated": pd.Timestamp("2026-03-16 07:00"),
+        "source_url": SOURCE_OMSORG,
+        "release": "foreløpig",
+        "origin": "snapshot",
+        "note": reference.OMSORG_NOTE + f"Ingen verdi i kilden for {absent}: lagret med verdi NULL og status NULL "
+                f"(SSBs symbol står ikke i kilden). Andel på institusjon er tom i kilden for {empty}: NULL, ikke 0.",
+        "notes_json": "[]",
+    }, omsorg, omsorg_cats)
+
+    bhg, bhg_cats, facts13502 = reference.kindergarten_13502(shared, series["checks"], series["rows"])
+    _check_unique(bhg, "13502")
+    refused13502 = facts13502["refused"]
+    store.write_table(con, {
+        "table_id": "13502",
+        "title": "Utvalgte nøkkeltall for barnehager: andel barn 1-2 år i barnehage",
+        "updated": None,
+        "source_url": SOURCE_13502,
+        "release": "endelig",
+        "origin": "snapshot",
+        "note": reference.BARNEHAGE_NOTE + " Annet område enn 2024-kommunen etter folketallskontrollen: "
+                + "; ".join(f"{c} {_years_text(ys)}" for c, ys in sorted(facts13502["territory_differs"].items()))
+                + f". {len(refused13502)} tall i kilden er ikke koblet til en 2024-kode "
+                "(se meta-nøkkelen dropped_13502): koder før 2020 uten bevist 2024-område (f.eks. delene av "
+                "kommuner slått sammen i 2020), 2111 Longyearbyen og kodene over.",
+        "notes_json": "[]",
+    }, bhg, bhg_cats)
+    return facts13502
+
+
+def _check_unique(obs: pd.DataFrame, table_id: str) -> None:
+    dup = obs.duplicated(["region", "year", "contents_code", "dims", "measure"])
+    if dup.any():
+        raise UserError(f"snapshot build: table {table_id} has {int(dup.sum())} duplicate cells, e.g. "
+                        f"{obs[dup].head(3).to_dict('records')}")
+
+
+def series_meta(series: dict, facts13502: dict) -> dict:
+    """The meta keys that say what the series could not map: no_backcast, dropped rows, unmapped codes."""
+    dropped = series["dropped"]
+    checked = dropped[dropped["reason"].str.startswith(("folketall", "tvetydig"))]
+    rows = [
+        {"code": r.code, "target": r.target, "year": int(r.year), "metric": r.metric,
+         "implied_residents": None if pd.isna(r.implied_residents) else int(r.implied_residents),
+         "residents": None if pd.isna(r.residents) else int(r.residents), "reason": r.reason}
+        for r in checked.itertuples(index=False)
+    ]
+    other = dropped[~dropped.index.isin(checked.index)]
+    unmapped = {f"{k}:{c}": sorted({int(y) for y in g["year"]})
+                for (k, c), g in other.groupby(["kind", "code"])}
+    reasons = sorted(set(other["reason"]))
+    refused = facts13502["refused"]
+    return {
+        "no_backcast": series["no_backcast"],
+        "dropped_12362_12137": rows,
+        "unmapped_12362_12137": {"codes": unmapped, "reasons": reasons},
+        "territory_differs": facts13502["territory_differs"],
+        "dropped_13502": {c: {"years": sorted(int(y) for y in g["year"]), "reason": sorted(set(g["reason"]))[0]}
+                          for c, g in refused.groupby("region_code")},
+    }
 
 
 def describe(con) -> dict:
