@@ -158,14 +158,17 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
     """
     en = lang == "en"
     have = gaps[gaps["gap_nok"].notna()].copy()
-    missing = gaps[gaps["gap_nok"].isna()]
-    have = have.reindex(have["gap_nok"].abs().sort_values(ascending=False).index)
+    missing = gaps[gaps["gap_nok"].isna() & (gaps["service"] != "OTHER")]
+    other = have[have["service"] == "OTHER"]  # the total minus the services: last, so the end bar is the total
+    have = have[have["service"] != "OTHER"]
+    have = pd.concat([have.reindex(have["gap_nok"].abs().sort_values(ascending=False).index), other])
     mill = have["gap_nok"] / 1e6
     total = float(mill.sum())
+    end = ("Total gap" if en else "Samlet avvik") if len(other) else ("Sum of services" if en else "Sum tjenester")
     fig = go.Figure(
         go.Waterfall(
             orientation="v",
-            x=[*have["name"], "Sum of services" if en else "Sum tjenester"],
+            x=[*have["name"], end],
             y=[*mill, total],
             measure=["relative"] * len(have) + ["total"],
             text=[fmt.number(v, 1, ) for v in [*mill, total]],
@@ -183,7 +186,7 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
     _layout(fig, title, height=480, yaxis_title="NOK million" if en else "mill. kr", showlegend=False)
     fig.update_xaxes(tickangle=-30)
     table = pd.DataFrame({
-        ("Service" if en else "Tjeneste"): [*have["name"], "Sum of services" if en else "Sum tjenester"],
+        ("Service" if en else "Tjeneste"): [*have["name"], end],
         ("Gap (NOK million)" if en else "Avvik (mill. kr)"): [*mill.round(1), round(total, 1)],
     })
     notes = [f"{r['name']}: {r.get('reason') or ('no figure' if en else 'mangler tall')}" for _, r in missing.iterrows()]
@@ -197,10 +200,17 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
     """`frame`: year, value, peer_value (either may be NaN). Selected municipality in the highlight colour.
     Years where both are missing are left out; a missing year between two known ones shows as a gap."""
     cols = ["value", "peer_value"] if "peer_value" in frame else ["value"]
-    frame = frame.dropna(subset=cols, how="all")
+    known = frame[cols].notna().any(axis=1).to_numpy()
+    if known.any():  # leading and trailing empty years go; an empty year inside stays, as a gap in the line
+        first, last = known.argmax(), len(known) - known[::-1].argmax()
+        frame = frame.iloc[first:last]
+    else:
+        frame = frame.iloc[0:0]
+    back = frame["backcast"].fillna(False).astype(bool).to_numpy() if "backcast" in frame else np.zeros(len(frame), bool)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=frame["year"], y=frame["value"], name=name, mode="lines+markers",
-                             line=dict(color=HIGHLIGHT, width=4), marker=dict(size=11)))
+    fig.add_trace(go.Scatter(x=frame["year"], y=frame["value"], name=name, mode="lines+markers", connectgaps=False,
+                             line=dict(color=HIGHLIGHT, width=4),
+                             marker=dict(size=11, symbol=np.where(back, "circle-open", "circle").tolist())))
     if "peer_value" in frame and frame["peer_value"].notna().any():
         fig.add_trace(go.Scatter(x=frame["year"], y=frame["peer_value"], name=peers_label, mode="lines+markers",
                                  line=dict(color=PEER, width=3, dash="dot"), marker=dict(size=9)))
@@ -213,8 +223,20 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
     table = pd.DataFrame({"År" if lang != "en" else "Year": frame["year"], f"{name} ({unit})": frame["value"]})
     if "peer_value" in frame:
         table[f"{peers_label} ({unit})"] = frame["peer_value"]
+    notes = []
+    if back.any():
+        table["Tilbakeført" if lang != "en" else "Back-cast"] = np.where(back, "ja" if lang != "en" else "yes", "")
+        years = ", ".join(str(int(y)) for y in frame["year"][back])
+        notes.append(f"Open markers ({years}): years before today's municipality number (2024), carried over from the "
+                     "earlier number; a municipality merged in 2020 has no figures before 2020" if lang == "en" else
+                     f"Åpne punkter ({years}): år før dagens kommunenummer (2024), ført over fra det tidligere "
+                     "nummeret; en kommune slått sammen i 2020 har ikke tall før 2020")
+    gaps = frame.loc[frame["value"].isna(), "year"]
+    if len(gaps):
+        notes.append(("No figure for " if lang == "en" else "Ingen tall for ") + ", ".join(str(int(y)) for y in gaps)
+                     + (" (a gap in the line, not 0)" if lang == "en" else " (et brudd i linjen, ikke 0)"))
     chartmargins.reserve(fig)
-    return Chart(chart_id, title, fig, table, caption)
+    return Chart(chart_id, title, fig, table, caption, notes)
 
 
 def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption: str, peer_value: float | None = None,

@@ -23,7 +23,8 @@ from drivers.errors import UserError
 
 SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
 INDICATOR_FIELDS = [
-    "indicator", "name_nb", "region", "name", "year", "value", "unit", "status", "peer_value", "peer_set", "peer_label",
+    "indicator", "name_nb", "region", "name", "year", "value", "unit", "status", "peer_value", "ssb_peer_value", "peer_set",
+    "peer_label",
     "convention", "n_peers", "n_peer_members", "rank", "gap_nok", "gap_need_corrected_nok", "backcast", "ssb_match", "reason",
 ]
 
@@ -147,6 +148,7 @@ def _table_text(out: dict) -> str:
                 "verdi": fmt.number(r.value, dec, r.status),
                 "enhet": r.unit,
                 "snitt": fmt.number(r.peer_value, dec),
+                "SSBs tall": fmt.number(r.ssb_peer_value, dec) if not fmt.is_missing(r.ssb_peer_value) else "",
                 "n": r.n_peers,
                 "rang": fmt.number(r.rank, 0),
                 "avvik": fmt.mill_kr(r.gap_nok, 1, sign=True) if not fmt.is_missing(r.gap_nok) else "",
@@ -170,7 +172,9 @@ def _table_text(out: dict) -> str:
             lines.append(f"  {svc}: avvik {fmt.mill_kr(d['gap_nok'].iloc[0], 1, sign=True)}")
             for r in d.itertuples(index=False):
                 val = fmt.mill_kr(r.nok, 1, sign=True) if r.available else "–"
-                note = "" if r.available or not isinstance(r.reason, str) else f"  ({r.reason})"
+                derived = r.available and r.component == "unit_cost" and "vår utledning" in str(r.reason)
+                note = "  (vår utledning, ikke SSB-tall)" if derived else (
+                    "" if r.available or not isinstance(r.reason, str) else f"  ({r.reason})")
                 lines.append(f"    {r.name_nb:<52} {val:>16}{note}")
     nn = out.get("neighbours")
     if nn is not None and len(nn):

@@ -172,7 +172,7 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         if name in missing:
             return False
         if not _ok(getattr(own, name)) or getattr(own, name) <= 0:
-            missing[name] = f"kommunen mangler {label[name]}"
+            missing[name] = f"kommunen mangler {label[name]}" + (f"; {missing_hint[name]}" if missing_hint.get(name) else "")
             return False
         have = int((base_ok & np.isfinite(peers[name])).sum())
         # users and KBDU must cover every peer; the need index misses two small municipalities

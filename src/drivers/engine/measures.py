@@ -69,10 +69,17 @@ class Components:
     need_year: int | None = None
 
 
-def _missing_reason(panel: Panel, measure: str, tables: list[str]) -> str:
+def _missing_reason(panel: Panel, measure: str, tables: list[str], year: int | None = None,
+                    dims: str | None = None) -> str:
+    """Why a measure is missing for every municipality: absent from the database, or held for other years only."""
     spec = reg.measure_spec(measure) or {}
     table = spec.get("table")
     tabs = [table] if table else tables
+    years = panel.measure_years(measure, dims) if year is not None else []
+    if years:
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        return (f"mangler {measure} (tabell {', '.join(tabs)}) for {year}; dataene har {span}; "
+                f"hent flere år med {reg.fetch_hint(tabs)}")
     return f"mangler {measure} (tabell {', '.join(tabs)}) i databasen; hent med {reg.fetch_hint(tabs)}"
 
 
@@ -101,7 +108,7 @@ def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[s
         return arr, reasons, backcast, need_year
     ma = panel.measure(den["measure"], den.get("dims"), year)
     if np.isnan(ma.value).all():
-        reasons.append(_missing_reason(panel, den["measure"], []))
+        reasons.append(_missing_reason(panel, den["measure"], [], year, den.get("dims")))
     return ma.value * float(den.get("scale", 1.0)), reasons, ma.backcast, need_year
 
 
@@ -123,7 +130,7 @@ def coverage_pct(panel: Panel, measures_: str | list[str], year: int) -> tuple[n
         total = total + ma.value
         backcast |= ma.backcast
         if np.isnan(ma.value).all():
-            reasons.append(_missing_reason(panel, m, []))
+            reasons.append(_missing_reason(panel, m, [], year))
     return total, backcast, reasons
 
 
@@ -146,7 +153,8 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     raw = ma.value * float(num_spec.get("scale", 1.0))
     reasons_all: list[str] = []
     if np.isnan(ma.value).all():
-        reasons_all += [_missing_reason(panel, m, [ind.table]) for m in ind.measures[:len(num_spec.get("measures") or [1])]]
+        reasons_all += [_missing_reason(panel, m, [ind.table], year, None if "measures" in num_spec else num_spec.get("dims"))
+                        for m in ind.measures[:len(num_spec.get("measures") or [1])]]
     backcast = ma.backcast.copy()
     weighted_ok = True
     need_year = None
@@ -190,6 +198,12 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
             elif (ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need")
                   or ind.extra.get("divide_by_need")):
                 reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
+            elif (ind.denominator or {}).get("times_measure_pct"):
+                pct = ind.denominator["times_measure_pct"]
+                names = [pct] if isinstance(pct, str) else list(pct)
+                tabs = list(dict.fromkeys((reg.measure_spec(m) or {}).get("table", ind.table) for m in names))
+                reason[i] = (f"kommunen mangler dekningsgrad ({' + '.join(names)}) for {year}; "
+                             f"hent med {reg.fetch_hint(tabs)}")
             else:
                 reason[i] = "nevneren mangler eller er null"
     status = np.where(missing, ma.status, None)

@@ -64,6 +64,9 @@ class Panel:
         self.observations["region"] = self.observations["region"].astype(str)
         self.observations["year"] = self.observations["year"].astype(int)
         self.observations["dims"] = self.observations["dims"].fillna("").map(_norm_dims)
+        status = self.observations["status"].astype(object)
+        # a missing status is None, never NaN (a NaN would read as a symbol: "SSB-status «nan»")
+        self.observations["status"] = status.where(status.notna() & (status != ""), None)
         self.population = population
         self.regions = regions if regions is not None else pd.DataFrame()
         self.groups = groups

@@ -156,8 +156,9 @@ def gaps_by_service(state: st.State) -> StorySlide:
     g = views.gaps(state)
     services = g[g["service"] != "TOTAL"].copy()
     services["name"] = services["service"].map(lambda s: views.service_name(s, state.lang))
-    caption = _caption(state, ["12362", "07459"], "Function groups overlap partly; the sum is indicative" if en
-                       else "Tjenestene overlapper delvis; summen er veiledende")
+    caption = _caption(state, ["12362", "07459"], "«Other services and overlap» = the total gap minus the services "
+                       "shown, so the bars add up to the total gap" if en else "«Øvrige tjenester og overlapp» = samlet "
+                       "avvik minus tjenestene som er vist, så søylene summerer til samlet avvik")
     if services["gap_nok"].notna().any():
         chart = figures.gap_waterfall(services, name, views.peers_label(state), caption, state.lang)
         chart.id = "story-3-tjenester"
@@ -171,7 +172,7 @@ def gaps_by_service(state: st.State) -> StorySlide:
 def largest_services(state: st.State, n: int = 3) -> list[str]:
     """The services with the largest gaps in kroner (either sign), largest first."""
     g = views.gaps(state)
-    s = g[(g["service"] != "TOTAL") & g["gap_nok"].notna()]
+    s = g[~g["service"].isin(["TOTAL", "OTHER"]) & g["gap_nok"].notna()]
     return s.reindex(s["gap_nok"].abs().sort_values(ascending=False).index)["service"].head(n).tolist()
 
 
@@ -273,33 +274,40 @@ def what_if_slide(state: st.State, service: str, lever: str = "coverage", number
 
 
 def build(state: st.State, what_if_service: str | None = None, lever: str = "coverage") -> list[StorySlide]:
-    """The whole storyline for a view (municipality, year, peers, convention, language)."""
+    """The whole storyline for a view (municipality, year, peers, convention, language).
+
+    The what-if slide uses a service and lever the data can answer (the asked lever first, then the other); when
+    none can be answered for the year, the slide is left out and the last slide's notes say why, once."""
     slides = [income_and_need(state), total_gap(state), gaps_by_service(state)]
     top = largest_services(state)
     for k, service in enumerate(top):
         slides.append(service_driver(state, service, 4 + k))
-    service = what_if_service or _what_if_default(state, top, lever)
-    if service:
-        slides.append(what_if_slide(state, service, lever, 4 + len(top)))
+    if what_if_service:
+        slides.append(what_if_slide(state, what_if_service, lever, 4 + len(top)))
+        return slides
+    choice = _what_if_default(state, top, lever)
+    if choice:
+        slides.append(what_if_slide(state, choice[0], choice[1], 4 + len(top)))
+    elif slides:
+        slides[-1].notes += (" The what-if slide is left out: no service has coverage or unit cost for "
+                             f"{state.aar} in the data." if _en(state) else
+                             " Hva om-lysbildet er utelatt: ingen tjeneste har dekningsgrad eller enhetskostnad for "
+                             f"{state.aar} i dataene (helse og omsorg har dekningsgrad for 2025).")
     return slides
 
 
-def _what_if_default(state: st.State, top: list[str], lever: str) -> str | None:
-    """The largest-gap service where the engine can answer the what-if, else the largest-gap service."""
-    for service in top:
-        try:
-            if what_if(state, service, lever).get("available"):
-                return service
-        except Exception:  # noqa: BLE001 - a service the engine cannot model is simply not the default
-            continue
-    for service in views.SERVICES:  # kindergarten etc. have coverage data in a live fetch
-        if service not in top:
+def _what_if_default(state: st.State, top: list[str], lever: str) -> tuple[str, str] | None:
+    """(service, lever) for the largest-gap service where the engine can answer the what-if, the asked lever
+    before the other; None when no service can be answered."""
+    levers = [lever, *[x for x in LEVERS if x != lever]]
+    for lv in levers:
+        for service in [*top, *[s for s in views.SERVICES if s not in top]]:
             try:
-                if what_if(state, service, lever).get("available"):
-                    return service
-            except Exception:  # noqa: BLE001
+                if what_if(state, service, lv).get("available"):
+                    return service, lv
+            except Exception:  # noqa: BLE001 - a service the engine cannot model is simply not the default
                 continue
-    return top[0] if top else None
+    return None
 
 
 def all_charts(state: st.State) -> list[figures.Chart]:

@@ -24,6 +24,7 @@ SERVICE_NAMES = {
     "FGK2": ("Kultur", "Culture"),
     "FGK17": ("Brann og ulykkesvern", "Fire and accident prevention"),
     "FGK15": ("Kirke", "Church"),
+    "OTHER": ("Øvrige tjenester og overlapp", "Other services and overlap"),
     "TOTAL": ("Totalt", "Total"),
 }
 
@@ -264,7 +265,12 @@ def decomposition(state: st.State, service: str) -> tuple[pd.DataFrame | None, s
     return frame, (reasons[0] if reasons else None)
 
 
-COVERAGE = {"FGK7": ("barnehage_andel_1_5", "barnehage_kbdu_per_barn")}
+# Coverage and unit cost per service (registry ids). Where SSB gives the coverage but no user counts, unit cost
+# is the residual net spending per user (our derivation, ssb_match "own", said on the tile). `parts`: SSB's own
+# shares that make up a coverage we add up; `series`: coverage indicators shown over the years.
+COVERAGE = {"FGK7": ("barnehage_andel_1_5", "barnehage_ndu_per_barn"), "FGK9": ("pleie_dekning_80", "pleie_ndu_per_bruker_80")}
+COVERAGE_PARTS = {"FGK9": ("pleie_andel_80_hjemmetjenester", "pleie_andel_80_institusjon")}
+COVERAGE_SERIES = {"FGK7": ("barnehage_andel_1_2", "barnehage_andel_1_5"), "FGK9": ("pleie_dekning_80",)}
 
 
 def coverage_unit_cost(state: st.State, service: str) -> pd.DataFrame | None:
@@ -280,6 +286,42 @@ def coverage_unit_cost(state: st.State, service: str) -> pd.DataFrame | None:
 
 def coverage_indicators(service: str) -> tuple[str, str] | None:
     return COVERAGE.get(service)
+
+
+def coverage_parts(service: str) -> tuple[str, ...]:
+    return COVERAGE_PARTS.get(service, ())
+
+
+def coverage_series(state: st.State, service: str) -> list[tuple[str, pd.DataFrame]]:
+    """(indicator, year/value/peer_value frame) for the service's coverage indicators with ≥ 2 years of figures."""
+    out = []
+    for ind in COVERAGE_SERIES.get(service, ()):
+        frame = _timeseries(state.kommune, ind, state.peers, state.konv)
+        if frame["value"].notna().sum() >= 2:
+            out.append((ind, frame.copy()))
+    return out
+
+
+def indicator_years(ind: str) -> list[int]:
+    """Years in which any municipality has a figure for the indicator (its first measure)."""
+    from drivers.engine import indicators
+
+    spec = indicators.get(ind).numerator
+    measure = (spec.get("measures") or [spec.get("measure")])[0]
+    return data.get_panel().measure_years(measure, spec.get("dims") if "measure" in spec else None)
+
+
+def indicator_table(ind: str) -> str:
+    from drivers.engine import indicators
+
+    return indicators.get(ind).table.split("+")[-1]
+
+
+def is_derived(ind: str) -> bool:
+    """True for our own derivations (registry ssb_match 'own'), which must never be shown as SSB's figures."""
+    from drivers.engine import indicators
+
+    return indicators.get(ind).ssb_match == "own"
 
 
 def warm(default_only: bool = False, stop=None) -> None:

@@ -73,6 +73,7 @@ class Wide:
     peer_value: np.ndarray
     n_peers: np.ndarray
     reason: np.ndarray
+    ssb_peer_value: np.ndarray | None = None  # SSB's published figure for the group (weighted, municipality in)
 
     @property
     def pos(self) -> dict[str, int]:
@@ -113,6 +114,7 @@ def wide(table: pd.DataFrame) -> Wide:
         peer_value=arr("peer_value", float),
         n_peers=arr("n_peers", float),
         reason=arr("reason"),
+        ssb_peer_value=arr("ssb_peer_value", float) if "ssb_peer_value" in table else None,
     )
 
 
@@ -141,10 +143,20 @@ def side_by_side(w: Wide, selected: str, members: list[str], inds: list, populat
     return head + rest
 
 
-def peer_rows(ww: Wide, wu: Wide, selected: str, inds: list, lang: str = "nb") -> list[dict]:
-    """Pinned rows: the peer average, weighted and unweighted, for every indicator of the view."""
+def peer_rows(ww: Wide, wu: Wide, selected: str, inds: list, lang: str = "nb", ssb: Wide | None = None) -> list[dict]:
+    """Pinned rows: the peer average, weighted and unweighted, for every indicator of the view; and SSB's own
+    published figure for the group where the data holds it (`ssb`: the weighted table, municipality included)."""
     en = lang == "en"
     rows = []
+    i = ssb.pos.get(selected) if ssb is not None and ssb.ssb_peer_value is not None else None
+    if i is not None and any(ind.id in ssb.ipos and not math.isnan(ssb.ssb_peer_value[i, ssb.ipos[ind.id]]) for ind in inds):
+        row = {"kommune": "SSB's published group figure" if en else "SSBs publiserte tall for gruppen", "nr": "",
+               "valgt": False, "snitt": True, "innbyggere": None}
+        for ind in inds:
+            j = ssb.ipos.get(ind.id)
+            row[ind.id] = _clean(ssb.ssb_peer_value[i, j]) if j is not None else None
+            row[f"{ind.id}__status"] = None
+        rows.append(row)
     for label, w in ((("Peer average, weighted" if en else "Gruppesnitt, vektet"), ww),
                      (("Peer average, unweighted" if en else "Gruppesnitt, uvektet"), wu)):
         i, ipos = w.pos.get(selected), w.ipos

@@ -103,8 +103,10 @@ def gap_section(state: st.State) -> list:
             "drivers fetch --tables 12362", lang, reason))
     if services["gap_nok"].notna().any():
         caption = figures.source_line(views.tables(), ["12362", "07459"], state.aar, views.peers_label(state),
-                                      views.konv_label(state), "Tjenestene overlapper delvis; summen er veiledende"
-                                      if lang != "en" else "function groups overlap partly; the sum is indicative", lang)
+                                      views.konv_label(state), "«Øvrige tjenester og overlapp» = samlet avvik minus "
+                                      "tjenestene som er vist, så søylene summerer til samlet avvik"
+                                      if lang != "en" else "«Other services and overlap» = the total gap minus the "
+                                      "services shown, so the bars add up to the total gap", lang)
         chart = figures.gap_waterfall(services, data.meta().name(state.kommune), views.peers_label(state), caption, lang)
         out.append(components.chart_card(chart, lang, wide=True))
     else:

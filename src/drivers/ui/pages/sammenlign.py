@@ -129,7 +129,7 @@ def content(state: st.State, view: str) -> list:
 
     ww, wu = (_wide(state, c) for c in cmp.pair(state.konv))
     rows = cmp.side_by_side(ww, state.kommune, members, inds, _population(panel, state.aar))
-    pinned = cmp.peer_rows(ww, wu, state.kommune, inds, lang)
+    pinned = cmp.peer_rows(ww, wu, state.kommune, inds, lang, ssb=_wide(state, cmp.WEIGHTED))
     shown = [i for i in inds if any(r.get(i.id) is not None for r in rows)]
     lacking = [i for i in inds if i not in shown]
     caption = _caption(state, inds, plabel)

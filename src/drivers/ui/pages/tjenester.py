@@ -121,23 +121,28 @@ def per_resident_card(state: st.State, service: str):
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "kr", caption,
                                    chart_id=f"ts-{service}-{kind}", lang=lang)
         cards.append(components.chart_card(chart, lang))
+    cards += coverage_series_cards(state, service)
     return html.Div(cards, className="stack")
 
 
 def coverage_tiles(state: st.State, service: str):
-    """Coverage and unit cost against the peers, where the registry has them and the data holds them."""
+    """Coverage and unit cost against the peers, where the registry has them and the data holds them; SSB's own
+    shares that a coverage adds up; our derivations are said to be ours, never shown as SSB's figures."""
     lang = state.lang
+    en = lang == "en"
     pair = views.coverage_indicators(service)
-    title = "Dekningsgrad og enhetskostnad" if lang != "en" else "Coverage and unit cost"
+    title = "Dekningsgrad og enhetskostnad" if not en else "Coverage and unit cost"
     if not pair:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-            ("brukertall (dekningsgrad) og enhetskostnad for denne tjenesten" if lang != "en"
+            ("brukertall (dekningsgrad) og enhetskostnad for denne tjenesten" if not en
              else "users (coverage) and unit cost for this service"), views.fetch_command(service), lang,
-            ("Indikatorregisteret har ennå ikke dekningsgrad for denne tjenesten." if lang != "en"
+            ("Indikatorregisteret har ennå ikke dekningsgrad for denne tjenesten." if not en
              else "The indicator registry has no coverage measure for this service yet."))], className="card")
     tiles = []
-    for ind, label, unit, dec in [(pair[0], "Dekningsgrad" if lang != "en" else "Coverage", "%", 1),
-                                  (pair[1], "Enhetskostnad" if lang != "en" else "Unit cost", "kr", 0)]:
+    specs = [(pair[0], "Dekningsgrad" if not en else "Coverage", "%", 1),
+             *[(p, "Herav" if not en else "Of which", "%", 1) for p in views.coverage_parts(service)],
+             (pair[1], "Enhetskostnad" if not en else "Unit cost", "kr", 0)]
+    for ind, label, unit, dec in specs:
         what = views.indicator_name(ind, lang)
         rows = views.indicator_values(state, ind)
         own = rows[rows["region"] == state.kommune]
@@ -146,12 +151,51 @@ def coverage_tiles(state: st.State, service: str):
         status = own["status"].iloc[0] if len(own) else None
         if fmt.is_missing(value):
             tiles.append(html.Div([html.Div(label, className="stat-label"), components.status_note(status, lang),
-                                   components.missing_notice(what, views.fetch_command(service), lang)],
+                                   components.missing_notice(f"{what} ({state.aar})", views.fetch_command(service), lang,
+                                                             _coverage_reason(state, ind))],
                                   className="stat stat-missing"))
-        else:
-            tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
-                                         f"{what}. {views.peers_label(state)}: {fmt.number(peer, dec)} {unit}"))
+            continue
+        derived = (" Vår utledning, ikke et SSB-tall." if not en else " Our derivation, not an SSB figure.") \
+            if views.is_derived(ind) else (f" SSB, {state.aar}." if not en else f" SSB, {state.aar}.")
+        peer_text = fmt.number(peer, dec) + f" {unit}" if not fmt.is_missing(peer) else fmt.MISSING
+        tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
+                                     f"{what}. {views.peers_label(state)}: {peer_text}.{derived}"))
     return html.Div([html.H3(title, className="chart-title"), html.Div(tiles, className="stats")], className="card")
+
+
+def _coverage_reason(state: st.State, ind: str) -> str | None:
+    """Why the municipality has no figure: the engine's reason, or that the data holds the figure for other years."""
+    en = state.lang == "en"
+    frame = views.indicator_values(state, ind)
+    others = frame["value"].notna().sum()
+    if others:
+        return (f"{data.meta().name(state.kommune)} has no figure for {state.aar}; the peers have." if en else
+                f"{data.meta().name(state.kommune)} mangler tallet for {state.aar}; sammenligningskommunene har det.")
+    series = views.indicator_years(ind)
+    if series:
+        span = f"{series[0]}–{series[-1]}" if len(series) > 1 else str(series[0])
+        return (f"The data holds this figure for {span} only; choose that year above." if en else
+                f"Dataene har dette tallet bare for {span}; velg det året øverst.")
+    return None
+
+
+def coverage_series_cards(state: st.State, service: str) -> list:
+    """Coverage over the years (e.g. children 1–2 in kindergarten 2015–2023) against the peers."""
+    lang = state.lang
+    cards = []
+    for ind, frame in views.coverage_series(state, service):
+        have = frame.dropna(subset=["value"])
+        tables = sorted({views.indicator_table(ind)})
+        caption = figures.source_line(views.tables(), tables, f"{int(have['year'].min())}–{int(have['year'].max())}",
+                                      views.peers_label(state), views.konv_label(state),
+                                      ("Over 100 % er mulig: barn går i barnehage i en annen kommune" if lang != "en"
+                                       else "Over 100 % is possible: children attend kindergarten in another municipality")
+                                      if ind.startswith("barnehage") else None, lang)
+        title = views.indicator_name(ind, lang)
+        chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,
+                                   decimals=1, chart_id=f"ts-{ind}", lang=lang)
+        cards.append(components.chart_card(chart, lang))
+    return cards
 
 
 def decomposition_card(state: st.State, service: str):
