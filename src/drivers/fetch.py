@@ -1,9 +1,17 @@
 """Fetch orchestration: catalog -> live metadata -> plan -> client -> parse -> store, one table at a time.
 
+Incremental: each table's `updated` is read first (GET /tables/{id}, one call) and compared with the stored
+`ssb_tables.updated`; a table SSB has not republished since our last complete fetch of it is not fetched
+again (no metadata, no data). A republished table is fetched from the newest year the database holds
+onwards: SSB's API does not say which cells changed, and a KOSTRA publication revises the newest year
+(15 March preliminary -> 15 June final) and adds the next one. `full=True` (`drivers fetch --full`) fetches
+every table and every year.
+
 Nothing is written until every chunk of a table has arrived and parsed; the table is then written in
-one transaction (store.write_table), so an interrupted or failed fetch leaves that table as it was.
-Progress goes to stderr as one bar per table; the closing summary counts requests, cells, retries,
-429s and seconds.
+one transaction (store.write_fetched_table), together with what changed against the stored version
+(cells revised, added, removed; every revised cell's old and new value and status), so an interrupted or
+failed fetch leaves that table as it was. Progress goes to stderr as one bar per table; the closing summary
+counts requests, cells, retries, 429s and seconds.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    unchanged: list[str] = field(default_factory=list)  # tables SSB has not republished: not fetched
+    changes: dict[str, dict] = field(default_factory=dict)  # table -> counts, updated old/new, years, top revisions
 
 
 class Progress:
@@ -74,43 +84,132 @@ def parse_list(text: str | None) -> list[str] | None:
 
 def fetch(client: SSBClient, db_path: Path | str, tables: list[str] | None = None,
           years: tuple[int, int] | None = None, regions: list[str] | None = None,
-          progress: Progress | None = None, on_chunk: Callable[[str, int], None] | None = None) -> Report:
-    """Fetch catalog tables into the database at db_path. `on_chunk(table, n)` runs after each chunk."""
+          progress: Progress | None = None, on_chunk: Callable[[str, int], None] | None = None,
+          full: bool = False, report_region: str | None = None, top: int = 5) -> Report:
+    """Fetch catalog tables into the database at db_path. `on_chunk(table, n)` runs after each chunk.
+
+    Tables whose `updated` equals the stored one are skipped unless `full`. `report_region` picks whose
+    revisions the report lists (the `top` largest per table; all regions when None).
+    """
     entries = [catalog.get(t) for t in (tables or list(catalog.entries()))]
     progress = progress or Progress()
     report = Report()
     start = client.clock()
+    stored = _stored(db_path, [e.id for e in entries])
     metas: dict[str, tuple[dict, dict]] = {}
     for entry in entries:
         try:
-            metas[entry.id] = (client.table(entry.id), client.metadata(entry.id))
+            info = client.table(entry.id)
+            if not full and _unchanged(stored.get(entry.id), info, years or (entry.first_year, 9999), regions):
+                report.unchanged.append(entry.id)
+                continue
+            metas[entry.id] = (info, client.metadata(entry.id))
         except UserError as exc:  # SSBError, OfflineMiss: report, go on with the others
             report.failures.append(f"{entry.id}: {exc}")
-    if regions and metas:
-        _check_regions(regions, metas)
+    named = list(dict.fromkeys((regions or []) + ([report_region] if report_region else [])))
+    if named and (metas or report.unchanged):
+        _check_regions(named, metas, _stored_regions(db_path, report.unchanged))
     for entry in entries:
         if entry.id not in metas:
             continue
         info, meta = metas[entry.id]
+        scope = years or (None if full else _refresh_years(stored.get(entry.id), info, entry.first_year))
         try:
-            rows = _fetch_table(client, db_path, entry, info, meta, years, regions, progress, report, on_chunk)
+            rows = _fetch_table(client, db_path, entry, info, meta, scope, regions, progress, report, on_chunk)
         except UserError as exc:
             report.failures.append(f"{entry.id}: {exc}")
             continue
         if rows is not None:
             report.written[entry.id] = rows
+    if report.changes:
+        _top_revisions(db_path, report, report_region, top)
     report.seconds = client.clock() - start
     return report
 
 
-def _check_regions(regions: list[str], metas: dict[str, tuple[dict, dict]]) -> None:
+def _utc(value) -> pd.Timestamp | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.floor("s")
+
+
+def _stored(db_path: Path | str, table_ids: list[str]) -> dict[str, dict]:
+    """What the database holds of each table (updated, origin, years, last fetch's regions); {} if no file."""
+    if not Path(db_path).exists():
+        return {}
+    con = store.connect(db_path, read_only=True)
+    try:
+        out = {}
+        for tid in table_ids:
+            st = store.stored_table(con, tid)
+            if st is not None:
+                out[tid] = st
+        return out
+    finally:
+        con.close()
+
+
+def _unchanged(stored: dict | None, info: dict, years: tuple[int, int], regions: list[str] | None) -> bool:
+    """True when the stored table is our own complete fetch of the version SSB serves now (same `updated`),
+    covering the years asked for (the catalog's default years when none were asked for)."""
+    if not stored or stored.get("origin") != "ssb-api" or not stored.get("fetched"):
+        return False
+    new, old = _utc(info.get("updated")), _utc(stored.get("updated"))
+    if new is None or old is None or new != old:
+        return False
+    if stored.get("last_regions") is not None and not regions:
+        return False  # the last fetch asked for some regions only: the others are not stored
+    have = stored.get("years") or []
+    return {y for y in _period(info, years[0], have) if y <= years[1]} <= set(have)
+
+
+def _period(info: dict, first_year: int, stored_years: list[int]) -> range:
+    """The years SSB has from the catalog's first year on (by firstPeriod/lastPeriod of /tables/{id})."""
+    first, last = str(info.get("firstPeriod") or "")[:4], str(info.get("lastPeriod") or "")[:4]
+    lo = max(first_year, int(first)) if first.isdigit() else first_year
+    hi = int(last) if last.isdigit() else max(stored_years or [lo])
+    return range(lo, hi + 1)
+
+
+def _refresh_years(stored: dict | None, info: dict, first_year: int) -> tuple[int, int] | None:
+    """The years a refresh fetches (None = all): from the first default year the database lacks, or, when SSB
+    has republished the table, from the newest stored year, whichever is earlier."""
+    if not stored or stored.get("origin") != "ssb-api" or not stored.get("years") or not stored.get("fetched"):
+        return None
+    have = set(stored["years"])
+    starts = [y for y in _period(info, first_year, stored["years"]) if y not in have][:1]
+    if _utc(info.get("updated")) != _utc(stored.get("updated")):
+        starts.append(max(have))
+    return (min(starts), 9999) if starts else None
+
+
+def _stored_regions(db_path: Path | str, table_ids: list[str]) -> set[str]:
+    """Region codes of stored tables (from their categories), to check --regions without asking SSB."""
+    if not table_ids or not Path(db_path).exists():
+        return set()
+    con = store.connect(db_path, read_only=True)
+    try:
+        out: set[str] = set()
+        for tid in table_ids:
+            cats = store.read_categories(con, tid)
+            out.update(cats.loc[cats["dimension"].isin(["KOKkommuneregion0000", "Region"]), "code"])
+        return out
+    finally:
+        con.close()
+
+
+def _check_regions(regions: list[str], metas: dict[str, tuple[dict, dict]], known: set[str] | None = None) -> None:
     """A region the user named that no requested table knows is an error, before anything is fetched."""
-    known: set[str] = set()
+    known = set(known or ())
     for table_id, (_, meta) in metas.items():
         known.update(catalog.codes(meta, catalog.resolve(catalog.get(table_id), meta).region_dim))
     unknown = [r for r in regions if r not in known]
     if unknown:
-        raise UserError(f"ukjent region {', '.join(unknown)} (unknown region; not in table {', '.join(metas)})")
+        names = ", ".join(list(metas) or [])
+        raise UserError(f"ukjent region {', '.join(unknown)} (unknown region; not in table {names or 'the stored tables'})")
 
 
 def _fetch_table(client, db_path, entry, info, meta, years, regions, progress, report, on_chunk) -> int | None:
@@ -149,13 +248,22 @@ def _fetch_table(client, db_path, entry, info, meta, years, regions, progress, r
     observations = pd.concat([p.observations for p in parsed], ignore_index=True)
     categories = _categories(parsed, meta)
     url = client.data_url(entry.id)
+    # the scope compared and replaced: the years asked for (None = all), the regions asked for (None = all)
+    scope_years = None if years is None else sorted({int(c[:4]) for c in resolved.selection[resolved.time_dim]})
+    scope_regions = list(resolved.selection[resolved.region_dim]) if regions else None
     if entry.kind == "population":
-        return _write_population(db_path, entry, parsed[0], observations, categories, url, resolved, len(docs))
-    observations, measure_problems = catalog.assign_measures(entry, meta, observations)
-    report.warnings += measure_problems
-    meta_row = _meta_row(entry, parsed[0], url, len(docs), resolved.problems + measure_problems)
-    with store.writer(db_path) as con:  # copy-on-write + rename: all or nothing, readers never blocked
-        return store.write_table(con, meta_row, observations, categories)
+        meta_row = _meta_row(entry, parsed[0], url, len(docs), resolved.problems, info)
+        with store.writer(db_path) as con:
+            counts = store.write_fetched_population(con, meta_row, population_rows(observations), categories,
+                                                    scope_years, scope_regions)
+    else:
+        observations, measure_problems = catalog.assign_measures(entry, meta, observations)
+        report.warnings += measure_problems
+        meta_row = _meta_row(entry, parsed[0], url, len(docs), resolved.problems + measure_problems, info)
+        with store.writer(db_path) as con:  # copy-on-write + rename: all or nothing, readers never blocked
+            counts = store.write_fetched_table(con, meta_row, observations, categories, scope_years, scope_regions)
+    report.changes[entry.id] = {**counts, "years": scope_years, "new_updated": meta_row["updated"]}
+    return counts["cells"]
 
 
 def _categories(parsed: list, meta: dict) -> pd.DataFrame:
@@ -168,17 +276,19 @@ def _categories(parsed: list, meta: dict) -> pd.DataFrame:
     return cats
 
 
-def _meta_row(entry, parsed, url: str, n_requests: int, problems: list[str]) -> dict:
+def _meta_row(entry, parsed, url: str, n_requests: int, problems: list[str], info: dict | None = None) -> dict:
     note = f"catalog: {entry.verified}; {n_requests} forespørsler"
     if problems:
         note += "; " + " | ".join(problems)
+    # the `updated` the next run compares with is the one /tables/{id} gave (the data's own, if it gave none)
+    updated = _utc((info or {}).get("updated")) or _utc(parsed.updated)
     return {
         "table_id": entry.id,
         "title": parsed.title or entry.title,
-        "updated": parsed.updated,
+        "updated": updated.to_pydatetime() if updated is not None else None,
         "fetched_at": datetime.now(UTC).replace(tzinfo=None),
         "source_url": url,
-        "release": store.release_for(parsed.updated) if parsed.updated else None,
+        "release": store.release_for(updated) if updated is not None else None,
         "origin": "ssb-api",
         "note": note,
         "notes_json": parsed.table_meta()["notes_json"],
@@ -198,10 +308,75 @@ def population_rows(observations: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _write_population(db_path, entry, parsed, observations, categories, url, resolved, n_requests) -> int:
-    meta_row = _meta_row(entry, parsed, url, n_requests, resolved.problems)
-    with store.writer(db_path) as con:
-        return store.write_population(con, meta_row, population_rows(observations), categories)
+def _top_revisions(db_path, report: Report, region: str | None, top: int) -> None:
+    """Each changed table's `top` largest revisions (for `region` if given) from the just written database."""
+    con = store.connect(db_path, read_only=True)
+    try:
+        revs = store.read_revisions(con, tables=list(report.changes), regions=[region] if region else None,
+                                    limit_per_table=top)
+    finally:
+        con.close()
+    for tid, change in report.changes.items():
+        change["top"] = revs[revs["table_id"] == tid].reset_index(drop=True)
+        change["region"] = region
+
+
+def _num(value, status=None) -> str:
+    """A cell's value in Norwegian notation with the decimals it has (up to 3), or SSB's symbol if missing."""
+    if value is None or pd.isna(value):
+        return status or "–"
+    v = float(value)
+    decimals = 0 if v.is_integer() else min(3, len(f"{v:.3f}".rstrip("0").split(".")[1]))
+    text = f"{abs(v):,.{decimals}f}".replace(",", " ").replace(".", ",")
+    return ("-" if v < 0 else "") + text
+
+
+def revision_records(revisions: pd.DataFrame) -> list[dict]:
+    """Revised cells as text: region, year, contents code, dims, old -> new (with status), change."""
+    out = []
+    for r in revisions.to_dict("records"):
+        old, new = r.get("old_value"), r.get("new_value")
+        both = old is not None and new is not None and not pd.isna(old) and not pd.isna(new)
+        change = float(new) - float(old) if both else None
+        out.append({
+            "table_id": r["table_id"], "region": r["region"], "year": int(r["year"]),
+            "contents_code": r["contents_code"], "dims": r.get("dims") or "", "measure": r.get("measure"),
+            "old": _num(old, r.get("old_status")), "new": _num(new, r.get("new_status")),
+            "change": ("+" if change and change > 0 else "") + _num(change) if change is not None else "–",
+        })
+    return out
+
+
+def _date(value) -> str:
+    ts = _utc(value)
+    return f"{ts:%d.%m.%Y %H:%M}" if ts is not None else "ukjent"
+
+
+def changes_report(report: Report) -> list[str]:
+    """What changed, per table: cells revised, added and removed, and the largest revisions (CLI lines)."""
+    lines = []
+    for tid, c in report.changes.items():
+        years = c.get("years")
+        scope = f"år {years[0]}–{years[-1]}" if years and len(years) > 1 else f"år {years[0]}" if years else "alle år"
+        if c.get("first_fetch"):
+            lines.append(f"{tid}: første henting, {_n(c['cells'])} celler ({scope})")
+            continue
+        lines.append(f"{tid}: {_n(c['revised'])} celler revidert, {_n(c['added'])} lagt til, {_n(c['removed'])} fjernet "
+                     f"av {_n(c['cells'])} hentet ({scope}; SSB oppdatert {_date(c.get('new_updated'))})")
+        top = c.get("top")
+        if top is not None and len(top):
+            who = f" for {c['region']}" if c.get("region") else ""
+            lines.append(f"  største revisjoner{who}:")
+            for r in revision_records(top):
+                dims = f" [{r['dims']}]" if r["dims"] else ""
+                lines.append(f"    {r['region']} {r['year']} {r['contents_code']}{dims}: {r['old']} → {r['new']} "
+                             f"({r['change']})")
+        elif c.get("region") and c["revised"]:
+            lines.append(f"  ingen revisjoner for {c['region']}")
+    if report.unchanged:
+        lines.append(f"uendret hos SSB siden forrige henting, ikke hentet på nytt: {', '.join(report.unchanged)} "
+                     "(--full henter likevel)")
+    return lines
 
 
 def _n(x: int) -> str:
@@ -210,6 +385,6 @@ def _n(x: int) -> str:
 
 def summary(client: SSBClient, report: Report) -> str:
     s = client.stats
-    return (f"ferdig: {len(report.written)} tabeller skrevet, {_n(s.requests)} forespørsler ({_n(s.cached)} fra cache), "
+    return (f"ferdig: {len(report.written)} tabeller skrevet, {len(report.unchanged)} uendret, {_n(s.requests)} forespørsler ({_n(s.cached)} fra cache), "
             f"{_n(s.cells)} celler, {s.retries} nye forsøk, {s.throttled} × 429, {s.splits} delt, "
             f"{report.seconds:.1f} s")

@@ -22,6 +22,11 @@ population(region, year, age)          residents 1 January of `year` by single y
 kostra_groups(region, group_code)      KOSTRA group membership (2020 grouping, 2024 numbering)
 need_index(region, year, sector)       expenditure-need index (kostnadsindeks), national mean = 1.0
 boundaries(level, detail)              GeoJSON text (Kartverket via robhop), level kommune | fylke
+fetch_changes(table_id, fetched_at)    optional (created by the first `drivers fetch` that writes a table): per
+                                       table and fetch, SSB's old and new `updated`, the years and regions
+                                       compared, and how many cells were revised, added and removed
+revisions(table_id, ..., fetched_at)   optional, as fetch_changes: every cell whose value or status changed,
+                                       old and new; written in the same transaction as the table
 
 Readers and one writer at the same time
 ---------------------------------------
@@ -62,6 +67,9 @@ import pyarrow as pa
 from drivers.errors import UserError
 
 SCHEMA_VERSION = 2  # 2: population has no primary key (uniqueness checked on write)
+# fetch_changes and revisions are optional tables, not part of DDL: a fetch creates them (CHANGES_DDL) and
+# readers treat their absence as "no fetch yet", so snapshots and databases written before them stay readable
+# without a schema bump.
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -574,6 +582,240 @@ def write_boundaries(con: duckdb.DuckDBPyConnection, level: str, detail: str, ge
     packed = GZ_PREFIX + base64.b64encode(gzip.compress(geojson.encode("utf-8"), 9)).decode("ascii")
     with transaction(con):
         con.execute("INSERT OR REPLACE INTO boundaries VALUES (?, ?, ?, ?)", [level, detail, packed, source])
+
+
+CHANGES_DDL = """
+CREATE TABLE IF NOT EXISTS fetch_changes (
+    table_id    VARCHAR NOT NULL,
+    fetched_at  TIMESTAMP NOT NULL,   -- the fetch (UTC); same as ssb_tables.fetched_at after it
+    old_updated TIMESTAMP,            -- SSB's `updated` of the stored version (NULL: first fetch)
+    new_updated TIMESTAMP,            -- SSB's `updated` now
+    years       VARCHAR,              -- the years compared and replaced, e.g. '2023,2024'
+    regions     VARCHAR,              -- NULL = every region; else the regions compared
+    cells       BIGINT,               -- cells in the new fetch
+    revised     BIGINT,               -- same key, value or status changed
+    added       BIGINT,               -- key not stored before
+    removed     BIGINT,               -- key stored before, not in the new fetch (deleted)
+    first_fetch BOOLEAN,              -- nothing of this table was stored before
+    PRIMARY KEY (table_id, fetched_at)
+);
+CREATE TABLE IF NOT EXISTS revisions (
+    table_id      VARCHAR NOT NULL,
+    region        VARCHAR NOT NULL,
+    year          INTEGER NOT NULL,
+    contents_code VARCHAR NOT NULL,
+    dims          VARCHAR NOT NULL,
+    measure       VARCHAR,
+    old_value     DOUBLE,
+    new_value     DOUBLE,
+    old_status    VARCHAR,
+    new_status    VARCHAR,
+    fetched_at    TIMESTAMP NOT NULL
+);
+"""
+CHANGE_COLUMNS = ["table_id", "fetched_at", "old_updated", "new_updated", "years", "regions", "cells", "revised",
+                  "added", "removed", "first_fetch"]
+REVISION_COLUMNS = ["table_id", "region", "year", "contents_code", "dims", "measure", "old_value", "new_value",
+                    "old_status", "new_status", "fetched_at"]
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return _one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]) is not None
+
+
+def stored_table(con: duckdb.DuckDBPyConnection, table_id: str) -> dict | None:
+    """What is stored of one SSB table (None if nothing): updated, origin, fetched_at, the years held, whether a
+    fetch recorded it in fetch_changes (`fetched`) and the regions that last fetch was limited to (None = all)."""
+    row = _one(con, "SELECT updated, origin, fetched_at FROM ssb_tables WHERE table_id = ?", [str(table_id)])
+    if row is None:
+        return None
+    years = [r[0] for r in con.execute("SELECT DISTINCT year FROM observations WHERE table_id = ? ORDER BY 1",
+                                       [str(table_id)]).fetchall()]
+    if not years and str(table_id) == "07459":
+        years = [r[0] for r in con.execute("SELECT DISTINCT year FROM population ORDER BY 1").fetchall()]
+    last = None
+    if _has_table(con, "fetch_changes"):
+        last = _one(con, "SELECT regions FROM fetch_changes WHERE table_id = ? ORDER BY fetched_at DESC LIMIT 1",
+                    [str(table_id)])
+    return {"updated": row[0], "origin": row[1], "fetched_at": row[2], "years": years,
+            "fetched": last is not None, "last_regions": last[0] if last else None}
+
+
+def _scope_sql(alias: str, years: list[int] | None, regions: list[str] | None, params: list) -> str:
+    sql = ""
+    if years is not None:
+        sql += f" AND {alias}.year IN (SELECT UNNEST(?::INTEGER[]))"
+        params.append([int(y) for y in years])
+    if regions is not None:
+        sql += f" AND {alias}.region IN (SELECT UNNEST(?::VARCHAR[]))"
+        params.append([str(r) for r in regions])
+    return sql
+
+
+def write_fetched_table(
+    con: duckdb.DuckDBPyConnection,
+    meta: dict,
+    observations: pd.DataFrame,
+    categories: pd.DataFrame | None = None,
+    years: list[int] | None = None,
+    regions: list[str] | None = None,
+) -> dict:
+    """Store a fetched table and what changed against the stored version, in one transaction.
+
+    The scope is the table's stored cells in `years` (None = all) and `regions` (None = all): those are
+    compared with the new cells by key (region, year, contents_code, dims), then replaced by them — so a
+    cell SSB no longer publishes in the scope is removed. Cells whose value or status changed go to
+    `revisions`, the counts to `fetch_changes`, with the ssb_tables row and categories. Returns the counts
+    (cells, revised, added, removed, first_fetch, fetched_at).
+    """
+    row = _table_row(meta)
+    table_id, fetched_at = str(row[0]), row[TABLE_COLUMNS.index("fetched_at")]
+    obs, select = _observation_frame(observations)
+    cats = categories if categories is not None and len(categories) else None
+    con.execute(CHANGES_DDL)
+    con.register("_new_obs", obs)
+    if cats is not None:
+        con.register("_new_categories", _category_frame(cats))
+    try:
+        with transaction(con):
+            old = _one(con, "SELECT updated FROM ssb_tables WHERE table_id = ?", [table_id])
+            first = _one(con, "SELECT 1 FROM observations WHERE table_id = ? LIMIT 1", [table_id]) is None
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _new AS SELECT {', '.join(f'{v} AS {k}' for k, v in select.items())} "
+                        "FROM _new_obs")
+            params: list = [table_id]
+            con.execute("CREATE OR REPLACE TEMP TABLE _old AS SELECT region, year, contents_code, dims, measure, value, "
+                        "status FROM observations o WHERE o.table_id = ?" + _scope_sql("o", years, regions, params), params)
+            key = "USING (region, year, contents_code, dims)"
+            revised = con.execute(
+                f"INSERT INTO revisions SELECT ?, region, year, contents_code, dims, COALESCE(n.measure, o.measure), "
+                f"o.value, n.value, o.status, n.status, ? FROM _old o JOIN _new n {key} "
+                "WHERE o.value IS DISTINCT FROM n.value OR o.status IS DISTINCT FROM n.status",
+                [table_id, fetched_at]).fetchall()[0][0]
+            added = _one(con, f"SELECT count(*) FROM _new n ANTI JOIN _old o {key}")[0]
+            removed = _one(con, f"SELECT count(*) FROM _old o ANTI JOIN _new n {key}")[0]
+            con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+            if cats is not None:
+                _insert_categories(con, table_id, "_new_categories")
+            params = [table_id]
+            con.execute("DELETE FROM observations o WHERE o.table_id = ?" + _scope_sql("o", years, regions, params), params)
+            # a new cell outside the scope (e.g. a region not asked for) would otherwise be doubled
+            con.execute("DELETE FROM observations o USING (SELECT DISTINCT region, year FROM _new) n "
+                        "WHERE o.table_id = ? AND o.region = n.region AND o.year = n.year", [table_id])
+            con.execute(f"INSERT INTO observations SELECT ?, {', '.join(select)} FROM _new", [table_id])
+            counts = {"cells": len(obs), "revised": int(revised), "added": int(added), "removed": int(removed),
+                      "first_fetch": first, "fetched_at": fetched_at}
+            con.execute(f"INSERT OR REPLACE INTO fetch_changes VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})", [
+                table_id, fetched_at, old[0] if old else None, row[TABLE_COLUMNS.index("updated")],
+                ",".join(str(y) for y in sorted(years)) if years is not None else None,
+                ",".join(regions) if regions is not None else None,
+                counts["cells"], counts["revised"], counts["added"], counts["removed"], first])
+    finally:
+        _unregister(con, "_new_obs")
+        _unregister(con, "_new_categories")
+        con.execute("DROP TABLE IF EXISTS _new")
+        con.execute("DROP TABLE IF EXISTS _old")
+    return counts
+
+
+def write_fetched_population(
+    con: duckdb.DuckDBPyConnection,
+    meta: dict,
+    population: pd.DataFrame,
+    categories: pd.DataFrame | None = None,
+    years: list[int] | None = None,
+    regions: list[str] | None = None,
+) -> dict:
+    """As write_fetched_table for 07459 (stored by age in `population`): revisions keyed by region, year and
+    age (contents_code 'Personer1', dims 'Alder=NNN'), then write_population's replacement, one transaction."""
+    columns = ["region", "year", "age", "persons"]
+    dup = population.duplicated(["region", "year", "age"])
+    if dup.any():
+        raise UserError(f"population has {int(dup.sum())} duplicate (region, year, age) rows")
+    row = _table_row(meta)
+    table_id, fetched_at = str(row[0]), row[TABLE_COLUMNS.index("fetched_at")]
+    data = population[columns].reset_index(drop=True).copy()
+    data["region"] = _plain(data["region"], len(data))
+    con.execute(CHANGES_DDL)
+    con.register("_new_pop", data)
+    has_cats = categories is not None and len(categories) > 0
+    if has_cats:
+        con.register("_new_categories", _category_frame(categories))
+    try:
+        with transaction(con):
+            old = _one(con, "SELECT updated FROM ssb_tables WHERE table_id = ?", [table_id])
+            first = _one(con, "SELECT 1 FROM population LIMIT 1") is None
+            params: list = []
+            con.execute("CREATE OR REPLACE TEMP TABLE _oldpop AS SELECT * FROM population p WHERE TRUE"
+                        + _scope_sql("p", years, regions, params), params)
+            key = "USING (region, year, age)"
+            age = "CASE WHEN age >= 105 THEN 'Alder=105+' ELSE 'Alder=' || lpad(age::VARCHAR, 3, '0') END"
+            revised = con.execute(
+                f"INSERT INTO revisions SELECT ?, region, year, 'Personer1', {age}, NULL, o.persons, n.persons, NULL, "
+                f"NULL, ? FROM _oldpop o JOIN _new_pop n {key} WHERE o.persons IS DISTINCT FROM n.persons",
+                [table_id, fetched_at]).fetchall()[0][0]
+            added = _one(con, f"SELECT count(*) FROM _new_pop n ANTI JOIN _oldpop o {key}")[0]
+            removed = _one(con, f"SELECT count(*) FROM _oldpop o ANTI JOIN _new_pop n {key}")[0]
+            con.execute(f"INSERT OR REPLACE INTO ssb_tables ({', '.join(TABLE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(TABLE_COLUMNS))})", row)
+            if has_cats:
+                _insert_categories(con, table_id, "_new_categories")
+            params = []
+            con.execute("DELETE FROM population p WHERE TRUE" + _scope_sql("p", years, regions, params), params)
+            con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
+                        "WHERE p.region = n.region AND p.year = n.year")
+            con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
+            counts = {"cells": len(data), "revised": int(revised), "added": int(added), "removed": int(removed),
+                      "first_fetch": first, "fetched_at": fetched_at}
+            con.execute(f"INSERT OR REPLACE INTO fetch_changes VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})", [
+                table_id, fetched_at, old[0] if old else None, row[TABLE_COLUMNS.index("updated")],
+                ",".join(str(y) for y in sorted(years)) if years is not None else None,
+                ",".join(regions) if regions is not None else None,
+                counts["cells"], counts["revised"], counts["added"], counts["removed"], first])
+    finally:
+        _unregister(con, "_new_pop")
+        _unregister(con, "_new_categories")
+        con.execute("DROP TABLE IF EXISTS _oldpop")
+    return counts
+
+
+def read_fetch_changes(con: duckdb.DuckDBPyConnection, latest: bool = True) -> pd.DataFrame:
+    """Per table and fetch: SSB's old and new `updated`, years, cells revised/added/removed (latest fetch per
+    table when `latest`). Empty (with the columns) when no fetch has written the table yet."""
+    if not _has_table(con, "fetch_changes"):
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    sql = f"SELECT {', '.join(CHANGE_COLUMNS)} FROM fetch_changes"
+    if latest:
+        sql += " QUALIFY row_number() OVER (PARTITION BY table_id ORDER BY fetched_at DESC) = 1"
+    return read_frame(con, sql + " ORDER BY table_id, fetched_at")
+
+
+def read_revisions(
+    con: duckdb.DuckDBPyConnection,
+    tables: Iterable[str] | str | None = None,
+    regions: Iterable[str] | str | None = None,
+    latest: bool = True,
+    limit_per_table: int | None = None,
+) -> pd.DataFrame:
+    """Revised cells (old and new value and status), largest absolute change first within each table.
+
+    `latest`: only each table's most recent fetch. `limit_per_table`: the N largest per table (a change to or
+    from a missing value counts as largest). Empty when no fetch has recorded revisions.
+    """
+    if not _has_table(con, "revisions"):
+        return pd.DataFrame(columns=REVISION_COLUMNS)
+    params: list = []
+    where = "TRUE" + _in_clause("table_id", tables, params) + _in_clause("region", regions, params)
+    if latest:
+        where += (" AND fetched_at = (SELECT max(f.fetched_at) FROM fetch_changes f "
+                  "WHERE f.table_id = revisions.table_id)")
+    rank = "row_number() OVER (PARTITION BY table_id ORDER BY abs(new_value - old_value) DESC NULLS FIRST, region, year, " \
+           "contents_code, dims)"
+    sql = f"SELECT {', '.join(REVISION_COLUMNS)} FROM revisions WHERE {where}"
+    if limit_per_table is not None:
+        sql += f" QUALIFY {rank} <= {int(limit_per_table)}"
+    return read_frame(con, sql + " ORDER BY table_id, abs(new_value - old_value) DESC NULLS FIRST, region, year, "
+                      "contents_code, dims", params)
 
 
 # --------------------------------------------------------------------------------------------- reading

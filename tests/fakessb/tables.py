@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import json
@@ -241,3 +242,115 @@ def table_12362(updated: str = "2026-06-16T06:00:00Z") -> Table:
     ext = {"px": {"tableid": "12362", "decimals": 0, "aggregallowed": False, "language": "no"}}
     return Table("12362", "12362: Utgifter til tjenesteområdene, kommunekonsern, etter region, funksjon, art, "
                  "statistikkvariabel og år", updated, dims, cube, {}, role, [], ext)
+
+
+# ---- publishing a new version: SSB bumps `updated`, revises cells, relabels a code -------------------------------
+
+
+def _status_cube(table: Table) -> np.ndarray:
+    cube = np.full(table.values.size, None, dtype=object)
+    for flat, sym in table.status.items():
+        cube[flat] = sym
+    return cube.reshape(table.values.shape)
+
+
+def _from_cubes(table: Table, dims: list[Dim], values: np.ndarray, status: np.ndarray, updated: str) -> Table:
+    flat = status.ravel()
+    return dataclasses.replace(table, updated=updated, dims=dims, values=values,
+                               status={i: s for i, s in enumerate(flat) if s is not None})
+
+
+def _at(table: Table, coords: dict[str, str]) -> tuple:
+    """The cube index of one cell; every dimension must be named."""
+    return tuple(d.index[coords[d.id]] for d in table.dims)
+
+
+def revised(table: Table, updated: str, cells: list[tuple[dict[str, str], float | None, str | None]] = (),
+            drop: dict[str, list[str]] | None = None) -> Table:
+    """A new publication of `table`: `updated` bumped, `cells` set to (value or None, status), and the codes in
+    `drop` ({dimension: [codes]}) no longer published. The original is not changed (tables are cached)."""
+    values, status = table.values.copy(), _status_cube(table)
+    for coords, value, sym in cells:
+        at = _at(table, coords)
+        values[at] = np.nan if value is None else value
+        status[at] = sym
+    dims = list(table.dims)
+    for dim_id, codes in (drop or {}).items():
+        axis = [d.id for d in dims].index(dim_id)
+        keep = [i for i, c in enumerate(dims[axis].codes) if c not in set(codes)]
+        values, status = np.take(values, keep, axis=axis), np.take(status, keep, axis=axis)
+        d = dims[axis]
+        dims[axis] = Dim(d.id, d.label, [d.codes[i] for i in keep], d.labels, d.elimination, d.extension, d.units)
+    return _from_cubes(table, dims, values, status, updated)
+
+
+def relabelled(table: Table, dim_id: str, code: str, label: str) -> Table:
+    """The same table with one code's label changed in its metadata (as when SSB renames a statistikkvariabel)."""
+    dims = [Dim(d.id, d.label, d.codes, {**d.labels, code: label} if d.id == dim_id else d.labels, d.elimination,
+                d.extension, d.units) for d in table.dims]
+    return dataclasses.replace(table, dims=dims)
+
+
+def value_at(table: Table, coords: dict[str, str]) -> tuple[float | None, str | None]:
+    at = _at(table, coords)
+    v = table.values[at]
+    return (None if math.isnan(v) else float(v)), _status_cube(table)[at]
+
+
+# ---- 13502 and 12209 from the real extracts in ../shared/ssb/derived ----------------------------------------------
+
+BARNEHAGE_13502_CSV = DERIVED / "ssb-13502_KOSandel120000_long_DERIVED-from-xlsm.csv"
+OMSORG_12209_CSV = DERIVED / "omsorgsradar_ssb12209_2025_coverage80plus_EXTRACT.csv"
+# SSB's label as the Statbank export (taikiyakitaiyaki/OBLIG-5-group-, see PROVENANCE.md) carries it
+LABEL_KOSandel120000 = "Andel barn 1-2 år i barnehage, i forhold til innbyggere 1-2 år (prosent)"
+
+
+@functools.cache
+def table_13502(updated: str = "2024-06-17T06:00:00Z") -> Table:
+    """SSB 13502, statistikkvariabel KOSandel120000 only, 2015-2023, the 723 region codes of SSB's Statbank
+    export with its status symbols (`.` `..`). `updated` is a test parameter: the export does not carry
+    SSB's (the default is the June 2024 final-release date by store.release_dates)."""
+    df = pd.read_csv(BARNEHAGE_13502_CSV, dtype={"region_code": str, "year": str, "ssb_status_symbol": str})
+    regions = list(dict.fromkeys(df["region_code"]))
+    years = sorted(df["year"].unique())
+    cube = np.full((len(regions), 1, len(years)), np.nan)
+    ri, yi = {r: i for i, r in enumerate(regions)}, {y: i for i, y in enumerate(years)}
+    r_idx, y_idx = df["region_code"].map(ri).to_numpy(), df["year"].map(yi).to_numpy()
+    cube[r_idx, 0, y_idx] = pd.to_numeric(df["value_pct"]).to_numpy()
+    status = {int(r * len(years) + y): s for r, y, s in zip(r_idx, y_idx, df["ssb_status_symbol"], strict=True)
+              if isinstance(s, str) and s}
+    labels = dict(zip(df["region_code"], df["region_label_ssb"], strict=False))
+    dims = [
+        Dim("KOKkommuneregion0000", "region", regions, labels),
+        Dim("ContentsCode", "statistikkvariabel", ["KOSandel120000"], {"KOSandel120000": LABEL_KOSandel120000},
+            units={"KOSandel120000": {"base": "prosent", "decimals": 1}}),
+        Dim("Tid", "år", years, {y: y for y in years}),
+    ]
+    role = {"time": ["Tid"], "geo": ["KOKkommuneregion0000"], "metric": ["ContentsCode"]}
+    ext = {"px": {"tableid": "13502", "decimals": 1, "aggregallowed": False, "language": "no"}}
+    return Table("13502", "13502: Utvalgte nøkkeltall for barnehager, etter region, statistikkvariabel og år", updated,
+                 dims, cube, status, role, [], ext)
+
+
+@functools.cache
+def table_12209(updated: str = "2026-03-16T07:00:00Z") -> Table:
+    """SSB 12209, the two 80+ coverage shares for 2025 as the omsorgsradar extract holds them (354
+    municipalities; its 4 empty institution shares are missing cells). Labels are the extract's (not SSB's
+    exact wording). `updated` defaults to SSB's 16 March 2026 preliminary release, when the extract's
+    source fetched it."""
+    df = pd.read_csv(OMSORG_12209_CSV, dtype={"kommunenummer": str})
+    codes = {"KOShjtj80aarover0001": "andel_80pluss_hjemmetjenester_pct_KOShjtj80aarover0001",
+             "KOSsykhjand80aar0000": "andel_80pluss_institusjon_pct_KOSsykhjand80aar0000"}
+    regions = list(df["kommunenummer"])
+    cube = np.stack([df[col].to_numpy(dtype=float) for col in codes.values()], axis=1)[:, :, None]
+    dims = [
+        Dim("KOKkommuneregion0000", "region", regions, dict(zip(regions, df["navn_kilde"], strict=True))),
+        Dim("ContentsCode", "statistikkvariabel", list(codes),
+            {"KOShjtj80aarover0001": "Andel innbyggere 80+ som bruker hjemmetjenester (%)",
+             "KOSsykhjand80aar0000": "Andel 80+ med institusjonsopphold (%)"}),
+        Dim("Tid", "år", ["2025"], {"2025": "2025"}),
+    ]
+    role = {"time": ["Tid"], "geo": ["KOKkommuneregion0000"], "metric": ["ContentsCode"]}
+    ext = {"px": {"tableid": "12209", "decimals": 1, "aggregallowed": False, "language": "no"}}
+    return Table("12209", "12209: Utvalgte nøkkeltall for helse og omsorg, etter region, statistikkvariabel og år",
+                 updated, dims, cube, {}, role, [], ext)

@@ -1,4 +1,8 @@
-"""`drivers fetch`: download the catalog's SSB tables into the DuckDB database."""
+"""`drivers fetch`: download the catalog's SSB tables into the DuckDB database.
+
+Only tables SSB has republished since the last fetch are downloaded (`--full` fetches all); what changed
+(cells revised, added, removed, the largest revisions) is printed to stdout, warnings and the summary to stderr.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--regions", help="comma-separated region codes (default: all municipalities + EAK, EAKUO, EKG01-17)")
     p.add_argument("--offline", action="store_true", help="use only the response cache; say what is missing")
     p.add_argument("--cache", type=Path, help="response cache directory (default: data/cache, or $DRIVERS_CACHE)")
+    p.add_argument("--full", action="store_true",
+                   help="fetch every table and year, also those SSB has not republished since the last fetch")
+    p.add_argument("--region", help="list the largest revisions for this region (default: the largest overall)")
     p.set_defaults(run=run)
 
 
@@ -31,9 +38,13 @@ def run(args) -> int:
         fetching.catalog.get(table_id)  # unknown table: UserError before any request
     client = SSBClient(args.base_url or settings.api_base, cache=ResponseCache(args.cache or settings.cache_dir),
                        offline=args.offline)
-    report = fetching.fetch(client, args.db or settings.db_path, tables, years, regions)
+    region = (args.region or "").strip() or None
+    report = fetching.fetch(client, args.db or settings.db_path, tables, years, regions, full=args.full,
+                            report_region=region)
     for line in report.warnings:
         print(f"drivers: advarsel: {line}", file=sys.stderr)
+    for line in fetching.changes_report(report):
+        print(line)
     print(f"drivers: {fetching.summary(client, report)}", file=sys.stderr)
     if report.failures:
         for line in report.failures[1:]:
