@@ -197,7 +197,8 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, c
         m = peers_mod_membership(panel, peers, year, exclude_oslo, k, convention)
         idx = np.flatnonzero(m[i])
         own = dec.Inputs(**{key_: float(v[i]) for key_, v in arrays.items()})
-        rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, base(convention), has_target, missing, hints)
+        rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, base(convention), has_target, missing, hints,
+                         peer_value=_ssb_peer_value(panel, i, year, service, peers, convention, exclude_oslo, k))
         if not (idx != i).any():
             why = peermod.empty_reason(peermod.peer_label(panel, i, peers, k, convention=convention),
                                        panel.name(panel.municipalities[i]))
@@ -210,6 +211,19 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, c
 
     key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
     return panel.lru(key, compute, maxsize=8192)
+
+
+def _ssb_peer_value(panel: Panel, i: int, year: int, service: str, peers: str, convention: str, exclude_oslo: bool,
+                    k: int) -> float | None:
+    """SSB's published per-resident figure for municipality i's group and the service, when the driver table uses
+    it as the peer value (so the decomposition splits the same gap as the tables show), else None."""
+    inds = [x.id for x in reg.all()]
+    ind = f"ndu_{service.lower()}_per_innb"
+    if ind not in inds:
+        return None
+    full = _full_table(panel, year, peers, convention, exclude_oslo, k)
+    row = i * len(inds) + inds.index(ind)
+    return float(full.column("peer_value", row)) if full.column("peer_source", row) == "ssb" else None
 
 
 def peers_mod_membership(panel, peer_set, year, exclude_oslo, k, convention="weighted"):

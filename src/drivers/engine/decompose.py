@@ -30,7 +30,7 @@ NAMES_NB = {
     "unit_cost": "Enhetskostnad",
     "net_gross": "Netto/brutto-andel (egenbetaling, kjøp, tilskudd)",
     "not_split": "Ikke splittet (standard og effektivitet samlet)",
-    "peer_subset": "Sammenligningskommuner uten brukertall",
+    "peer_subset": "Gruppens kommuner uten alle tall",
     "averaging": "Forskjell mellom snittkonvensjoner",
 }
 NAMES_EN = {
@@ -40,7 +40,7 @@ NAMES_EN = {
     "unit_cost": "Unit cost",
     "net_gross": "Net/gross share (fees, purchases, grants)",
     "not_split": "Not split (standard and efficiency together)",
-    "peer_subset": "Peers without user figures",
+    "peer_subset": "Group members without every figure",
     "averaging": "Averaging convention",
 }
 
@@ -107,11 +107,13 @@ def _peer_need(peers: dict[str, np.ndarray], convention: str) -> float:
 
 
 def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[str, str] | None = None,
-          hints: dict[str, str] | None = None) -> list[dict]:
+          hints: dict[str, str] | None = None, peer_value: float | None = None) -> list[dict]:
     """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split).
 
-    peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I)."""
-    rows = _split(own, peer_arrays(peers), convention, has_target, missing, hints)
+    peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I). peer_value: the group's figure x̄ when it
+    is SSB's published one rather than the members' (some members lack figures); the difference between the
+    two is the peer_subset row."""
+    rows = _split(own, peer_arrays(peers), convention, has_target, missing, hints, peer_value)
     for r in rows:
         r.setdefault("name_nb", NAMES_NB[r["component"]])
         r.setdefault("name_en", NAMES_EN[r["component"]])
@@ -119,7 +121,8 @@ def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[s
 
 
 def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_target: bool,
-           missing: dict[str, str] | None = None, hints: dict[str, str] | None = None) -> list[dict]:
+           missing: dict[str, str] | None = None, hints: dict[str, str] | None = None,
+           peer_value: float | None = None) -> list[dict]:
     """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
 
     `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
@@ -128,7 +131,8 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
     missing = dict(missing or {})
     missing_hint = dict(hints or {})
     x_i = own.NDU / own.N if _ok(own.NDU, own.N) and own.N else math.nan
-    x_p = _peer_ratio(peers, convention, "NDU", "N")
+    x_members = _peer_ratio(peers, convention, "NDU", "N")
+    x_p = peer_value if peer_value is not None and _ok(peer_value) else x_members
     rows = {c: {"component": c, "nok": math.nan, "available": False, "reason": None} for c in COMPONENTS}
     if not _ok(x_i, x_p):
         for r in rows.values():
@@ -141,9 +145,13 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         rows["not_split"].update(nok=total, available=True, reason="hele avviket; kan ikke deles når utgiftene er ≤ 0")
         return list(rows.values())
 
-    label = {"B": "brukertall", "KBDU": "korrigerte brutto driftsutgifter", "I": "kostnadsindeks",
+    label = {"B": "dekningsgrad (brukertall)", "KBDU": "korrigerte brutto driftsutgifter", "I": "kostnadsindeks",
              "T": "innbyggere i målgruppen"}
     base_ok = np.isfinite(peers["NDU"]) & np.isfinite(peers["N"]) & (peers["N"] > 0)
+    # the gap's own peer figure is taken over the members with spending and residents; every factor is then
+    # averaged over the same members (a member with residents but no spending would bend the target share)
+    peers = {f: v[base_ok] for f, v in peers.items()}
+    base_ok = np.ones(int(base_ok.sum()), dtype=bool)
     # A few peers without users or need index (Utsira, Træna and Modalen have neither coverage in 12209 nor,
     # partly, a cost index) would otherwise leave the whole group unsplit. The factors are then averaged over
     # the peers that have every input, which is exact, and the difference between that average and the whole
@@ -155,14 +163,20 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
                 and have.sum() >= SUBSET_SHARE * base_ok.sum():
             sub &= have
     subset_log = None
-    if sub.any() and (sub != base_ok).any():
+    if sub.any() and ((sub != base_ok).any() or x_p != x_members):
         x_sub = _peer_ratio({f: v[sub] for f, v in peers.items()}, convention, "NDU", "N")
         if _ok(x_sub) and x_sub > 0:
             dropped = int(base_ok.sum() - sub.sum())
             subset_log = math.log(x_sub / x_p)
-            rows["peer_subset"]["reason"] = (
-                f"{dropped} av {int(base_ok.sum())} sammenligningskommuner mangler brukertall eller kostnadsindeks: "
-                "faktorene er beregnet uten dem, og denne delen er forskjellen mellom gruppens snitt med og uten dem")
+            why = []
+            if x_p != x_members:
+                why.append("gruppens tall er SSBs publiserte, og noen kommuner i gruppen mangler tall i dataene for året "
+                           "(f.eks. sammenslått i 2020 eller delt i 2024)")
+            if dropped:
+                why.append(f"{dropped} av {int(base_ok.sum())} sammenligningskommuner mangler brukertall eller "
+                           "kostnadsindeks")
+            rows["peer_subset"]["reason"] = ("; ".join(why) + ": faktorene er beregnet for kommunene som har alle "
+                                             "tallene, og denne delen er forskjellen mellom gruppens tall og deres")
             peers = {f: v[sub] for f, v in peers.items()}
             base_ok = np.ones(int(sub.sum()), dtype=bool)
 

@@ -28,7 +28,7 @@ from drivers.engine.panel import NEED_NOTE_NB, Panel
 
 COLUMNS = [
     "indicator", "name_nb", "name_en", "service", "category", "region", "name", "year", "value", "unit", "decimals",
-    "status", "peer_value", "ssb_peer_value", "peer_set", "peer_label", "convention", "n_peers", "n_peer_members", "rank", "gap_nok",
+    "status", "peer_value", "ssb_peer_value", "peer_source", "peer_set", "peer_label", "convention", "n_peers", "n_peer_members", "rank", "gap_nok",
     "gap_need_corrected_nok", "numerator", "denominator", "backcast", "polarity", "ssb_match", "reason",
 ]
 
@@ -68,6 +68,13 @@ def compute_table(
     n_members = (members.sum(axis=1) - np.diagonal(members)).astype(np.int64)
     alone = n_members == 0
     avg[alone], n_peers[alone] = np.nan, 0
+    # SSB's own figure for the group is the peer value wherever the data holds it (the default convention
+    # only): our sum over the members equals it when every member has a figure (tested for 2024), but the
+    # members merged in 2020 or split in 2024 have no figures for the years before, and SSB's figure is
+    # what SSB publishes (Kommunefakta). The need-corrected siblings stay our computation.
+    ssb_peer = _ssb_peer_values(panel, inds, year, peer_set, convention, exclude_oslo)
+    use_ssb = np.isfinite(ssb_peer) & ~alone[:, None]
+    avg = np.where(use_ssb, ssb_peer, avg)
     rank = _rank(members, value, part)
     rank = np.where(n_peers > 0, rank, np.nan)  # "1 of 1" says nothing: no peers with figures, no rank
     gaps = np.full((n, m), np.nan)
@@ -84,7 +91,6 @@ def compute_table(
             gaps_nc[:, j] = gaps[:, pos[f"{ind.id}_behovskorr"]]
 
     labels = np.array([peers.peer_label(panel, i, peer_set, k, convention=convention) for i in range(n)], dtype=object)
-    ssb_peer = _ssb_peer_values(panel, inds, year, peer_set, convention, exclude_oslo)
     empty = {i: peers.empty_reason(labels[i], panel.name(panel.municipalities[i]))
              for i in np.flatnonzero(n_members == 0)}  # e.g. Oslo, alone in KOSTRA group 13
     reason = _reasons(inds, comps, avg, gaps_nc, convention, labels, empty)
@@ -113,6 +119,7 @@ def compute_table(
         "status": _coded(status.ravel()),
         "peer_value": avg.ravel(),
         "ssb_peer_value": ssb_peer.ravel(),
+        "peer_source": _coded(np.where(use_ssb, "ssb", "computed").ravel()),
         "peer_set": const(peer_set),
         "peer_label": rep(labels),
         "convention": const(convention),
@@ -265,9 +272,10 @@ def _ssb_peer_values(panel: Panel, inds, year: int, peer_set: str, convention: s
     """
     n, m = panel.n, len(inds)
     out = np.full((n, m), np.nan)
-    if convention != "weighted" or exclude_oslo or peer_set not in ("kostragruppe", "fylke", "landet"):
+    if convention != "weighted" or exclude_oslo or peer_set not in ("kostragruppe", "fylke", "landet", "landet-uten-oslo"):
         return out
-    keys = panel.group if peer_set == "kostragruppe" else panel.county if peer_set == "fylke" else np.full(n, "EAK", object)
+    keys = {"kostragruppe": panel.group, "fylke": panel.county, "landet": np.full(n, "EAK", object),
+            "landet-uten-oslo": np.full(n, "EAKUO", object)}[peer_set]
     for j, ind in enumerate(inds):
         values = measures.ssb_aggregate(panel, ind, year)
         if values:

@@ -230,7 +230,7 @@ def ssb_aggregate(panel: Panel, ind: Indicator, year: int) -> dict[str, float]:
     if not amounts and not per_capita:
         return {}
     residents = panel.residents(year + int(den.get("year_offset", 1)))
-    groups = {"EAK": np.ones(panel.n, dtype=bool)}
+    groups = {"EAK": np.ones(panel.n, dtype=bool), "EAKUO": panel.municipalities != "0301"}
     groups.update({str(g): panel.group == g for g in set(panel.group) if g})
     groups.update({str(c): panel.county == c for c in set(panel.county)})
     out = {}

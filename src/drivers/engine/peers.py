@@ -346,9 +346,9 @@ def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.
 def empty_reason(label: str, name: str, lang: str = "nb") -> str:
     """Why a municipality has no peer values: its peer group has no member but itself (Oslo in EKG13)."""
     if lang == "en":
-        return (f"the peer group {label} has no members other than {name} (its group figure is {name}'s own): "
+        return (f"the peer group {label} has no members other than {name} (the group's figure is the municipality's own): "
                 "there is no peer average, rank or gap to show; choose another peer group, e.g. Norway")
-    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (gruppens tall er {name}s egne): "
+    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (gruppens tall er kommunens egne): "
             "det er ikke noe snitt, rang eller avvik å vise; velg en annen sammenligningsgruppe, f.eks. landet")
 
 

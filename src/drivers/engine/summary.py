@@ -50,11 +50,11 @@ def _rows(x) -> list[dict]:
 def empty_text(name: str, peer_label: str, year: int, lang: str = "nb") -> str:
     """The summary when the peer group has no member but the municipality itself (Oslo in KOSTRA group 13)."""
     if lang == "en":
-        return (f"{name}: the peer group {peer_label} has no members other than {name} in {year} (a municipality is left out of its "
-                "own average), so there is no peer average to compare with and no gap. Choose another peer group, "
+        return (f"{name}: the peer group {peer_label} has no members other than {name} in {year} (the group's figure is the "
+                "municipality's own), so there is no peer average to compare with and no gap. Choose another peer group, "
                 "for example Norway or the nearest neighbours.")
-    return (f"{name}: sammenligningsgruppen {peer_label} har ingen andre kommuner enn {name} i {year} (kommunen holdes utenfor sitt eget "
-            "snitt), så det finnes ikke noe snitt å sammenligne med og ikke noe avvik. Velg en annen "
+    return (f"{name}: sammenligningsgruppen {peer_label} har ingen andre kommuner enn {name} i {year} (gruppens tall er kommunens "
+            "egne), så det finnes ikke noe snitt å sammenligne med og ikke noe avvik. Velg en annen "
             "sammenligningsgruppe, for eksempel landet eller nærmeste naboer.")
 
 
