@@ -82,3 +82,62 @@ def test_met004_pages_render_without_the_database_file(tmp_path):
             assert "kunne ikke beregnes" not in text(layout), (path, query)
     finally:
         data.configure(Settings.from_env())
+
+
+def test_met005_changes_section_on_the_project_database_says_what_it_is():
+    """On the snapshot (no fetch yet) the section says so and names the command; on a fetched database it
+    lists the last fetch per table."""
+    metode = page_module("/metode")
+    changes = metode.changes()
+    nb = page_layout("/metode")(kommune="0301")
+    section = find(nb, "metode-endringer")
+    assert section is not None and "Endringer ved siste henting" in text(section)
+    if changes.get("changes") is None or changes["changes"].empty:
+        assert "drivers fetch" in text(section) and "ingenting er hentet fra SSB ennå" in text(section)
+        en = find(page_layout("/metode")(kommune="0301", lang="en"), "metode-endringer")
+        assert "Changes at the last fetch" in text(en) and "nothing has been fetched from SSB yet" in text(en)
+    else:
+        assert all(t in text(section) for t in changes["changes"]["table_id"])
+
+
+@pytest.mark.slow
+def test_met006_changes_section_after_a_march_to_june_refresh(tmp_path):
+    """A real DuckDB file: the project's database copied, SSB 13502 fetched from the fake SSB as a «March» version,
+    then refreshed to the real «June» export; the page lists the counts and each municipality's revisions."""
+    from fakessb.server import FakeSSB, VirtualClock
+    from test_fetch_incremental import _client, _march_and_june
+
+    from drivers import fetch as fetching
+
+    db = copy_database(tmp_path)
+    march, june, v, prev = _march_and_june()
+    clock = VirtualClock()
+    server = FakeSSB({"13502": march}, clock=clock).start()
+    try:
+        fetching.fetch(_client(server, clock), db, ["13502"])
+        server.tables["13502"] = june
+        report = fetching.fetch(_client(server, clock), db, ["13502"])
+    finally:
+        server.stop()
+    assert {k: report.changes["13502"][k] for k in ("revised", "added", "removed")} == {"revised": 3, "added": 1, "removed": 1}
+    make_app(db)
+    try:
+        metode = page_module("/metode")
+        rows = metode.change_rows(metode.changes()["changes"])
+        assert [(r["tabell"], r["aar"], r["revidert"], r["lagt_til"], r["fjernet"]) for r in rows] == [("13502", "2023", 3, 1, 1)]
+        assert rows[0]["ssb_oppdatert"] == "15.03.2024 → 17.06.2024"
+        oslo = find(page_layout("/metode")(kommune="0301"), "metode-endringer")
+        body = text(oslo)
+        assert "Største revisjoner for Oslo" in body and "KOSandel120000" in body and "barnehage_andel_1_2_pct" in body
+        assert metode.revision_rows(metode.changes()["revisions"], "0301") == [{
+            "tabell": "13502", "aar": 2023, "kode": "KOSandel120000", "maal": "barnehage_andel_1_2_pct", "dims": "",
+            "foer": "..", "naa": "87,6", "endring": "–"}]
+        bergen = metode.revision_rows(metode.changes()["revisions"], "4601")
+        assert [(r["foer"], r["naa"]) for r in bergen] == [("91,6", "93,2")]  # 2022's figure, then SSB's 2023
+        assert bergen[0]["endring"] == "+1,6"
+        utsira = text(find(page_layout("/metode")(kommune="1151"), "metode-endringer"))
+        assert "SSB reviderte ingen tall for Utsira ved siste henting" in utsira
+        en = text(find(page_layout("/metode")(kommune="0301", lang="en"), "metode-endringer"))
+        assert "Changes at the last fetch" in en and "Largest revisions for Oslo" in en
+    finally:
+        data.configure(Settings.from_env())

@@ -796,11 +796,13 @@ def read_revisions(
     regions: Iterable[str] | str | None = None,
     latest: bool = True,
     limit_per_table: int | None = None,
+    per_region: bool = False,
 ) -> pd.DataFrame:
     """Revised cells (old and new value and status), largest absolute change first within each table.
 
-    `latest`: only each table's most recent fetch. `limit_per_table`: the N largest per table (a change to or
-    from a missing value counts as largest). Empty when no fetch has recorded revisions.
+    `latest`: only each table's most recent fetch. `limit_per_table`: the N largest per table (per table and
+    region when `per_region`); a change to or from a missing value counts as largest. Empty when no fetch has
+    recorded revisions.
     """
     if not _has_table(con, "revisions"):
         return pd.DataFrame(columns=REVISION_COLUMNS)
@@ -809,8 +811,8 @@ def read_revisions(
     if latest:
         where += (" AND fetched_at = (SELECT max(f.fetched_at) FROM fetch_changes f "
                   "WHERE f.table_id = revisions.table_id)")
-    rank = "row_number() OVER (PARTITION BY table_id ORDER BY abs(new_value - old_value) DESC NULLS FIRST, region, year, " \
-           "contents_code, dims)"
+    rank = (f"row_number() OVER (PARTITION BY table_id{', region' if per_region else ''} ORDER BY "
+            "abs(new_value - old_value) DESC NULLS FIRST, region, year, contents_code, dims)")
     sql = f"SELECT {', '.join(REVISION_COLUMNS)} FROM revisions WHERE {where}"
     if limit_per_table is not None:
         sql += f" QUALIFY {rank} <= {int(limit_per_table)}"

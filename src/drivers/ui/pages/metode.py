@@ -13,7 +13,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
-from drivers import fmt
+from drivers import fmt, store
 from drivers.errors import UserError
 from drivers.ui import components, data, views, warmup
 from drivers.ui import state as st
@@ -21,6 +21,7 @@ from drivers.ui import state as st
 PATH = "/metode"
 IND_GRID = "metode-indikatorer"
 TABLE_GRID = "metode-tabeller"
+CHANGES_TOP = 10  # revisions listed per table for the municipality in view
 log = logging.getLogger(__name__)
 
 dash.register_page(__name__, path=PATH, name="Metode og kilder", title="Metode og kilder – kommuneøkonomi", order=4)
@@ -77,7 +78,10 @@ def layout(**query):
 def _page(state: st.State):
     lang = state.lang
     title = "Method and sources" if lang == "en" else "Metode og kilder"
-    return components.page(state, PATH, _sections(st.State(st.DEFAULT_KOMMUNE, state.aar, lang=lang)), title=title)
+    sections = list(_sections(st.State(st.DEFAULT_KOMMUNE, state.aar, lang=lang)))
+    # the only part that depends on the municipality: its revisions at the last fetch
+    sections.insert(3, components.guarded(changes_section, state, lang=lang))
+    return components.page(state, PATH, sections, title=title)
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,6 +108,26 @@ def _describe(path: str) -> dict:
         return data.describe()
     except Exception as exc:  # noqa: BLE001 - the method page must render even if describe fails
         log.warning("describe() failed: %s", exc)
+        return {}
+
+
+def changes() -> dict:
+    """The last fetch's changes per table and the largest revisions per table and region, read once per database."""
+    return _changes(str(data.database_path()))
+
+
+@functools.lru_cache(maxsize=4)
+def _changes(path: str) -> dict:
+    try:
+        con = store.connect(path, read_only=True)
+        try:
+            return {"changes": store.read_fetch_changes(con),
+                    "revisions": store.read_revisions(con, limit_per_table=CHANGES_TOP, per_region=True),
+                    "origins": sorted(set(store.read_tables(con)["origin"].dropna()))}
+        finally:
+            con.close()
+    except Exception as exc:  # noqa: BLE001 - the method page must render even if this fails
+        log.warning("reading the fetch changes failed: %s", exc)
         return {}
 
 
@@ -183,6 +207,50 @@ def table_rows(tables: pd.DataFrame, lang: str = "nb") -> list[dict]:
             and r["notes_json"].startswith("[") else "",
         })
     return rows
+
+
+def change_rows(changes: pd.DataFrame, lang: str = "nb") -> list[dict]:
+    """One row per table of the last fetch: SSB's updated before and now, years compared, cells revised/added/removed."""
+    en = lang == "en"
+    rows = []
+    for r in changes.to_dict("records"):
+        years = str(r.get("years") or "")
+        ys = years.split(",") if years else []
+        rows.append({
+            "tabell": str(r["table_id"]),
+            "hentet": _date(r.get("fetched_at"), with_time=True) or "—",
+            "ssb_oppdatert": f"{_date(r.get('old_updated')) or '—'} → {_date(r.get('new_updated')) or '—'}",
+            "aar": (f"{ys[0]}–{ys[-1]}" if len(ys) > 1 else ys[0]) if ys else ("all" if en else "alle"),
+            "revidert": int(r["revised"]), "lagt_til": int(r["added"]), "fjernet": int(r["removed"]),
+            "celler": int(r["cells"]), "foerste": bool(r.get("first_fetch")),
+        })
+    return rows
+
+
+def _decimals(value) -> int:
+    v = float(value)
+    return 0 if v.is_integer() else min(3, len(f"{v:.3f}".rstrip("0").split(".")[1]))
+
+
+def _value(value, status) -> str:
+    if value is None or pd.isna(value):
+        return status or "–"
+    return fmt.number(float(value), _decimals(value))
+
+
+def revision_rows(revisions: pd.DataFrame, region: str) -> list[dict]:
+    """The region's revised cells (largest first within each table): table, year, code, dims, before, now, change."""
+    out = []
+    for r in revisions[revisions["region"] == region].to_dict("records"):
+        old, new = r.get("old_value"), r.get("new_value")
+        both = not (old is None or pd.isna(old) or new is None or pd.isna(new))
+        out.append({
+            "tabell": str(r["table_id"]), "aar": int(r["year"]), "kode": r["contents_code"],
+            "maal": r.get("measure") or "", "dims": r.get("dims") or "",
+            "foer": _value(old, r.get("old_status")), "naa": _value(new, r.get("new_status")),
+            "endring": fmt.signed(float(new) - float(old), max(_decimals(old), _decimals(new))) if both else "–",
+        })
+    return out
 
 
 def _date(value, with_time: bool = False) -> str | None:
@@ -305,6 +373,55 @@ def tables_section(state: st.State) -> html.Section:
     ], className="card", id="metode-sec-tabeller")
 
 
+def changes_section(state: st.State) -> html.Section:
+    """«Endringer ved siste henting»: per table the counts, and the largest revisions for the municipality in view."""
+    en = state.lang == "en"
+    head = html.H2("Changes at the last fetch" if en else "Endringer ved siste henting")
+    ch = changes()
+    frame = ch.get("changes")
+    if frame is None or frame.empty:
+        snapshot = "ssb-api" not in (ch.get("origins") or [])
+        what = (("The data is the snapshot shipped with the dashboard: nothing has been fetched from SSB yet. "
+                 if snapshot else "No fetch has recorded its changes in this database yet. ")
+                + "Run " if en else
+                ("Dataene er snapshoten som følger med dashbordet: ingenting er hentet fra SSB ennå. "
+                 if snapshot else "Ingen henting har registrert endringer i denne databasen ennå. ") + "Kjør ")
+        tail = (" to fetch SSB's tables; later runs fetch only what SSB has republished and list here what changed."
+                if en else " for å hente SSBs tabeller; senere kjøringer henter bare det SSB har publisert på nytt, "
+                "og her står hva som endret seg.")
+        return html.Section([head, html.P([what, html.Code("drivers fetch"), tail])], className="card",
+                            id="metode-endringer")
+    rows = change_rows(frame, state.lang)
+    hdr = (["Table", "Fetched", "SSB updated (before → now)", "Years", "Revised", "Added", "Removed", "Cells"] if en else
+           ["Tabell", "Hentet", "Oppdatert hos SSB (før → nå)", "År", "Revidert", "Lagt til", "Fjernet", "Celler"])
+    first = "first fetch" if en else "første henting"
+    body = [html.Tr([html.Td(r["tabell"]), html.Td(r["hentet"]), html.Td(r["ssb_oppdatert"]), html.Td(r["aar"]),
+                     html.Td(first if r["foerste"] else fmt.number(r["revidert"])),
+                     html.Td("—" if r["foerste"] else fmt.number(r["lagt_til"])),
+                     html.Td("—" if r["foerste"] else fmt.number(r["fjernet"])), html.Td(fmt.number(r["celler"]))])
+            for r in rows]
+    name = data.meta().name(state.kommune)
+    revs = revision_rows(ch.get("revisions", pd.DataFrame(columns=["region"])), state.kommune)
+    out = [head,
+           html.P("Per table: cells whose value or status SSB changed (revised), new and no longer published cells, "
+                  "among the years the fetch compared." if en else
+                  "Per tabell: celler der SSB endret verdi eller status (revidert), nye celler og celler SSB ikke "
+                  "lenger publiserer, blant årene hentingen sammenlignet.", className="hint"),
+           html.Table([html.Thead(html.Tr([html.Th(h) for h in hdr])), html.Tbody(body)], className="table"),
+           html.H3(f"Largest revisions for {name}" if en else f"Største revisjoner for {name}")]
+    if revs:
+        rhdr = (["Table", "Year", "ContentsCode", "Measure", "Other dimensions", "Before", "Now", "Change"] if en else
+                ["Tabell", "År", "Statistikkvariabel", "Måltall", "Andre dimensjoner", "Før", "Nå", "Endring"])
+        out.append(html.Table([html.Thead(html.Tr([html.Th(h) for h in rhdr])), html.Tbody([
+            html.Tr([html.Td(r["tabell"]), html.Td(r["aar"]), html.Td(r["kode"]), html.Td(r["maal"] or "—"),
+                     html.Td(r["dims"] or "—"), html.Td(r["foer"]), html.Td(r["naa"]), html.Td(r["endring"])])
+            for r in revs])], className="table"))
+    else:
+        out.append(html.P(f"SSB revised no figure for {name} at the last fetch." if en else
+                          f"SSB reviderte ingen tall for {name} ved siste henting.", className="hint"))
+    return html.Section(out, className="card", id="metode-endringer")
+
+
 def lacks_section(state: st.State) -> html.Section:
     en = state.lang == "en"
     d = describe()
@@ -370,6 +487,7 @@ def licence_section(state: st.State) -> html.Section:
 # Read what the database holds once, at start-up, so no page request opens the database.
 try:
     describe()
+    changes()
 except Exception:  # noqa: BLE001 - a missing database shows on the page, not at import
     pass
 
