@@ -247,3 +247,56 @@ def test_replace_modes_cells_and_table(tmp_path):
     assert len(store.read_observations(con, tables=["11654"])) == len(one_dim)
     with pytest.raises(ValueError):
         store.write_table(con, parsed.table_meta(), one_dim, replace="everything")
+
+
+# ---- what changed at a fetch: fetch_changes and revisions (optional tables) ------------------------------------------
+
+
+def test_databases_without_the_change_tables_stay_readable(tmp_path):
+    """A database written before fetch_changes/revisions existed (as the snapshot is) opens and reads as 'no fetch'."""
+    db = tmp_path / "db.duckdb"
+    with store.writer(db) as con:
+        _load(con, FIXTURE_12134)
+    con = store.connect(db, read_only=True)
+    try:
+        assert store.read_fetch_changes(con).empty and list(store.read_fetch_changes(con).columns) == store.CHANGE_COLUMNS
+        assert store.read_revisions(con).empty
+        st = store.stored_table(con, "12134")
+        assert st["origin"] == "ssb-api" and st["years"] == [2024] and st["fetched"] is False
+        assert store.stored_table(con, "99999") is None
+        assert store.read_meta(con)["schema_version"] == str(store.SCHEMA_VERSION)
+    finally:
+        con.close()
+
+
+def test_fetched_table_records_revised_added_removed_in_one_transaction(tmp_path):
+    con = store.connect(tmp_path / "db.duckdb")
+    parsed = jsonstat.parse(SALARY.read_bytes())
+    meta = parsed.table_meta()
+    first = store.write_fetched_table(con, {**meta, "fetched_at": "2026-03-16 08:00"}, parsed.observations, parsed.categories)
+    assert first["first_fetch"] and first["added"] == len(parsed.observations) and first["revised"] == 0
+    obs = parsed.observations.astype({"region": object, "status": object, "contents_code": object, "dims": object})
+    real = obs[obs["value"].notna()].index[:2]
+    newer = obs.copy()
+    newer.loc[real[0], "value"] = obs.loc[real[1], "value"]  # another real cell's value: a revision
+    newer.loc[real[1], ["value", "status"]] = [np.nan, ":"]  # now confidential
+    newer = newer.drop(index=obs.index[-1])  # no longer published
+    year = int(obs.loc[obs.index[-1], "year"])
+    got = store.write_fetched_table(con, {**meta, "fetched_at": "2026-06-16 08:00", "updated": "2026-06-16 06:00"},
+                                    newer[newer["year"] == year], years=[year])
+    in_year = obs["year"] == year
+    assert got == {"cells": int(in_year.sum()) - 1, "revised": int(sum(obs.loc[r, "year"] == year for r in real)),
+                   "added": 0, "removed": 1, "first_fetch": False, "fetched_at": datetime(2026, 6, 16, 8)}
+    assert len(store.read_observations(con, tables=["11654"])) == len(obs) - 1  # other years untouched
+    change = store.read_fetch_changes(con).iloc[0]
+    assert change["years"] == str(year) and change["old_updated"] == pd.Timestamp(meta["updated"]).tz_localize(None)
+    # a failure mid-write (a cell without a region) leaves table, revisions and counts as they were
+    before = {k: f(con) for k, f in {"obs": store.read_observations, "rev": store.read_revisions,
+                                     "chg": store.read_fetch_changes}.items()}
+    bad = obs.copy()
+    bad.loc[real[0], "value"] = -1.0
+    bad.loc[bad.index[0], "region"] = None
+    with pytest.raises(Exception, match="(?i)not null|constraint"):
+        store.write_fetched_table(con, {**meta, "fetched_at": "2026-09-01 08:00"}, bad)
+    for key, f in {"obs": store.read_observations, "rev": store.read_revisions, "chg": store.read_fetch_changes}.items():
+        pd.testing.assert_frame_equal(f(con), before[key], obj=key)
