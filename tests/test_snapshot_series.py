@@ -224,3 +224,36 @@ def test_population_check_refuses_a_wrong_territory_on_the_real_rows():
     checked = reference.check_population(rows, residents).set_index("year")
     assert not checked.loc[2017, "population_ok"].any() and checked.loc[2021, "population_ok"].all()
     assert checked.loc[2017, "implied_residents"].max() < 7_000 < 190_000 < checked.loc[2017, "residents"].min()
+
+
+def test_12209_and_13502_agree_with_the_lorenskog_workbook(con):
+    """Two independent copies of SSB's figures: the omsorgsradar/Statbank files and the Lørenskog workbook."""
+    wb = store.read_observations(con, tables=["lorenskog-xlsx"])
+    wb = wb[wb["region"].str.fullmatch(r"\d{4}")]
+    ours = store.read_observations(con, tables=["12209", "13502"]).set_index(["measure", "region", "year"])["value"]
+    pairs = {
+        "andel_innb_80_som_bruker_hjemmetjenester": "pleie_andel_80_hjemmetjenester_pct",
+        "andel_innb_80_med_institusjonsopphold": "pleie_andel_80_institusjon_pct",
+        "andel_barn_1_2_ar_i_barnehage": "barnehage_andel_1_2_pct",
+    }
+    compared = 0
+    for slug, measure in pairs.items():
+        cells = wb[wb["dims"].str.startswith(f"indikator={slug};")]
+        for r in cells.itertuples(index=False):
+            key = (measure, r.region, r.year)
+            if key in ours.index:
+                assert ours[key] == r.value, key
+                compared += 1
+    assert compared == 10 + 4  # 12209 2025 for 5 municipalities x 2; 13502 2020-2023 for Oslo (the others: 2024-)
+
+
+def test_12209_weighted_mean_is_ssbs_national_figure(con):
+    """The 80+-weighted mean of the home-care share (residents 80+ on 1.1.2026) is SSB's «Landet» 24.8 %."""
+    home = store.read_observations(con, measures=["pleie_andel_80_hjemmetjenester_pct"]).set_index("region")["value"]
+    pop = store.read_population(con)
+    p80 = pop[(pop["year"] == 2026) & (pop["age"] >= 80)].groupby("region")["persons"].sum()
+    have = home.dropna()
+    mean = (have * p80[have.index]).sum() / p80[have.index].sum()
+    landet = store.read_observations(con, tables=["lorenskog-xlsx"], regions=["EAK"], years=[2025])
+    landet = landet[landet["dims"].str.startswith("indikator=andel_innb_80_som_bruker_hjemmetjenester;")]
+    assert round(mean, 1) == landet["value"].iloc[0] == 24.8

@@ -443,4 +443,7 @@ def describe(con) -> dict:
         "boundaries": [f"{lv}/{dt}" for lv, dt in store.read_frame(con, "SELECT level, detail FROM boundaries ORDER BY 1, 2").values],
         "missing": MISSING,
         "fetch_command": FETCH_COMMAND,
+        # what the 2015-2023 series could not put on 2024 codes (meta keys written by build)
+        "no_backcast": json.loads(meta.get("no_backcast", "{}")),
+        "dropped_by_population_check": len(json.loads(meta.get("dropped_12362_12137", "[]"))),
     }
