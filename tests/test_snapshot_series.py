@@ -158,9 +158,13 @@ def test_13502_share_of_children_1_2(con):
     assert raw.loc[raw["year"] == 2023, "value_pct"].notna().sum() == 355  # the source's 2020-structure codes
     y2023 = obs[(obs["year"] == 2023) & obs["value"].notna()]
     assert y2023["region"].nunique() == 353  # less 1507 Ålesund (other territory) and 2111 Longyearbyen
-    assert not obs["region"].isin(["1508", "1507", "2111"]).any()
+    assert not obs["region"].isin(["1507", "2111"]).any()
+    alesund = obs[obs["region"] == "1508"]  # only SSB's '.' of 1507 before 2020 (the code did not exist)
+    assert alesund["value"].isna().all() and set(alesund["status"]) == {"."} and alesund["year"].max() == 2019
     status = obs[obs["status"].notna()]
     assert len(status) >= 1 and status["value"].isna().all() and set(status["status"]) <= {".", "..", ":"}
+    st = obs.set_index(["region", "year"])["status"]
+    assert st[("1151", 2023)] == ".." and st[("3205", 2016)] == "."  # Utsira 2023; Lillestrøm (3030) before 2020
     assert (obs["value"] > 100).any()  # real: children attend kindergarten in another municipality
     # renumberings proven by identical 12362 figures: 0101 -> 3101 (2015-2019), 3018 -> 3114 (2020-2023)
     src = raw.set_index(["region_code", "year"])["value_pct"]

@@ -715,8 +715,9 @@ def kindergarten_13502(shared: Path, checks: pd.DataFrame, rows: pd.DataFrame) -
     2020-2023: a code goes to its 2024 code (itself or its successor in the 2024 code history) unless the
     12362 population check shows that code-year to be another territory (territory_differs, e.g. 1507 Ålesund).
     2015-2019 (and 2020-2023 codes the 2024 history lacks): only where proven_codes says the code is the 2024
-    territory (the code itself passed the check, or a pure renumbering with identical figures). A rate is never summed or averaged over parts. SSB's status
-    symbols stay in `status` with value NULL.
+    territory (the code itself passed the check, or a pure renumbering with identical figures). A rate is never
+    summed or averaged over parts. SSB's status symbols stay in `status` with value NULL (a cell with only a
+    symbol follows the code or its 2024 successor in any year; a value for the same cell beats it).
     """
     raw = pd.read_csv(_path(shared, BARNEHAGE_13502), dtype={"region_code": str, "value_pct": str,
                                                             "ssb_status_symbol": str})
@@ -741,6 +742,10 @@ def kindergarten_13502(shared: Path, checks: pd.DataFrame, rows: pd.DataFrame) -
     status = raw["ssb_status_symbol"].where(raw["ssb_status_symbol"].notna(), None)
     if (has_value & status.notna()).any():
         raise ValueError(f"{BARNEHAGE_13502}: a cell has both a value and a status symbol")
+    # SSB's symbol for a code that did not exist yet (3030 Lillestrøm 2015-2019 '.') carries no figure, so it
+    # follows the code itself or its 2024 successor in any year; a value elsewhere for that cell beats it
+    symbol_only = raw["target"].isna() & ~has_value & status.notna() & ~differ
+    raw.loc[symbol_only, "target"] = municipality_targets(raw.loc[symbol_only, "region_code"], current, code_map)
     refused = raw[raw["target"].isna() & has_value].copy()
     refused_differ = np.array([int(y) in differs.get(c, []) for c, y in
                                zip(refused["region_code"], refused["year"], strict=True)], dtype=bool)
