@@ -250,6 +250,7 @@ def fast_cli(monkeypatch):
     [
         (["--tables", "99999"], "tabell 99999 er ikke i katalogen"),
         (["--tables", "12134", "--regions", "0301,9998"], "ukjent region 9998"),
+        (["--tables", "12134", "--region", "9997"], "ukjent region 9997 (unknown region; not in table 12134)"),
         (["--tables", "12134", "--years", "2024-20x5"], "--years må være"),
     ],
 )

@@ -108,7 +108,7 @@ def fetch(client: SSBClient, db_path: Path | str, tables: list[str] | None = Non
             report.failures.append(f"{entry.id}: {exc}")
     named = list(dict.fromkeys((regions or []) + ([report_region] if report_region else [])))
     if named and (metas or report.unchanged):
-        _check_regions(named, metas, _stored_regions(db_path, report.unchanged))
+        _check_regions(named, metas, _stored_regions(db_path, report.unchanged), report.unchanged)
     for entry in entries:
         if entry.id not in metas:
             continue
@@ -201,15 +201,17 @@ def _stored_regions(db_path: Path | str, table_ids: list[str]) -> set[str]:
         con.close()
 
 
-def _check_regions(regions: list[str], metas: dict[str, tuple[dict, dict]], known: set[str] | None = None) -> None:
-    """A region the user named that no requested table knows is an error, before anything is fetched."""
+def _check_regions(regions: list[str], metas: dict[str, tuple[dict, dict]], known: set[str] | None = None,
+                   stored_ids: list[str] = ()) -> None:
+    """A region the user named that no requested table knows is an error, before anything is fetched
+    (checked against SSB's metadata, and for tables not fetched again against their stored categories)."""
     known = set(known or ())
     for table_id, (_, meta) in metas.items():
         known.update(catalog.codes(meta, catalog.resolve(catalog.get(table_id), meta).region_dim))
     unknown = [r for r in regions if r not in known]
     if unknown:
-        names = ", ".join(list(metas) or [])
-        raise UserError(f"ukjent region {', '.join(unknown)} (unknown region; not in table {names or 'the stored tables'})")
+        names = ", ".join([*metas, *stored_ids])
+        raise UserError(f"ukjent region {', '.join(unknown)} (unknown region; not in table {names})")
 
 
 def _fetch_table(client, db_path, entry, info, meta, years, regions, progress, report, on_chunk) -> int | None:

@@ -2,7 +2,8 @@
 
     cd tests && python -m fakessb [--port 8765] [--max-cells 800000] [--rate-calls 40]
 
-It serves 12134, 12362 and 07459 built from the real data in ../shared/ssb, with SSB's limits and error bodies.
+It serves 12134, 12362, 07459, 13502 and 12209 built from the real data in ../shared/ssb, with SSB's limits and
+error bodies.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import time
 
 from fakessb.server import FakeSSB
-from fakessb.tables import table_07459, table_12134, table_12362
+from fakessb.tables import table_07459, table_12134, table_12209, table_12362, table_13502
 
 
 def main() -> int:
@@ -20,7 +21,8 @@ def main() -> int:
     parser.add_argument("--max-cells", type=int, default=800_000)
     parser.add_argument("--rate-calls", type=int, default=40, help="calls allowed per 60 s window")
     args = parser.parse_args()
-    tables = {"12134": table_12134(), "07459": table_07459(), "12362": table_12362()}
+    tables = {"12134": table_12134(), "07459": table_07459(), "12362": table_12362(), "13502": table_13502(),
+              "12209": table_12209()}
     server = FakeSSB(tables, max_cells=args.max_cells, rate_calls=args.rate_calls).start(port=args.port)
     print(f"fake SSB at {server.url}  (try: drivers fetch --base-url {server.url} --db /tmp/x.duckdb "
           "--tables 12134,07459 --years 2024-2024); Ctrl-C stops it", flush=True)
