@@ -404,9 +404,11 @@ def changes_section(state: st.State) -> html.Section:
     revs = revision_rows(ch.get("revisions", pd.DataFrame(columns=["region"])), state.kommune)
     out = [head,
            html.P("Per table: cells whose value or status SSB changed (revised), new and no longer published cells, "
-                  "among the years the fetch compared." if en else
+                  "among the years the fetch compared. A table SSB has not republished since is not fetched again "
+                  "and shows the fetch that last wrote it." if en else
                   "Per tabell: celler der SSB endret verdi eller status (revidert), nye celler og celler SSB ikke "
-                  "lenger publiserer, blant årene hentingen sammenlignet.", className="hint"),
+                  "lenger publiserer, blant årene hentingen sammenlignet. En tabell SSB ikke har publisert på nytt "
+                  "siden, hentes ikke igjen og viser hentingen som sist skrev den.", className="hint"),
            html.Table([html.Thead(html.Tr([html.Th(h) for h in hdr])), html.Tbody(body)], className="table"),
            html.H3(f"Largest revisions for {name}" if en else f"Største revisjoner for {name}")]
     if revs:
