@@ -327,7 +327,8 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
                   labels: dict[str, str] | None = None, chart_id: str = "decomposition") -> Chart:
     """Horizontal bars of a gap split into components (need, target share, coverage, unit cost, net/gross, …)
     in NOK million; components that cannot be computed are listed in notes with the engine's reason."""
-    have = frame[frame["nok"].notna()]
+    # the averaging row is exactly 0 under the weighted convention: no bar for it
+    have = frame[frame["nok"].notna() & ~((frame["component"] == "averaging") & (frame["nok"].abs() < 0.5))]
     labels = labels or {}
     names = [labels.get(c, c) for c in have["component"]]
     mill = have["nok"] / 1e6
@@ -346,7 +347,11 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
     fig.update_yaxes(autorange="reversed")
     table = pd.DataFrame({("Component" if lang == "en" else "Komponent"): names,
                           ("NOK million" if lang == "en" else "mill. kr"): mill.round(1)})
+    # what could not be split, and which bar is our own derivation; rows with nothing to hold (nothing left
+    # unsplit, no member without figures) are not listed
+    unsplit = frame[frame["nok"].isna() & ~frame["component"].isin(["not_split", "peer_subset", "averaging"])]
+    derived = have[have["reason"].fillna("").str.contains("vår utledning|our derivation")] if "reason" in have else have[:0]
     notes = [f"{labels.get(r['component'], r['component'])}: {r.get('reason') or ''}"
-             for _, r in frame[frame["nok"].isna()].iterrows()]
+             for _, r in pd.concat([derived, unsplit]).iterrows()]
     chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption, notes)

@@ -312,6 +312,7 @@ def _timeseries(panel: Panel, i: int, ind, peers: str, convention: str, exclude_
     if years:
         years = list(range(years[0], years[-1] + 1))  # a year inside the span with no figure is a gap
     rows = []
+    keys = drivertable.ssb_group_keys(panel, peers, convention, exclude_oslo)
     for y in years:
         c = measures.components(panel, ind, y)
         m = peermod.membership(panel, peers, y, exclude_self=excludes_self(convention), exclude_oslo=exclude_oslo, k=k)
@@ -319,6 +320,8 @@ def _timeseries(panel: Panel, i: int, ind, peers: str, convention: str, exclude_
         alone = not (row[0] & (np.arange(panel.n) != i)).any()
         avg, _ = peer_average(row, c.num, c.den, c.value, convention)
         peer = math.nan if alone or (base(convention) == "weighted" and not c.weighted_ok) else float(avg[0])
+        if keys is not None and not alone:  # SSB's own group figure where the data holds it, as the driver table
+            peer = measures.ssb_aggregate(panel, ind, y).get(str(keys[i]), peer)
         value = float(c.value[i])
         gap = float(c.den[i] * (value - peer)) if ind.gap else math.nan
         reason = c.reason[i]

@@ -264,6 +264,15 @@ def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str
     return out
 
 
+def ssb_group_keys(panel: Panel, peer_set: str, convention: str, exclude_oslo: bool) -> np.ndarray | None:
+    """Each municipality's SSB aggregate code for the peer set (EKGxx, county, EAK, EAKUO), or None when SSB
+    publishes no figure for that choice (other conventions, nearest neighbours, saved sets, Oslo left out)."""
+    if convention != "weighted" or exclude_oslo or peer_set not in ("kostragruppe", "fylke", "landet", "landet-uten-oslo"):
+        return None
+    return {"kostragruppe": panel.group, "fylke": panel.county, "landet": np.full(panel.n, "EAK", object),
+            "landet-uten-oslo": np.full(panel.n, "EAKUO", object)}[peer_set]
+
+
 def _ssb_peer_values(panel: Panel, inds, year: int, peer_set: str, convention: str, exclude_oslo: bool) -> np.ndarray:
     """SSB's own published figure for each municipality's peer group (n × m), NaN where the data has none.
 
@@ -272,10 +281,9 @@ def _ssb_peer_values(panel: Panel, inds, year: int, peer_set: str, convention: s
     """
     n, m = panel.n, len(inds)
     out = np.full((n, m), np.nan)
-    if convention != "weighted" or exclude_oslo or peer_set not in ("kostragruppe", "fylke", "landet", "landet-uten-oslo"):
+    keys = ssb_group_keys(panel, peer_set, convention, exclude_oslo)
+    if keys is None:
         return out
-    keys = {"kostragruppe": panel.group, "fylke": panel.county, "landet": np.full(n, "EAK", object),
-            "landet-uten-oslo": np.full(n, "EAKUO", object)}[peer_set]
     for j, ind in enumerate(inds):
         values = measures.ssb_aggregate(panel, ind, year)
         if values:

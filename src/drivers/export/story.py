@@ -57,7 +57,10 @@ def _name(state: st.State) -> str:
 def _labels(frame: pd.DataFrame, en: bool) -> dict[str, str]:
     """Component labels: the dashboard's, else the engine's own names (e.g. 'not split', 'averaging')."""
     own = dict(zip(frame["component"], frame["name_en" if en else "name_nb"], strict=False)) if "name_nb" in frame else {}
-    return {**own, **views.COMPONENT_LABELS[en]}
+    short = dict(views.COMPONENT_LABELS[en])
+    if "unit_cost" in own and ("per bruker" in own["unit_cost"] or "per user" in own["unit_cost"]):
+        short.pop("unit_cost")  # net spending per user, our derivation: keep the engine's name that says so
+    return {**own, **short}
 
 
 def missing_chart(chart_id: str, title: str, what: str, reason: str | None, command: str | None, caption: str,

@@ -164,7 +164,7 @@ def health_missing_reason(state: st.State, frame: pd.DataFrame | None) -> str:
             else "Dataene har dette tallet bare for andre kommuner.")
 
 
-SERVICE_TABLES = {"FGK7": ["13502"], "FGK8b": ["12255"], "FGK9": ["12209", "12293"], "FGK13": ["12279"],
+SERVICE_TABLES = {"FGK7": ["13502"], "FGK8b": ["12255"], "FGK9": ["12209"], "FGK13": ["12279"],
                   "FGK12": ["14019"]}
 COMPONENT_LABELS = (
     {"need": "Behov", "target_share": "Målgruppens andel", "coverage": "Dekningsgrad", "unit_cost": "Enhetskostnad",

@@ -86,6 +86,18 @@ def view_control(state: st.State, view: str) -> html.Div:
 
 
 # ---- data for one view (memoised on the Panel: callbacks and re-renders are look-ups) ------------------------------
+def _self_note(state: st.State, name: str) -> str:
+    """Whether the municipality is in its own average: yes by default (SSB's group figures), no under ASSS."""
+    en = state.lang == "en"
+    if state.peers == "naboer":
+        return "the neighbours' average, without the municipality itself" if en else "naboenes snitt, uten kommunen selv"
+    if state.konv.endswith(cmp.EXCL_SELF):
+        return (f"{name} is left out of the average, ASSS practice; not SSB's group figure" if en
+                else f"{name} er holdt utenfor snittet, ASSS-praksis; ikke SSBs gruppetall")
+    return (f"{name} is part of the average, as in SSB's group figures" if en
+            else f"{name} er med i snittet, som i SSBs gruppetall")
+
+
 def _members(state: st.State) -> list[str]:
     panel = data.get_panel()
     return panel.memo(("ui-sml-members", state.kommune, state.aar, state.peers, _saved_mtime(state.peers)),
@@ -189,8 +201,8 @@ def peer_section(state: st.State, members: list[str], plabel: str) -> html.Secti
     body = [
         html.H2("Who is compared" if en else "Hvem sammenlignes"),
         html.P([html.Strong(name), (" is compared with " if en else " sammenlignes med "), html.Strong(plabel),
-                f": {len(members)} " + ("municipalities" if en else "kommuner") + " ("
-                + ("the municipality itself is not part of the average)" if en else "kommunen selv er ikke med i snittet)")]),
+                f": {len(members)} " + ("other municipalities" if en else "andre kommuner") + " (" + _self_note(state, name)
+                + ")"]),
         html.Details([html.Summary("Show the municipalities" if en else "Vis kommunene"),
                       html.P(", ".join(names), className="member-list")], open=len(names) <= 20),
         html.Div([html.Span("Compare with instead: " if en else "Sammenlign heller med: "),

@@ -220,7 +220,9 @@ def scatter_card(state: st.State, service: str):
     frame = views.coverage_unit_cost(state, service)
     name = views.service_name(service, lang)
     title = (f"{name}: coverage against unit cost" if lang == "en" else f"{name}: dekningsgrad mot enhetskostnad")
-    if frame is None or len(frame.dropna(subset=["coverage", "unit_cost"])) == 0:
+    # fewer than three municipalities with both figures is not a comparison (e.g. 1–5 coverage: Lørenskog's
+    # workbook covers five municipalities)
+    if frame is None or len(frame.dropna(subset=["coverage", "unit_cost"])) < 3:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
             ("dekningsgrad og enhetskostnad for kommunene i gruppen" if lang != "en" else "coverage and unit cost for the peers"),
             views.fetch_command(service), lang,
