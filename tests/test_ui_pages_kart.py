@@ -123,5 +123,5 @@ def test_kart008_indicator_without_data_says_so_and_names_command():
         pytest.skip("the database has this indicator (a fetched database); the notice is for the snapshot")
     layout = page_layout("/kart")(kommune="3222", indikator="pleie_andel_80_institusjon")
     body = text(layout)
-    assert "drivers fetch --tables 12293" in body
+    assert "drivers fetch --tables 12209" in body  # 12209 holds the 80+ shares (contentscodes_found.csv)
     assert np.isnan(frame["value"]).all()

@@ -76,11 +76,18 @@ def test_sml002_side_by_side_rows_and_both_averages():
     by_code = {r["nr"]: r for r in rows}
     for code in ["3222", *members]:
         assert by_code[code]["ndu_fgk7_per_innb"] == pytest.approx(num[code] / den[code], rel=1e-9)
-    pinned = cmp.peer_rows(ww, wu, "3222", inds, "nb")
+    pinned = cmp.peer_rows(ww, wu, "3222", inds, "nb", ssb=ww)
+    # the group figures include Lørenskog itself, as SSB's do; SSB's own EKG10 figure is pinned first
+    assert "SSB" in pinned[0]["kommune"] and "vektet" in pinned[1]["kommune"] and "uvektet" in pinned[2]["kommune"]
+    assert pinned[1]["ndu_fgk7_per_innb"] == pytest.approx(num.sum() / den.sum(), rel=1e-9)
+    assert pinned[0]["ndu_fgk7_per_innb"] == pytest.approx(pinned[1]["ndu_fgk7_per_innb"], rel=1e-9)
+    assert pinned[2]["ndu_fgk7_per_innb"] == pytest.approx((num / den).mean(), rel=1e-9)
+    # the ASSS choice leaves Lørenskog out, and no SSB row is claimed for it
+    we, ue = _wide("kostragruppe", "weighted-excl-self"), _wide("kostragruppe", "unweighted-excl-self")
+    asss = cmp.peer_rows(we, ue, "3222", inds, "nb", ssb=we)
     peer_num, peer_den = num.drop("3222"), den.drop("3222")
-    assert pinned[0]["ndu_fgk7_per_innb"] == pytest.approx(peer_num.sum() / peer_den.sum(), rel=1e-9)
-    assert pinned[1]["ndu_fgk7_per_innb"] == pytest.approx((peer_num / peer_den).mean(), rel=1e-9)
-    assert "vektet" in pinned[0]["kommune"] and "uvektet" in pinned[1]["kommune"]
+    assert len(asss) == 2 and asss[0]["ndu_fgk7_per_innb"] == pytest.approx(peer_num.sum() / peer_den.sum(), rel=1e-9)
+    assert asss[1]["ndu_fgk7_per_innb"] == pytest.approx((peer_num / peer_den).mean(), rel=1e-9)
 
 
 def test_sml003_convention_table_is_consistent():
@@ -120,7 +127,10 @@ def test_sml005_layout_renders(code, peers):
     layout = page_layout("/sammenlign")(kommune=code, peers=peers)
     assert find(layout, ids.PAGE_ROOT) is not None
     grid = find(layout, "sml-grid")
-    assert grid.rowData[0]["nr"] == code and len(grid.dashGridOptions["pinnedBottomRowData"]) == 2
+    pinned = grid.dashGridOptions["pinnedBottomRowData"]
+    # the two averages, and SSB's published group figure first where the data holds one (KOSTRA group, Landet)
+    assert grid.rowData[0]["nr"] == code and len(pinned) == (3 if peers == "kostragruppe" else 2)
+    assert ("SSB" in pinned[0]["kommune"]) == (peers == "kostragruppe")
     assert json.dumps(grid.rowData)  # JSON-safe: NaN became None
     assert find(layout, "sml-konv-grid") is not None
     assert (find(layout, "sml-naboer-grid") is not None) == (peers == "naboer")
