@@ -95,7 +95,7 @@ def fetch(client: SSBClient, db_path: Path | str, tables: list[str] | None = Non
     progress = progress or Progress()
     report = Report()
     start = client.clock()
-    stored = _stored(db_path, [e.id for e in entries])
+    stored = _stored(db_path, entries)
     metas: dict[str, tuple[dict, dict]] = {}
     for entry in entries:
         try:
@@ -136,17 +136,17 @@ def _utc(value) -> pd.Timestamp | None:
     return ts.floor("s")
 
 
-def _stored(db_path: Path | str, table_ids: list[str]) -> dict[str, dict]:
+def _stored(db_path: Path | str, entries: list) -> dict[str, dict]:
     """What the database holds of each table (updated, origin, years, last fetch's regions); {} if no file."""
     if not Path(db_path).exists():
         return {}
     con = store.connect(db_path, read_only=True)
     try:
         out = {}
-        for tid in table_ids:
-            st = store.stored_table(con, tid)
+        for entry in entries:
+            st = store.stored_table(con, entry.id, population=entry.kind == "population")
             if st is not None:
-                out[tid] = st
+                out[entry.id] = st
         return out
     finally:
         con.close()

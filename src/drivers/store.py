@@ -623,15 +623,16 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return _one(con, "SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]) is not None
 
 
-def stored_table(con: duckdb.DuckDBPyConnection, table_id: str) -> dict | None:
+def stored_table(con: duckdb.DuckDBPyConnection, table_id: str, population: bool = False) -> dict | None:
     """What is stored of one SSB table (None if nothing): updated, origin, fetched_at, the years held, whether a
-    fetch recorded it in fetch_changes (`fetched`) and the regions that last fetch was limited to (None = all)."""
+    fetch recorded it in fetch_changes (`fetched`) and the regions that last fetch was limited to (None = all).
+    `population`: the table is the population table (years from `population`)."""
     row = _one(con, "SELECT updated, origin, fetched_at FROM ssb_tables WHERE table_id = ?", [str(table_id)])
     if row is None:
         return None
     years = [r[0] for r in con.execute("SELECT DISTINCT year FROM observations WHERE table_id = ? ORDER BY 1",
                                        [str(table_id)]).fetchall()]
-    if not years and str(table_id) == "07459":
+    if population:  # 07459 is stored by age in `population`, not in observations
         years = [r[0] for r in con.execute("SELECT DISTINCT year FROM population ORDER BY 1").fetchall()]
     last = None
     if _has_table(con, "fetch_changes"):
