@@ -62,11 +62,13 @@ def test_pres002_slide_out_of_range_is_a_friendly_page(dash_url, browser, bt):
 
 
 def test_pres003_what_if_is_chosen_on_the_last_slide(dash_url, browser, bt):
-    browser.get(dash_url + "/presentasjon?kommune=3222")
+    # 2025: SSB 12209 gives coverage of residents 80+, so the storyline ends in a what-if the data can answer
+    browser.get(dash_url + "/presentasjon?kommune=3222&aar=2025")
     bt.wait_css(browser, "#pres-root", 60)
     total = int(browser.find_element("id", "pres-root").get_attribute("data-total"))
-    browser.get(dash_url + f"/presentasjon?kommune=3222&lysbilde={total}")
+    browser.get(dash_url + f"/presentasjon?kommune=3222&aar=2025&lysbilde={total}")
     bt.wait_css(browser, "#pres-what-if", 60)
+    assert "helse og omsorg" in browser.find_element("id", "pres-title").text.lower()
     link = next(a for a in browser.find_elements("css selector", "#pres-what-if a") if a.text == "Barnehage")
     link.click()
     bt.wait_until(browser, lambda d: "hva_om=FGK7" in d.current_url, 30, "choice not in the URL")
