@@ -265,8 +265,14 @@ def method_section(state: st.State) -> html.Section:
     en = state.lang == "en"
     items_nb = [
         "Kronebeløp per innbygger bruker innbyggere 31.12. i regnskapsåret (= 1.1. året etter, SSB 07459), som KOSTRA.",
-        "Vektet snitt for en sammenligningsgruppe er Σ teller / Σ nevner over kommunene (slik SSB lager gruppetall); "
-        "uvektet snitt er gjennomsnittet av kommunenes egne tall. Kommunen selv er ikke med i sitt eget snitt.",
+        "Vektet snitt for en sammenligningsgruppe er Σ teller / Σ nevner over kommunene, kommunen selv med, slik SSB "
+        "lager gruppetall; der SSBs eget tall for KOSTRA-gruppen eller landet finnes i dataene, er det gruppens tall "
+        "(for 2015–2023 mangler kommuner slått sammen i 2020 eller delt i 2024 på dagens kommunenummer). Uvektet snitt "
+        "er gjennomsnittet av kommunenes egne tall. «Uten kommunen selv» (ASSS-praksis) er et valg og merket der det brukes.",
+        "Dekningsgrad for helse og omsorg 80+ er SSBs andel med hjemmetjenester + andel med institusjonsopphold (12209; "
+        "vår sum). Brukere = dekningsgrad × innbyggere 80+, og enhetskostnad er utgift per innbygger 80+ ÷ dekningsgrad "
+        "(netto per bruker, vår utledning; uten korrigerte brutto driftsutgifter kan netto/brutto ikke skilles ut).",
+        "Avvik per tjeneste summerer til samlet avvik: «Øvrige tjenester og overlapp» er totalen minus tjenestene som er vist.",
         "Mer- eller mindreforbruk i kroner = (kommunens verdi − gruppens verdi) × kommunens nevner (f.eks. innbyggere).",
         "Behovskorrigert: netto driftsutgifter / (innbyggere × kostnadsindeks). Indeksen er samlet utgiftsbehov fra "
         "Grønt hefte 2026 (KMD), ikke SSB-tall og ikke sektorindekser.",
@@ -276,8 +282,15 @@ def method_section(state: st.State) -> html.Section:
     ]
     items_en = [
         "Amounts per resident use residents at 31 December of the accounting year (= 1 January next year, SSB 07459), as KOSTRA does.",
-        "A peer group's weighted average is Σ numerator / Σ denominator over its municipalities (as SSB's group figures); "
-        "the unweighted average is the mean of the municipalities' own figures. A municipality is not part of its own average.",
+        "A peer group's weighted average is Σ numerator / Σ denominator over its municipalities, the municipality "
+        "included, as SSB's group figures; where SSB's own KOSTRA-group or national figure is in the data, it is the "
+        "group's figure (for 2015–2023 municipalities merged in 2020 or split in 2024 lack figures on today's codes). "
+        "The unweighted average is the mean of the municipalities' own figures. «Without the municipality» (ASSS "
+        "practice) is a choice, labelled where used.",
+        "Coverage in health and care 80+ is SSB's share with home-based services + share with an institution stay "
+        "(12209; our sum). Users = coverage × residents 80+, and unit cost is spending per resident 80+ ÷ coverage "
+        "(net per user, our derivation; without corrected gross expenditure the net/gross share cannot be split off).",
+        "Gaps by service add up to the total gap: «Other services and overlap» is the total minus the services shown.",
         "Spending above or below in NOK = (own value − peer value) × the municipality's denominator (e.g. residents).",
         "Need-corrected: net expenditure / (residents × cost index). The index is the total expenditure need from "
         "Grønt hefte 2026 (ministry), not SSB figures and not sector indices.",
