@@ -32,7 +32,8 @@ PEERS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo"]
 def load():
     from drivers import reference, store
     from drivers.config import Settings
-    from drivers.engine import Panel, load_panel
+    from drivers.engine import Panel
+    from drivers.loading import load_panel
 
     settings = Settings.from_env()
     path = settings.database_for_reading()

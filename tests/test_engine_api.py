@@ -12,8 +12,9 @@ import pytest
 from engine_data import build_duckdb, shared_frames, shared_panel
 
 from drivers.cli import main
-from drivers.engine import api, indicators, load_panel
+from drivers.engine import api, indicators
 from drivers.errors import UserError
+from drivers.loading import load_panel
 
 CONTRACT = ["indicator", "region", "year", "value", "unit", "status", "peer_value", "peer_set", "convention",
             "n_peers", "rank", "gap_nok", "gap_need_corrected_nok", "reason"]

@@ -10,9 +10,9 @@ import math
 
 import pytest
 
+from drivers import peersets
 from drivers.cli import main
-from drivers.engine import api, indicators, load_panel
-from drivers.engine import peers as peermod
+from drivers.engine import api, indicators
 
 EMPTY_NB = "ingen andre kommuner enn"
 EMPTY_EN = "no members other than"
@@ -29,13 +29,9 @@ def _snapshot_path():
 
 @pytest.fixture(scope="module")
 def snap():
-    from drivers import store
+    from drivers.loading import load_panel_from
 
-    con = store.connect(_snapshot_path(), read_only=True)
-    try:
-        return load_panel(con)
-    finally:
-        con.close()
+    return load_panel_from(_snapshot_path())
 
 
 @pytest.fixture
@@ -112,10 +108,11 @@ def test_a_municipality_with_peers_is_not_called_alone(snap):
 
 
 def test_saved_set_with_only_the_municipality_itself(snap, saved_sets):
-    peermod.save_peer_set("bare-lorenskog", ["3222"], panel=snap)
-    _assert_empty_everywhere(snap, "3222", 2024, "bare-lorenskog")
+    peersets.save("bare-lorenskog", ["3222"], panel=snap)
+    only_self = peersets.get("bare-lorenskog")
+    _assert_empty_everywhere(snap, "3222", 2024, only_self)
     # for anyone else the same set has one member, Lørenskog, and its value is the peer value
-    other = api.driver_table(snap, 2024, "bare-lorenskog", "weighted", ["3205"]).set_index("indicator")
+    other = api.driver_table(snap, 2024, only_self, "weighted", ["3205"]).set_index("indicator")
     own = api.driver_table(snap, 2024, "kostragruppe", "weighted", ["3222"]).set_index("indicator")
     assert (other["n_peer_members"] == 1).all()
     assert other.loc["ndu_fgk9_per_innb", "peer_value"] == pytest.approx(own.loc["ndu_fgk9_per_innb", "value"], rel=1e-12)

@@ -15,7 +15,8 @@ import pytest
 
 from drivers import store
 from drivers.config import Settings
-from drivers.engine import api, indicators, load_panel
+from drivers.engine import api, indicators
+from drivers.loading import load_panel
 
 SERVICES = [s for s in indicators.services()]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,10 +46,13 @@ def test_county_landet_and_oslo_options(panel):
     assert "3222" in api.peer_members(panel, "3222", 2024, "landet", exclude_self=False)
 
 
-def test_unknown_peer_set_is_a_user_error(panel, tmp_path, monkeypatch):
-    monkeypatch.setenv("DRIVERS_DB", str(tmp_path / "x.duckdb"))
+def test_unknown_peer_set_is_a_user_error(panel):
+    """A bare name that is not built in is not looked up anywhere: the engine reads no file."""
     with pytest.raises(UserError, match="ukjent sammenligningsgruppe"):
-        peers.membership(panel, "no-such-set", 2024, sets_path=tmp_path / "peer_sets.json")
+        peers.membership(panel, "no-such-set", 2024)
+    for bad in (None, "", ["3205"], 3205):
+        with pytest.raises(UserError):
+            api.driver_table(panel, 2024, bad)
 
 
 def test_nearest_neighbours_exclude_self_and_have_contributions(panel):
@@ -107,18 +108,47 @@ def test_naboer_peer_set_is_k_nearest(panel):
     assert set(panel.municipalities[m[i]]) == set(nn["region"])
 
 
-def test_saved_peer_sets_round_trip_atomically(panel, tmp_path):
-    path = tmp_path / "peer_sets.json"
-    saved = peers.save_peer_set("Romerike", ["3205", "3220", "3224"], path=path, panel=panel)
-    assert saved == ["3205", "3220", "3224"]
-    assert peers.load_peer_sets(path) == {"Romerike": ["3205", "3220", "3224"]}
-    assert json.loads(path.read_text())["sets"]["Romerike"]["members"] == saved
-    assert not list(tmp_path.glob(".peer_sets.*"))  # no temp file left behind
-    m = peers.membership(panel, "Romerike", 2024, sets_path=path)
+def test_a_saved_set_is_data_and_its_members_key_every_cache(panel):
+    """Two PeerSets with the same name and different members give different peer values at once (no file, no
+    mtime: the members are the key), and the same members again give the first numbers back."""
+    romerike = peers.PeerSet("Romerike", ("3224", "3205", "3220", "3220"))
+    assert romerike.members == ("3205", "3220", "3224")  # sorted, unique
+    m = peers.membership(panel, romerike, 2024)
     assert set(panel.municipalities[m[panel.check_region("3222")]]) == {"3205", "3220", "3224"}
+    assert api.peer_members(panel, "3222", 2024, romerike) == ["3205", "3220", "3224"]
+    other = peers.PeerSet("Romerike", ("0301", "4601", "5001"))
+    assert romerike != other and hash(romerike) != hash(other)
+
+    def fgk9(p):
+        t = api.driver_table(panel, 2024, p, "weighted", ["3222"]).set_index("indicator")
+        return t.loc["ndu_fgk9_per_innb", "peer_value"], t.loc["ndu_fgk9_per_innb", "peer_set"]
+
+    first, name = fgk9(romerike)
+    second, _ = fgk9(other)
+    assert name == "Romerike" and np.isfinite(first) and np.isfinite(second) and first != second
+    # the peer value is the members' own sum over sum (weighted, Lørenskog not a member: nobody else in it)
+    d = api.driver_table(panel, 2024, "landet", "weighted").set_index(["indicator", "region"])
+    num = sum(d.loc[("ndu_fgk9_per_innb", c), "numerator"] for c in other.members)
+    den = sum(d.loc[("ndu_fgk9_per_innb", c), "denominator"] for c in other.members)
+    assert second == pytest.approx(num / den, rel=1e-12)
+    g1 = api.gaps(panel, "3222", 2024, romerike).set_index("service")
+    g2 = api.gaps(panel, "3222", 2024, other).set_index("service")
+    assert g1.loc["FGK9", "peer_per_resident"] != g2.loc["FGK9", "peer_per_resident"]
+    assert api.summary_text(panel, "3222", 2024, romerike) != api.summary_text(panel, "3222", 2024, other)
+    t1 = api.timeseries(panel, "3222", "ndu_fgk9_per_innb", romerike)
+    t2 = api.timeseries(panel, "3222", "ndu_fgk9_per_innb", other)
+    assert not np.allclose(t1["peer_value"], t2["peer_value"], equal_nan=True)
+    d1 = api.decompose(panel, "3222", 2024, "FGK9", romerike)
+    d2 = api.decompose(panel, "3222", 2024, "FGK9", other)
+    assert d1.attrs["gap_nok"] != d2.attrs["gap_nok"]
+    assert api.group_value(panel, "ndu_fgk9_per_innb", 2024, other) == pytest.approx(num / den, rel=1e-12)
+    assert fgk9(peers.PeerSet("Romerike", ("3205", "3220", "3224")))[0] == first
+    assert api.peer_sets([romerike, "Vestland"]) == [*api.PEER_SETS, "Romerike", "Vestland"]
+
+
+def test_a_peer_set_needs_a_name_that_is_not_built_in():
+    for name in ("", "  ", "landet", None):
+        with pytest.raises(UserError):
+            peers.PeerSet(name, ("3205",))
     with pytest.raises(UserError):
-        peers.save_peer_set("landet", ["3205"], path=path)
-    with pytest.raises(UserError):
-        peers.save_peer_set("Feil", ["9998"], path=path, panel=panel)
-    peers.delete_peer_set("Romerike", path=path)
-    assert peers.load_peer_sets(path) == {}
+        peers.PeerSet("x", "3205")  # a string is not a list of members

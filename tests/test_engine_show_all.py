@@ -11,7 +11,8 @@ import math
 import pytest
 
 from drivers.commands import show
-from drivers.engine import api, indicators, load_panel
+from drivers.engine import api, indicators
+from drivers.loading import load_panel
 
 PEERS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
 

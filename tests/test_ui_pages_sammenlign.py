@@ -159,10 +159,8 @@ def test_sml007_missing_indicators_are_named_with_fetch_command():
 
 
 def test_sml008_save_named_set(tmp_path, monkeypatch):
-    from drivers.engine import peers as peermod
-
     path = tmp_path / "peer_sets.json"
-    monkeypatch.setattr(peermod, "peer_sets_path", lambda: path)
+    monkeypatch.setenv("DRIVERS_PEER_SETS", str(path))
     sml = page_module("/sammenlign")
     message, saved = sml.save_set("naboer-nedre-romerike", ["3222", "3205", "9998"], "nb")
     assert saved is None and not path.exists() and "9998" in message  # an unknown code: one message, nothing written

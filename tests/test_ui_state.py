@@ -88,12 +88,12 @@ def test_list_values_and_unknown_params_are_tolerated():
 
 def test_a_saved_peer_set_is_a_valid_url_choice(tmp_path, monkeypatch):
     """A set saved on Sammenlign can be named in a link (peers=<name>); an unknown name still gets the error page."""
-    from drivers.engine import peers as peermod
+    from drivers import peersets
 
     monkeypatch.setenv("DRIVERS_PEER_SETS", str(tmp_path / "sets.json"))
     assert "Vestlandsbyer" not in st.saved_peer_sets()
     with pytest.raises(st.StateError):
         st.parse({"kommune": "4601", "peers": "Vestlandsbyer"})
-    peermod.save_peer_set("Vestlandsbyer", ["1103", "5001", "1508"], panel=data.get_panel())
+    peersets.save("Vestlandsbyer", ["1103", "5001", "1508"], panel=data.get_panel())
     assert st.saved_peer_sets() == ["Vestlandsbyer"]
     assert st.parse({"kommune": "4601", "peers": "Vestlandsbyer"}).peers == "Vestlandsbyer"

@@ -50,16 +50,10 @@ def add_parser(subparsers) -> None:
 
 
 def _panel(db: Path | None):
-    from drivers import store
     from drivers.config import Settings
-    from drivers.engine import load_panel
+    from drivers.loading import load_panel_from
 
-    path = db or Settings.from_env().database_for_reading()
-    con = store.connect(path, read_only=True)
-    try:
-        return load_panel(con)
-    finally:
-        con.close()
+    return load_panel_from(db or Settings.from_env().database_for_reading())
 
 
 def _clean(value):
@@ -82,6 +76,7 @@ def _records(frame: pd.DataFrame, fields: list[str] | None = None) -> list[dict]
 
 def collect(args, panel) -> dict:
     """The sections asked for, as DataFrames (and the summary as text)."""
+    from drivers import peersets
     from drivers.engine import api
     from drivers.engine import indicators as reg
 
@@ -89,26 +84,27 @@ def collect(args, panel) -> dict:
     year = panel.check_year(args.year) if args.year is not None else panel.latest_year()
     region = panel.municipalities[panel.check_region(args.region)]
     opts = {"exclude_oslo": args.exclude_oslo, "k": args.k}
+    peers = peersets.resolve(args.peers)  # a saved set's name -> its members (the engine takes sets as data)
     out: dict = {"region": region, "name": panel.name(region), "year": year}
-    if not api.peer_members(panel, region, year, args.peers, **opts):  # e.g. Oslo alone in KOSTRA group 13
+    if not api.peer_members(panel, region, year, peers, **opts):  # e.g. Oslo alone in KOSTRA group 13
         from drivers.engine import peers as peermod
 
-        label = peermod.peer_label(panel, panel.check_region(region), args.peers, args.k)
+        label = peermod.peer_label(panel, panel.check_region(region), peers, args.k)
         out["peer_note"] = peermod.empty_reason(label, out["name"])
     if what in ("indicators", "all"):
-        table = api.driver_table(panel, year, args.peers, args.convention, [region], **opts)
+        table = api.driver_table(panel, year, peers, args.convention, [region], **opts)
         if args.indicator:
             for ind in args.indicator:
                 reg.get(ind)  # unknown id -> UserError naming the known ones
             table = table[table["indicator"].isin(args.indicator)]
         out["indicators"] = table
     if what in ("gaps", "all"):
-        out["gaps"] = api.gaps(panel, region, year, args.peers, args.convention, **opts)
+        out["gaps"] = api.gaps(panel, region, year, peers, args.convention, **opts)
     if what in ("decomposition", "all"):
         services = args.service or list(reg.services()) + ["TOTAL"]
         parts = []
         for svc in services:
-            d = api.decompose(panel, region, year, svc, args.peers, args.convention, **opts)
+            d = api.decompose(panel, region, year, svc, peers, args.convention, **opts)
             d.insert(0, "service", svc)
             d.insert(1, "gap_nok", d.attrs.get("gap_nok"))
             parts.append(d)
@@ -117,7 +113,7 @@ def collect(args, panel) -> dict:
         nn = api.nearest_neighbours(panel, region, year, k=args.k)
         out["neighbours"] = nn
     if what in ("summary", "all"):
-        out["summary"] = api.summary_text(panel, region, year, args.peers, args.convention, lang=args.lang, **opts)
+        out["summary"] = api.summary_text(panel, region, year, peers, args.convention, lang=args.lang, **opts)
     out["what"] = what
     return out
 

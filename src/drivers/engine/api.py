@@ -25,19 +25,22 @@ from drivers.errors import UserError
 PEER_SETS = list(peermod.BUILTIN)
 
 
-def peer_sets(path=None) -> list[str]:
-    """Built-in peer definitions followed by the user's saved sets."""
-    return PEER_SETS + sorted(peermod.load_peer_sets(path))
+PeerSet = peermod.PeerSet  # a saved set as data: PeerSet(name, members); pass it wherever `peers` is taken
+PeerArg = peermod.PeerArg
 
 
-def _check(panel: Panel, year: int | None, peer_set: str, convention: str) -> int:
+def peer_sets(saved=()) -> list[str]:
+    """Built-in peer definitions followed by the names of the saved sets given (names or PeerSets), sorted."""
+    return PEER_SETS + sorted({peermod.peer_name(p) for p in saved} - set(PEER_SETS))
+
+
+def _check(panel: Panel, year: int | None, peer_set: PeerArg, convention: str) -> int:
     check_convention(convention)
-    if not isinstance(peer_set, str) or not peer_set:
-        raise UserError("velg en sammenligningsgruppe (peers)")
+    peermod.check_peers(peer_set)
     return panel.check_year(panel.latest_year() if year is None else year)
 
 
-def peer_members(panel: Panel, region: str, year: int, peers: str = "kostragruppe", *, exclude_self: bool = True,
+def peer_members(panel: Panel, region: str, year: int, peers: PeerArg = "kostragruppe", *, exclude_self: bool = True,
                  exclude_oslo: bool = False, k: int = 10) -> list[str]:
     """The peer municipalities of `region` (codes, sorted)."""
     i = panel.check_region(region)
@@ -45,7 +48,7 @@ def peer_members(panel: Panel, region: str, year: int, peers: str = "kostragrupp
     return [str(c) for c in panel.municipalities[m[i]]]
 
 
-def driver_table(panel: Panel, year: int | None = None, peers: str = "kostragruppe", convention: str = "weighted",
+def driver_table(panel: Panel, year: int | None = None, peers: PeerArg = "kostragruppe", convention: str = "weighted",
                  regions: list[str] | None = None, *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """One row per (region, indicator): value, peer value, rank, gaps in kroner, status and reason."""
     year = _check(panel, year, peers, convention)
@@ -74,23 +77,15 @@ def table_cache_size(panel: Panel) -> int:
     return max(MIN_TABLES, min(len(panel.years), WARM_YEARS) * len(PEER_SETS) * 2 + TABLE_SLACK)
 
 
-def _full_table(panel: Panel, year: int, peers: str, convention: str, exclude_oslo: bool = False, k: int = 10,
-                saved=...) -> drivertable.Table:
-    """The compact driver table of a country-year, from the bounded cache."""
-    saved = _saved_key(peers) if saved is ... else saved
-    key = ("driver_table", year, peers, convention, exclude_oslo, k, saved)
+def _full_table(panel: Panel, year: int, peers: PeerArg, convention: str, exclude_oslo: bool = False,
+                k: int = 10) -> drivertable.Table:
+    """The compact driver table of a country-year, from the bounded cache (a PeerSet keys it by its members)."""
+    key = ("driver_table", year, peers, convention, exclude_oslo, k)
     return panel.lru(key, lambda: drivertable.compute_table(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k),
                      maxsize=table_cache_size(panel), cache="_tables")
 
 
-def _saved_key(peer_set: str):
-    if peer_set in peermod.BUILTIN:
-        return None
-    path = peermod.peer_sets_path()
-    return path.stat().st_mtime_ns if path.exists() else None
-
-
-def gaps(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+def gaps(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
          convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """Per service and in total: NDU, per resident, peer per resident, gap and need-corrected gap (kr)."""
     year = _check(panel, year, peers, convention)
@@ -155,7 +150,7 @@ def _service_inputs(panel: Panel, service: str, year: int):
     return panel.memo(("service_inputs", service, year), compute)
 
 
-def decompose(panel: Panel, region: str, year: int | None = None, service: str = "FGK9", peers: str = "kostragruppe",
+def decompose(panel: Panel, region: str, year: int | None = None, service: str = "FGK9", peers: PeerArg = "kostragruppe",
               convention: str = "weighted", *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """The service's gap split into need, target share, coverage, unit cost, net/gross (+ not split, averaging).
 
@@ -165,7 +160,7 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
     if service != "TOTAL":
         reg.service(service)
     i = panel.check_region(region)
-    key = ("decompose", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
+    key = ("decompose", i, year, service, peers, convention, exclude_oslo, k)
 
     def compute():
         rows, n_members = _decompose_rows(panel, i, year, service, peers, convention, exclude_oslo, k)
@@ -187,7 +182,7 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
     return out
 
 
-def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, convention: str, exclude_oslo: bool,
+def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: PeerArg, convention: str, exclude_oslo: bool,
                     k: int) -> tuple[list[dict], int]:
     """dec.split's rows for municipality index i (plain dicts, shared by decompose and summary_text) and the
     number of members in its peer group. An empty peer group gives every row the reason, nothing else."""
@@ -209,11 +204,11 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: str, c
                 r["reason"] = f"kommunen mangler netto driftsutgifter eller innbyggere for {year}"
         return rows, int((idx != i).sum())  # the other members: 0 when the municipality is alone
 
-    key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k, _saved_key(peers))
+    key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k)
     return panel.lru(key, compute, maxsize=8192)
 
 
-def _ssb_peer_value(panel: Panel, i: int, year: int, service: str, peers: str, convention: str, exclude_oslo: bool,
+def _ssb_peer_value(panel: Panel, i: int, year: int, service: str, peers: PeerArg, convention: str, exclude_oslo: bool,
                     k: int) -> float | None:
     """SSB's published per-resident figure for municipality i's group and the service, when the driver table uses
     it as the peer value (so the decomposition splits the same gap as the tables show), else None."""
@@ -232,7 +227,7 @@ def peers_mod_membership(panel, peer_set, year, exclude_oslo, k, convention="wei
 
 
 def what_if(panel: Panel, region: str, year: int | None = None, service: str = "FGK7", lever: str = "coverage",
-            peers: str = "kostragruppe", convention: str = "weighted", target: str = "median", **kw) -> dict:
+            peers: PeerArg = "kostragruppe", convention: str = "weighted", target: str = "median", **kw) -> dict:
     """NDU change (kr) if the municipality had its peers' coverage or unit cost, all else equal.
 
     `target` "median" (default) takes the peers' median ratio; "average" the peer average in `convention`.
@@ -287,7 +282,7 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
 
 
 # ---- series, neighbours, profile, summary ------------------------------------------------------------------
-def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragruppe", convention: str = "weighted",
+def timeseries(panel: Panel, region: str, indicator: str, peers: PeerArg = "kostragruppe", convention: str = "weighted",
                *, exclude_oslo: bool = False, k: int = 10) -> pd.DataFrame:
     """The indicator for every year the data has, on the 2024 structure, with back-cast years flagged.
 
@@ -297,14 +292,14 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: str = "kostragr
     check_convention(convention)
     ind = reg.get(indicator)
     i = panel.check_region(region)
-    key = ("timeseries", i, ind.id, peers, convention, exclude_oslo, k, _saved_key(peers))
+    key = ("timeseries", i, ind.id, peers, convention, exclude_oslo, k)
     out = panel.lru(key, lambda: _timeseries(panel, i, ind, peers, convention, exclude_oslo, k), maxsize=2048)
     res = out.copy()
     res.attrs = dict(out.attrs)
     return res
 
 
-def _timeseries(panel: Panel, i: int, ind, peers: str, convention: str, exclude_oslo: bool, k: int) -> pd.DataFrame:
+def _timeseries(panel: Panel, i: int, ind, peers: PeerArg, convention: str, exclude_oslo: bool, k: int) -> pd.DataFrame:
     from drivers.engine.averages import peer_average
 
     years = sorted(set().union(*(panel.measure_years(m, ind.numerator.get("dims") if m == ind.measures[0] else None)
@@ -374,7 +369,7 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
     }
 
 
-def summary_text(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+def summary_text(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
                  convention: str = "weighted", lang: str = "nb", **kw) -> str:
     """A few sentences on the largest gaps and what drives them, from the numbers above.
 
@@ -385,20 +380,19 @@ def summary_text(panel: Panel, region: str, year: int | None = None, peers: str 
     if lang not in ("nb", "en"):
         raise UserError("språk må være nb eller en")
     i = panel.check_region(region)
-    key = ("summary", i, year, peers, convention, lang, exclude_oslo, k, _saved_key(peers))
+    key = ("summary", i, year, peers, convention, lang, exclude_oslo, k)
     return panel.lru(key, lambda: _summary_fast(panel, i, year, peers, convention, lang, exclude_oslo, k))
 
 
-def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", convention: str = "weighted", *,
+def summary_facts(panel: Panel, year: int, peers: PeerArg = "kostragruppe", convention: str = "weighted", *,
                   exclude_oslo: bool = False, k: int = 10) -> dict:
     """What the summary needs for every municipality at once, sliced from the driver table (no recomputation):
     services, their names, gap and need-corrected gap (n × services arrays, TOTAL last), peer-group labels
     (nb, en) and sizes. Memoised per (year, peers, convention, options) in a bounded cache."""
     year = _check(panel, year, peers, convention)
-    saved = _saved_key(peers)
 
     def compute():
-        full = _full_table(panel, year, peers, convention, exclude_oslo, k, saved)
+        full = _full_table(panel, year, peers, convention, exclude_oslo, k)
         inds = [x.id for x in reg.all()]
         n, m = panel.n, len(inds)
         svcs = [(c, s["name_nb"], s.get("name_en", s["name_nb"])) for c, s in reg.services().items()]
@@ -416,11 +410,11 @@ def summary_facts(panel: Panel, year: int, peers: str = "kostragruppe", conventi
             "n_members": full.column("n_peer_members", slice(None, None, m)) if m else np.zeros(0, dtype=np.int64),
         }
 
-    return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k, saved), compute,
+    return panel.lru(("summary_facts", year, peers, convention, exclude_oslo, k), compute,
                      maxsize=max(64, table_cache_size(panel)))
 
 
-def _summary_fast(panel: Panel, i: int, year: int, peers: str, convention: str, lang: str, exclude_oslo: bool,
+def _summary_fast(panel: Panel, i: int, year: int, peers: PeerArg, convention: str, lang: str, exclude_oslo: bool,
                   k: int) -> str:
     f = summary_facts(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k)
     name = panel.name(panel.municipalities[i])
@@ -437,7 +431,7 @@ def _summary_fast(panel: Panel, i: int, year: int, peers: str, convention: str, 
     return summ.summary(name, label, year, rows, decs, convention, lang=lang)
 
 
-def summary_text_reference(panel: Panel, region: str, year: int | None = None, peers: str = "kostragruppe",
+def summary_text_reference(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
                            convention: str = "weighted", lang: str = "nb", **kw) -> str:
     """The summary built the plain way, from the public frames (api.gaps, api.decompose), nothing cached on
     the way: the baseline that tests and bench/drivers.py compare summary_text with."""
@@ -457,13 +451,16 @@ def summary_text_reference(panel: Panel, region: str, year: int | None = None, p
     return summ.summary(name, label, year, g, decs, convention, lang=lang)
 
 
-def group_value(panel: Panel, indicator: str, year: int, group: str | list[str], convention: str = "weighted") -> float:
+def group_value(panel: Panel, indicator: str, year: int, group: str | list[str] | PeerSet,
+                convention: str = "weighted") -> float:
     """An indicator for a whole group (nobody left out): 'landet', 'landet-uten-oslo', 'EKG08', a county
-    code like '32', a saved set name, or a list of municipality codes. SSB's aggregates are weighted."""
+    code like '32', a saved set (PeerSet), or a list of municipality codes. SSB's aggregates are weighted."""
     check_convention(convention)
     ind = reg.get(indicator)
     c = measures.components(panel, ind, int(year))
     codes = panel.municipalities
+    if isinstance(group, PeerSet):
+        group = list(group.members)
     if isinstance(group, list | tuple):
         mask = np.isin(codes, [panel.municipalities[panel.check_region(g)] for g in group])
     elif group == "landet":
@@ -475,10 +472,8 @@ def group_value(panel: Panel, indicator: str, year: int, group: str | list[str],
     elif str(group).isdigit() and len(str(group)) == 2:
         mask = panel.county == group
     else:
-        sets = peermod.load_peer_sets()
-        if group not in sets:
-            raise UserError(f"ukjent gruppe «{group}»")
-        mask = np.isin(codes, sets[group])
+        raise UserError(f"ukjent gruppe «{group}» (landet, landet-uten-oslo, EKGnn, et fylkesnummer, en liste med "
+                        "kommunenumre eller en lagret gruppe som PeerSet)")
     if not mask.any():
         raise UserError(f"gruppen «{group}» har ingen kommuner")
     if base(convention) == "weighted":

@@ -36,7 +36,7 @@ COLUMNS = [
 def compute_table(
     panel: Panel,
     year: int,
-    peer_set: str = "kostragruppe",
+    peer_set: peers.PeerArg = "kostragruppe",
     convention: str = "weighted",
     *,
     exclude_oslo: bool = False,
@@ -120,7 +120,7 @@ def compute_table(
         "peer_value": avg.ravel(),
         "ssb_peer_value": ssb_peer.ravel(),
         "peer_source": _coded(np.where(use_ssb, "ssb", "computed").ravel()),
-        "peer_set": const(peer_set),
+        "peer_set": const(peers.peer_name(peer_set)),
         "peer_label": rep(labels),
         "convention": const(convention),
         "n_peers": _narrow(n_peers.ravel()),

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from drivers.errors import UserError
 
-REGISTRY = Path(__file__).with_name("indicators.json")
+# The registry is package data shipped with the code (read through the package loader, never a path from outside).
+REGISTRY = "indicators.json"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Indicator:
 
 @functools.cache
 def _registry() -> dict:
-    return json.loads(REGISTRY.read_text(encoding="utf-8"))
+    return json.loads(pkgutil.get_data(__package__, REGISTRY).decode("utf-8"))
 
 
 @functools.cache

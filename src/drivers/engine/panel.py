@@ -325,25 +325,3 @@ class Panel:
                 entries.popitem(last=False)
         return value
 
-
-def load_panel(con) -> Panel:
-    """Build the Panel from an open store connection, through drivers.store's readers only."""
-    from drivers import store
-
-    readers = ["read_observations", "read_population", "read_regions", "read_kostra_groups", "read_need_index", "read_tables"]
-    missing = [r for r in readers if not hasattr(store, r)]
-    if missing:
-        raise UserError(f"drivers.store mangler lesefunksjonene {', '.join(missing)} (store readers missing)")
-    from drivers.engine import indicators
-
-    code_changes = store.read_code_changes(con) if hasattr(store, "read_code_changes") else None
-    wanted = sorted({m for ind in indicators.all() for m in ind.measures} | set(indicators.measures()))
-    return Panel(
-        observations=store.read_observations(con, measures=wanted),
-        population=store.read_population(con),
-        regions=store.read_regions(con),
-        groups=store.read_kostra_groups(con),
-        need=store.read_need_index(con),
-        tables=store.read_tables(con),
-        code_changes=code_changes,
-    )

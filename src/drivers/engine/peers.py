@@ -13,11 +13,7 @@ municipality is 1. Each neighbour's per-variable share of the squared distance s
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -63,77 +59,42 @@ SERVICE_VARIABLES = {
 MIN_COVERAGE = 0.9  # a variable present for fewer municipalities than this is left out (and said so)
 
 
-# ---- saved named sets -------------------------------------------------------------------------------
-def peer_sets_path() -> Path:
-    """Where saved sets live: $DRIVERS_PEER_SETS, else data/peer_sets.json (beside the database, not committed)."""
-    import os
+# ---- saved named sets (as data: files are drivers.peersets' business) ------------------------------------
+@dataclass(frozen=True)
+class PeerSet:
+    """A user's named peer set as data: its name and member codes (sorted, unique). Equal and hashed by name
+    AND members, so every cache keyed on a PeerSet forgets the old numbers when a set is saved with other
+    members. Built by drivers.peersets from the saved-sets file; the engine never reads that file."""
 
-    from drivers.config import Settings
+    name: str
+    members: tuple[str, ...]
 
-    return Path(os.environ.get("DRIVERS_PEER_SETS") or Settings.from_env().data_dir / "peer_sets.json")
-
-
-def load_peer_sets(path: Path | None = None) -> dict[str, list[str]]:
-    """Saved peer sets: name -> member codes. A missing file means no saved sets."""
-    path = Path(path) if path else peer_sets_path()
-    if not path.exists():
-        return {}
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"kan ikke lese lagrede sammenligningsgrupper i {path}: {exc}") from exc
-    return {name: list(entry["members"]) for name, entry in raw.get("sets", {}).items()}
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise UserError("sammenligningsgruppen må ha et navn (a peer set needs a name)")
+        if self.name in BUILTIN:
+            raise UserError(f"«{self.name}» er en innebygd sammenligningsgruppe; velg et annet navn")
+        if isinstance(self.members, str):
+            raise UserError("medlemmene i en sammenligningsgruppe er en liste med kommunenumre, ikke én tekst")
+        object.__setattr__(self, "members", tuple(sorted({str(m).strip() for m in self.members if str(m).strip()})))
 
 
-def _write_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".peer_sets.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # atomic: readers see the old or the new file, never half of one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+PeerArg = str | PeerSet  # a built-in peer definition by name, or a saved set as data
 
 
-def _read_raw(path: Path) -> dict:
-    if path.exists():
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UserError(f"ødelagt fil med sammenligningsgrupper {path}: {exc}") from exc
-    return {"version": 1, "sets": {}}
+def peer_name(peers: PeerArg) -> str:
+    """The name shown and stored for a peer choice: the built-in's id or the saved set's name."""
+    return peers.name if isinstance(peers, PeerSet) else peers
 
 
-def save_peer_set(name: str, members: list[str], path: Path | None = None, panel: Panel | None = None) -> list[str]:
-    """Save (or replace) a named peer set. Codes are checked against the panel when one is given."""
-    name = (name or "").strip()
-    if not name:
-        raise UserError("sammenligningsgruppen må ha et navn (a peer set needs a name)")
-    if name in BUILTIN:
-        raise UserError(f"«{name}» er en innebygd sammenligningsgruppe; velg et annet navn")
-    codes = sorted({str(m).strip() for m in members if str(m).strip()})
-    if not codes:
-        raise UserError("sammenligningsgruppen har ingen kommuner (no members)")
-    if panel is not None:
-        codes = sorted({panel.municipalities[panel.check_region(c)] for c in codes})
-    path = Path(path) if path else peer_sets_path()
-    raw = _read_raw(path)
-    raw.setdefault("sets", {})[name] = {"members": codes, "saved": datetime.now(UTC).isoformat(timespec="seconds")}
-    _write_atomic(path, raw)
-    return codes
-
-
-def delete_peer_set(name: str, path: Path | None = None) -> None:
-    path = Path(path) if path else peer_sets_path()
-    raw = _read_raw(path)
-    if name not in raw.get("sets", {}):
-        raise UserError(f"ingen lagret sammenligningsgruppe heter «{name}»")
-    del raw["sets"][name]
-    _write_atomic(path, raw)
+def check_peers(peers) -> PeerArg:
+    """A built-in name or a PeerSet; anything else (e.g. a saved set's bare name) is one clear UserError."""
+    if isinstance(peers, PeerSet) or peers in BUILTIN:
+        return peers
+    if not isinstance(peers, str) or not peers:
+        raise UserError("velg en sammenligningsgruppe (peers)")
+    raise UserError(f"ukjent sammenligningsgruppe «{peers}» (unknown peer set); kjente: {', '.join(BUILTIN)} "
+                    "eller en lagret gruppe (drivers.peersets.resolve gir den som PeerSet)")
 
 
 # ---- nearest neighbours -------------------------------------------------------------------------------
@@ -269,7 +230,7 @@ def nearest_frame(panel: Panel, region: str, year: int, k: int = 10, weights=Non
 # ---- membership matrices ------------------------------------------------------------------------------
 def membership(
     panel: Panel,
-    peers: str,
+    peers: PeerArg,
     year: int,
     *,
     exclude_self: bool = True,
@@ -277,20 +238,27 @@ def membership(
     k: int = 10,
     weights: dict[str, float] | None = None,
     service: str | None = None,
-    sets_path: Path | None = None,
 ) -> np.ndarray:
-    """Boolean matrix M[i, j]: is municipality j a peer of municipality i."""
-    saved_key = None
-    if peers not in BUILTIN:
-        path = Path(sets_path) if sets_path else peer_sets_path()
-        saved_key = (str(path), path.stat().st_mtime_ns if path.exists() else None)
-    key = ("members", peers, year, exclude_self, exclude_oslo, k, tuple(sorted((weights or {}).items())), service, saved_key)
-    return panel.memo(key, lambda: _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service, sets_path))
+    """Boolean matrix M[i, j]: is municipality j a peer of municipality i. `peers` is a built-in name or a
+    PeerSet; the cache key holds the PeerSet itself (its members), never a file's state."""
+    peers = check_peers(peers)
+    key = ("members", peers, year, exclude_self, exclude_oslo, k, tuple(sorted((weights or {}).items())), service)
+    compute = lambda: _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service)  # noqa: E731
+    if isinstance(peers, PeerSet):  # one per saved version of a set: bounded, or re-saving would grow memory
+        return panel.lru(key, compute, maxsize=SAVED_MATRICES)
+    return panel.memo(key, compute)
 
 
-def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service, sets_path) -> np.ndarray:
+SAVED_MATRICES = 64  # membership matrices of saved sets kept at once (357² booleans, ~130 KB each)
+
+
+def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, service) -> np.ndarray:
     n = panel.n
-    if peers == "kostragruppe":
+    if isinstance(peers, PeerSet):
+        cols = sorted({panel.pos[panel.code_map.get(c, c)] for c in peers.members if panel.code_map.get(c, c) in panel.pos})
+        m = np.zeros((n, n), dtype=bool)
+        m[:, cols] = True
+    elif peers == "kostragruppe":
         g = panel.group
         m = (g[:, None] == g[None, :]) & (g[:, None] != None)  # noqa: E711 - elementwise on object array
     elif peers == "fylke":
@@ -301,7 +269,7 @@ def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, serv
         m = np.ones((n, n), dtype=bool)
         if OSLO in panel.pos:
             m[:, panel.pos[OSLO]] = False
-    elif peers == "naboer":
+    else:  # "naboer" (check_peers let nothing else through)
         dist = neighbour_model(panel, year, weights, service)[0]
         d = np.where(np.isnan(dist), np.inf, dist.copy())
         np.fill_diagonal(d, np.inf)
@@ -309,14 +277,6 @@ def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, serv
         nn = np.argpartition(d, kk - 1, axis=1)[:, :kk]
         m = np.zeros((n, n), dtype=bool)
         m[np.arange(n)[:, None], nn] = True
-    else:
-        sets = load_peer_sets(sets_path)
-        if peers not in sets:
-            known = ", ".join(BUILTIN + sorted(sets))
-            raise UserError(f"ukjent sammenligningsgruppe «{peers}» (unknown peer set); kjente: {known}")
-        cols = [panel.pos[panel.code_map.get(c, c)] for c in sets[peers] if panel.code_map.get(c, c) in panel.pos]
-        m = np.zeros((n, n), dtype=bool)
-        m[:, cols] = True
     m = np.array(m, dtype=bool)
     if exclude_self:
         np.fill_diagonal(m, False)
@@ -325,7 +285,7 @@ def _membership(panel, peers, year, exclude_self, exclude_oslo, k, weights, serv
     return m
 
 
-def partition(panel: Panel, peers: str, exclude_oslo: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+def partition(panel: Panel, peers: PeerArg, exclude_oslo: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """(labels, excluded) when the peer set is "everyone in my group but me (and the excluded)", which lets
     averages use group sums instead of a matrix product; None for neighbours and saved sets."""
     excluded = np.zeros(panel.n, dtype=bool)
@@ -352,7 +312,7 @@ def empty_reason(label: str, name: str, lang: str = "nb") -> str:
             "det er ikke noe snitt, rang eller avvik å vise; velg en annen sammenligningsgruppe, f.eks. landet")
 
 
-def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10, lang: str = "nb",
+def peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int = 10, lang: str = "nb",
                convention: str = "weighted") -> str:
     """Name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10' / 'KOSTRA group 10' (county and
     saved-set names are proper names and stay as they are). Under an "-excl-self" convention (ASSS) the label
@@ -364,8 +324,10 @@ def peer_label(panel: Panel, region_index: int, peers: str, k: int = 10, lang: s
     return label
 
 
-def _peer_label(panel: Panel, region_index: int, peers: str, k: int, lang: str) -> str:
+def _peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int, lang: str) -> str:
     en = lang == "en"
+    if isinstance(peers, PeerSet):
+        return peers.name
     if peers == "kostragruppe":
         g = panel.group[region_index]
         word = "KOSTRA group" if en else "KOSTRA-gruppe"

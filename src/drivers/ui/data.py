@@ -42,13 +42,9 @@ def get_panel():
         return _panel
     with _lock:
         if _panel is None:
-            from drivers.engine import load_panel
+            from drivers.loading import load_panel_from
 
-            con = store.connect(database_path(), read_only=True)
-            try:
-                _panel = load_panel(con)
-            finally:
-                con.close()
+            _panel = load_panel_from(database_path())
     return _panel
 
 
@@ -58,10 +54,12 @@ def loaded_panel():
 
 
 def api():
-    """The engine's api module (pages call it through drivers.ui.views, which caches per view)."""
+    """The engine's api (pages call it through drivers.ui.views, which caches per view), with a saved peer set's
+    name resolved to its current members at each call (drivers.peersets.resolving)."""
+    from drivers import peersets
     from drivers.engine import api as engine_api
 
-    return engine_api
+    return peersets.resolving(engine_api)
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,10 @@ class State:
 
 
 def saved_peer_sets() -> list[str]:
-    """Names of the peer sets users have saved (data/peer_sets.json), in the engine's order."""
-    return [p for p in data.api().peer_sets() if p not in PEER_SETS]
+    """Names of the peer sets users have saved (data/peer_sets.json, drivers.peersets), sorted."""
+    from drivers import peersets
+
+    return [p for p in peersets.names() if p not in PEER_SETS]
 
 
 def _first(value):

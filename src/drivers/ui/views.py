@@ -8,7 +8,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from drivers import fmt
+from drivers import fmt, peersets
 from drivers.ui import data
 from drivers.ui import state as st
 from drivers.ui.i18n import t
@@ -90,9 +90,15 @@ def peers_label(state: st.State) -> str:
     return t(f"peers_{state.peers}", lang) if state.peers in st.PEER_SETS else state.peers
 
 
+def peer_arg(state: st.State):
+    """The view's peer choice as the engine takes it: a built-in name, or a saved set as its PeerSet with the
+    members saved now (so the caches below, keyed on it, follow a set saved again with other members)."""
+    return peersets.resolve(state.peers)
+
+
 def no_peers(state: st.State) -> bool:
     """True when the chosen peer set is empty for this municipality (Oslo is alone in KOSTRA group 13)."""
-    return len(_members(state.kommune, state.aar, state.peers)) == 0
+    return len(_members(state.kommune, state.aar, peer_arg(state))) == 0
 
 
 def konv_label(state: st.State) -> str:
@@ -118,7 +124,7 @@ def _gaps(kommune: str, aar: int, peers: str, konv: str) -> pd.DataFrame:
 
 def gaps(state: st.State) -> pd.DataFrame:
     """Per service (and 'TOTAL' where the engine gives it): per_resident, peer_per_resident, gap_nok, reason."""
-    return _gaps(state.kommune, state.aar, state.peers, state.konv).copy()
+    return _gaps(state.kommune, state.aar, peer_arg(state), state.konv).copy()
 
 
 @lru_cache(maxsize=1024)
@@ -136,7 +142,7 @@ def _summary(kommune: str, aar: int, peers: str, konv: str, lang: str) -> str:
 
 
 def summary_text(state: st.State) -> str:
-    text = _summary(state.kommune, state.aar, state.peers, state.konv, state.lang)
+    text = _summary(state.kommune, state.aar, peer_arg(state), state.konv, state.lang)
     return text or ("No summary: the data has no net operating expenditure for this year." if state.lang == "en"
                     else "Ingen oppsummering: dataene har ikke netto driftsutgifter for dette året.")
 
@@ -150,7 +156,7 @@ def health_series(state: st.State, measure: str) -> pd.DataFrame | None:
     """year, value, peer_value for a 12134 key figure, or None if the data has none at all."""
     if not data.get_panel().has_measure(measure):
         return None
-    return _timeseries(state.kommune, measure, state.peers, state.konv).copy()
+    return _timeseries(state.kommune, measure, peer_arg(state), state.konv).copy()
 
 
 def health_missing_reason(state: st.State, frame: pd.DataFrame | None) -> str:
@@ -229,10 +235,11 @@ def _members(kommune: str, aar: int, peers: str) -> tuple[str, ...]:
 
 def indicator_values(state: st.State, indicator: str) -> pd.DataFrame:
     """region, name, value, status, peer_value for the peers and the selected municipality (one indicator)."""
-    table = _driver_table(state.aar, state.peers, state.konv).get(indicator)
+    peers = peer_arg(state)
+    table = _driver_table(state.aar, peers, state.konv).get(indicator)
     if table is None:
         return pd.DataFrame({"region": [], "value": [], "status": [], "peer_value": [], "name": []})
-    regions = [*_members(state.kommune, state.aar, state.peers), state.kommune]
+    regions = [*_members(state.kommune, state.aar, peers), state.kommune]
     frame = table[table["region"].isin(regions)].copy()
     frame["name"] = frame["region"].map(data.meta().name)
     return frame.reset_index(drop=True)
@@ -249,7 +256,7 @@ def service_timeseries(state: st.State, service: str, kind: str = "per_innb") ->
     ind = indicator_id(service, kind)
     if not has_indicator(ind):
         return None
-    return _timeseries(state.kommune, ind, state.peers, state.konv).copy()
+    return _timeseries(state.kommune, ind, peer_arg(state), state.konv).copy()
 
 
 @lru_cache(maxsize=1024)
@@ -259,7 +266,7 @@ def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> p
 
 def decomposition(state: st.State, service: str) -> tuple[pd.DataFrame | None, str | None]:
     """component, name_nb/name_en, nok (available ones sum to the gap), reason; plus the first reason for gaps."""
-    frame = _decompose(state.kommune, state.aar, service, state.peers, state.konv).copy()
+    frame = _decompose(state.kommune, state.aar, service, peer_arg(state), state.konv).copy()
     frame.loc[~frame["available"].astype(bool), "nok"] = np.nan
     reasons = [r for r in frame["reason"].dropna().unique() if r]
     return frame, (reasons[0] if reasons else None)
@@ -296,7 +303,7 @@ def coverage_series(state: st.State, service: str) -> list[tuple[str, pd.DataFra
     """(indicator, year/value/peer_value frame) for the service's coverage indicators with ≥ 2 years of figures."""
     out = []
     for ind in COVERAGE_SERIES.get(service, ()):
-        frame = _timeseries(state.kommune, ind, state.peers, state.konv)
+        frame = _timeseries(state.kommune, ind, peer_arg(state), state.konv)
         if frame["value"].notna().sum() >= 2:
             out.append((ind, frame.copy()))
     return out

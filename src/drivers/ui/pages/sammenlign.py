@@ -10,7 +10,7 @@ import dash
 import dash_ag_grid as dag
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from drivers import fmt
+from drivers import fmt, peersets
 from drivers.errors import UserError
 from drivers.ui import components, data, views, warmup
 from drivers.ui import state as st
@@ -64,14 +64,14 @@ def parse(query: dict) -> tuple[st.State, str]:
 def layout(**query):
     try:
         state, view = parse(query)
-        return _page(state, view, _saved_mtime(state.peers, always=True))
+        return _page(state, view, peersets.sets())
     except UserError as err:
         return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
 
 
 @lru_cache(maxsize=96)  # grids of ~100 KB a page; bounded for the memory budget
-def _page(state: st.State, view: str, saved_mtime):
-    """The whole page for one view (a pure function of the state and the saved sets file; cached)."""
+def _page(state: st.State, view: str, saved_sets):
+    """The whole page for one view (a pure function of the state and the saved sets' contents; cached)."""
     return components.page(state, PATH, content(state, view), extra_controls=[view_control(state, view)],
                            title=views.page_title(state, "nav_sammenlign"))
 
@@ -100,25 +100,17 @@ def _self_note(state: st.State, name: str) -> str:
 
 def _members(state: st.State) -> list[str]:
     panel = data.get_panel()
-    return panel.memo(("ui-sml-members", state.kommune, state.aar, state.peers, _saved_mtime(state.peers)),
-                      lambda: _api().peer_members(panel, state.kommune, state.aar, state.peers, k=NN_K))
+    peers = views.peer_arg(state)  # a saved set as its members: the key follows a set saved again
+    return panel.memo(("ui-sml-members", state.kommune, state.aar, peers),
+                      lambda: _api().peer_members(panel, state.kommune, state.aar, peers, k=NN_K))
 
 
 def _wide(state: st.State, convention: str) -> cmp.Wide:
     """The driver table for the view's year, peers and `convention` as arrays (built once per key)."""
     panel = data.get_panel()
-    key = ("ui-sml-wide", state.aar, state.peers, convention, _saved_mtime(state.peers))
-    return panel.memo(key, lambda: cmp.wide(_api().driver_table(panel, state.aar, state.peers, convention)))
-
-
-def _saved_mtime(peers: str, always: bool = False):
-    """The saved peer sets file's mtime (part of cache keys, so a newly saved set shows at once)."""
-    if peers in st.PEER_SETS and not always:
-        return None
-    from drivers.engine import peers as peermod
-
-    path = peermod.peer_sets_path()
-    return path.stat().st_mtime_ns if path.exists() else None
+    peers = views.peer_arg(state)
+    key = ("ui-sml-wide", state.aar, peers, convention)
+    return panel.memo(key, lambda: cmp.wide(_api().driver_table(panel, state.aar, peers, convention)))
 
 
 def _population(panel, year: int) -> dict:
@@ -284,7 +276,7 @@ def neighbour_section(state: st.State) -> html.Section:
 def save_section(state: st.State, members: list[str]) -> html.Section:
     lang = state.lang
     en = lang == "en"
-    saved = [p for p in _api().peer_sets() if p not in st.PEER_SETS] if hasattr(_api(), "peer_sets") else []
+    saved = [p for p in peersets.names() if p not in st.PEER_SETS]
     return html.Section([
         html.H2("Make your own peer group" if en else "Lag en egen sammenligningsgruppe"),
         html.P("Choose municipalities, give the group a name and save it; it then appears under «Compare with»."
@@ -409,15 +401,13 @@ def _export_csv(n_clicks):
 
 
 def save_set(name: str | None, members: list[str] | None, lang: str = "nb") -> tuple[str, str | None]:
-    """Save a named peer set through the engine; (message, saved name or None). Bad input gives one clear message."""
-    from drivers.engine import peers as peermod
-
+    """Save a named peer set (drivers.peersets); (message, saved name or None). Bad input gives one clear message."""
     name = (name or "").strip()
     if name and not st._NAME_RE.match(name):
         return (("Use letters, digits, - and _ only (at most 40)." if lang == "en"
                  else "Bruk bare bokstaver, tall, - og _ (høyst 40 tegn)."), None)
     try:
-        codes = peermod.save_peer_set(name, list(members or []), panel=data.get_panel())
+        codes = peersets.save(name, list(members or []), panel=data.get_panel())
     except UserError as err:
         return str(err), None
     return ((f"Saved «{name}» with {len(codes)} municipalities." if lang == "en"
