@@ -146,6 +146,9 @@ def test_describe_says_what_is_held_and_missing(con, snapshot_db):  # noqa: F811
     assert d["population"]["first_year"] == 2015 and d["population"]["last_year"] == 2026
     assert any("drivers fetch --tables" in (m["command"] or "") for m in d["missing"])
     assert "drivers fetch" in d["fetch_command"]
+    # the 2020 mergers summed from their parts (for the Metode page) and what still lacks 2015-2019
+    assert len(d["backcast_sums"]) >= 30 and d["backcast_sums"]["3203"]["parts"] == ["0220", "0627", "0628"]
+    assert "5001" in d["no_backcast"] and "3203" not in d["no_backcast"]
     assert snapshot_db.stat().st_size < 20_000_000
 
 

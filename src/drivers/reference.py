@@ -583,9 +583,81 @@ def kostra_series_2024(shared: Path) -> dict:
     all_dropped = pd.concat([d for d in dropped if len(d)], ignore_index=True)
     cols = ["kind", "code", "target", "year", "metric", "amount_nok_1000", "per_capita_nok", "implied_residents",
             "residents", "deviation", "reason"]
-    return {"rows": rows.reset_index(drop=True), "dropped": all_dropped.reindex(columns=cols),
-            "checks": pd.concat([checked, checked_agg], ignore_index=True), "no_backcast": no_backcast,
-            "names": names}
+    series = {"rows": rows.reset_index(drop=True), "dropped": all_dropped.reindex(columns=cols),
+              "checks": pd.concat([checked, checked_agg], ignore_index=True), "no_backcast": no_backcast,
+              "names": names}
+    found = backcast_sets(series, raw, residents)
+    series["backcast_rows"] = backcast_rows(found["sets"], backcast_pool(series, raw))
+    series["backcast"] = found
+    series["no_backcast"] = _still_missing(no_backcast, found, names)
+    return series
+
+
+def _still_missing(no_backcast: dict, found: dict, names: dict) -> dict:
+    """no_backcast after the back-cast: the refusal's reason, or the years a back-cast municipality still lacks."""
+    out = {}
+    for code, reason in no_backcast.items():
+        if code in found["refused"]:
+            out[code] = found["refused"][code]
+        elif code in found["sets"]:
+            left = found["sets"][code]["left_out"]
+            if left:
+                out[code] = "; ".join(
+                    f"{names[code]}: {y} ikke tilbakeført (delenes innbyggere avviker {e:+.1%} fra 2024-kommunens: "
+                    "grensejustering 1.1.2020)" for y, e in sorted(left.items()))
+        else:
+            out[code] = reason
+    return out
+
+
+def backcast_rows(sets: dict, pool: pd.DataFrame) -> pd.DataFrame:
+    """The summed amounts (NOK 1000) of each back-cast municipality-year-metric, in the shape of the series rows
+    with per_capita_nok NaN (a per-resident figure is never summed; the engine divides by the population). A
+    metric-year where a part lacks a row is left out (no partial sums). code = the parts joined by '+'."""
+    by_key = {(c, int(y), m): (a, d) for c, y, m, a, d in
+              zip(pool["code"], pool["year"], pool["metric"], pool["amount_nok_1000"], pool["dims"], strict=True)}
+    metrics = sorted(set(pool["metric"]))
+    out = []
+    for target, s in sorted(sets.items()):
+        for year, parts in sorted(s["parts_by_year"].items()):
+            for metric in metrics:
+                got = [by_key.get((c, year, metric)) for c in parts]
+                if any(g is None or not np.isfinite(g[0]) for g in got):
+                    continue
+                out.append((target, year, metric, got[0][1], float(sum(g[0] for g in got)), np.nan,
+                            "+".join(parts), "municipality"))
+    frame = pd.DataFrame(out, columns=["region", "year", "metric", "dims", "amount_nok_1000", "per_capita_nok",
+                                       "code", "kind"])
+    frame["year"] = frame["year"].astype("int32")
+    return frame
+
+
+def backcast_observations(rows: pd.DataFrame, metrics: list[str], measure: str) -> pd.DataFrame:
+    """Back-cast rows of `metrics` as store observations: only the summed amount, under `measure`."""
+    sel = rows[rows["metric"].isin(metrics)]
+    return pd.DataFrame({"region": sel["region"].to_numpy(object), "year": sel["year"].astype("int32").to_numpy(),
+                         "contents_code": "", "dims": sel["dims"].to_numpy(object), "measure": measure,
+                         "value": sel["amount_nok_1000"].astype(float).to_numpy(), "status": None})
+
+
+def ssb_labels(shared: Path) -> dict[str, str]:
+    """Region code -> SSB's label in the 13502 export («Skedsmo (-2019)»): names for notes, never a mapping."""
+    raw = pd.read_csv(_path(shared, BARNEHAGE_13502), dtype={"region_code": str}, usecols=["region_code",
+                                                                                         "region_label_ssb"])
+    return dict(raw.drop_duplicates("region_code").itertuples(index=False, name=None))
+
+
+def backcast_meta(series: dict, labels: dict[str, str]) -> dict:
+    """Meta backcast_sums: 2024 code -> parts (every old code used), names (SSB's labels), years written,
+    parts by year, max_rel_error (largest |implied residents of the parts / csdata residents - 1| written)."""
+    out = {}
+    for code, s in sorted(series["backcast"]["sets"].items()):
+        parts = sorted({c for ps in s["parts_by_year"].values() for c in ps})
+        out[code] = {"name": series["names"][code], "parts": parts, "names": [labels.get(c, c) for c in parts],
+                     "years": s["years"], "parts_by_year": {str(y): p for y, p in sorted(s["parts_by_year"].items())},
+                     "max_rel_error": float(max(abs(e) for e in s["errors"].values())),
+                     "left_out": {str(y): round(float(e), 5) for y, e in sorted(s["left_out"].items())}}
+    return out
 
 
 def series_observations(rows: pd.DataFrame, metrics: list[str], measures: tuple[str, str]) -> pd.DataFrame:
@@ -804,3 +876,252 @@ def input_files(shared: Path) -> list[Path]:
             *(rel for rel, _dims in LIPPEN_INDEX.values()), OMSORG_12209, BARNEHAGE_13502,
             GEO_KOMMUNER_CSV, GEO_FYLKER_CSV, *GEO_FILES.values()]
     return [_path(shared, r) for r in rels]
+
+
+# ------------------------------------------- back-cast of the 2020 mergers: the sum of their pre-2020 parts
+
+# Which 2024 counties a pre-2020 municipality code can lie in (the code's first two digits). The 2020 reform
+# moved whole municipalities across county lines (Hornindal 14 -> Volda 15, Rømskog 01 -> Aurskog-Høland 32,
+# Svelvik 07 -> Drammen 33, Jevnaker and Lunner 05 -> 32), so those neighbours are allowed; backcast_sets checks
+# the map against the renumberings proven by identical figures (renumbering_counties). 50xx are the Trøndelag
+# codes of 2018-2019; 15 -> 50 is Rindal (1567 -> 5061, 2019) and Halsa (-> Heim).
+PRE2020_COUNTIES = {
+    "01": ("31", "32"), "02": ("32", "33"), "04": ("34",), "05": ("34", "32"), "06": ("33", "32"), "07": ("39", "33"),
+    "08": ("40",), "09": ("42",), "10": ("42",), "11": ("11",), "12": ("46",), "14": ("46", "15"),
+    "15": ("15", "50"), "16": ("50",), "17": ("50",), "18": ("18",), "19": ("55",), "20": ("56",), "50": ("50",),
+}
+# Residents implied by a part (amount x 1000 / per capita, both rounded) carry a relative error of about
+# 0.5 / per capita: ~1e-5 for the totals (50-100 000 kr per resident). Exact predecessor sets measure at most
+# 1.7e-4 in a year (Hammerfest 2017; most below 4e-5). A set identifies a merger when it is within
+# BACKCAST_IDENTIFY in every year of its period (the last may show a border adjustment, see backcast_sets);
+# wrong subsets of a county's codes come within 1.35e-4 of Trondheim over three years, which is why a set must
+# also be the only one. A year is written only within BACKCAST_TOLERANCE (0.2 %).
+BACKCAST_IDENTIFY = 2e-4
+BACKCAST_TOLERANCE = 0.002
+BACKCAST_MAX_PARTS = 6
+
+
+def implied_residents(raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """Residents implied by the source's figures per (code, year): amount x 1000 / per capita from the row with
+    the largest |per capita| (the best-determined), plus the spread across the metrics' rows with |per capita|
+    >= 1000 (the same territory must imply the same residents in every file). Columns code, year, residents,
+    spread."""
+    m = raw_rows.assign(_abs=raw_rows["per_capita_nok"].abs())
+    m = m[m["_abs"] > 0]
+    m = m.assign(_imp=m["amount_nok_1000"] * 1000 / m["per_capita_nok"])
+    best = m.sort_values("_abs", ascending=False).drop_duplicates(["code", "year"])
+    firm = m[m["_abs"] >= 1000].groupby(["code", "year"])["_imp"].agg(lambda x: x.max() / x.min() - 1)
+    out = best[["code", "year", "_imp"]].rename(columns={"_imp": "residents"})
+    out["spread"] = [firm.get((c, y), 0.0) for c, y in zip(out["code"], out["year"], strict=True)]
+    return out.reset_index(drop=True)
+
+
+def _subset_sums(items: list[tuple[str, float]], target: float, tol: float, max_parts: int) -> list[tuple]:
+    """Every subset of (code, residents) items (at most max_parts) whose residents sum within tol of target:
+    [(codes sorted, relative error)]. Residents are positive, so a branch that overshoots is cut."""
+    items = sorted(items, key=lambda x: -x[1])
+    lo, hi = target * (1 - tol), target * (1 + tol)
+    found: list[tuple] = []
+
+    def walk(start: int, chosen: list[str], total: float) -> None:
+        if chosen and lo <= total <= hi:
+            found.append((tuple(sorted(chosen)), total / target - 1))
+        if len(chosen) == max_parts:
+            return
+        for j in range(start, len(items)):
+            code, value = items[j]
+            if total + value <= hi:
+                walk(j + 1, [*chosen, code], total + value)
+
+    walk(0, [], 0.0)
+    return found
+
+
+def backcast_pool(series: dict, raw: pd.DataFrame) -> pd.DataFrame:
+    """The pre-2020 municipality rows no 2024 code holds: unmapped codes (no 2024 successor known) and codes
+    whose pre-2020 rows failed the population check as their own 2024 code (1103 Stavanger: another territory).
+    A failed row whose figures are identical to another pool code's in that year is dropped (5001 2015-2019 =
+    Klæbu 1662/5030, 4638 = 1416 in 2019, ...): one territory, one part."""
+    d = series["dropped"]
+    unmapped = d[d["reason"].str.startswith("kode før 2020") & (d["year"] < FIRST_NEW_STRUCTURE_YEAR)]
+    failed = d[d["reason"].str.startswith("folketall") & (d["year"] < FIRST_NEW_STRUCTURE_YEAR)]
+    keys_unmapped = set(zip(unmapped["code"], unmapped["year"], strict=True))
+    keys_failed = set(zip(failed["code"], failed["year"], strict=True)) - keys_unmapped
+    mun = raw[raw["kind"] == "municipality"]
+    key = list(zip(mun["code"], mun["year"], strict=True))
+    rows = mun[[k in keys_unmapped or k in keys_failed for k in key]].copy()
+    fp = rows.groupby(["code", "year"]).apply(
+        lambda g: tuple(sorted(zip(g["metric"], g["amount_nok_1000"], g["per_capita_nok"], strict=True))),
+        include_groups=False).rename("fp").reset_index()
+    drop = set()
+    for (_fp, _year), g in fp.groupby(["fp", "year"]):
+        if len(g) > 1:
+            drop |= {(c, y) for c, y in zip(g["code"], g["year"], strict=True) if (c, y) in keys_failed}
+    keep = [(c, y) not in drop for c, y in zip(rows["code"], rows["year"], strict=True)]
+    return rows[keep].drop(columns=["kind"]).reset_index(drop=True)
+
+
+def renumbering_counties(series: dict, raw: pd.DataFrame) -> set[tuple[str, str]]:
+    """(pre-2020 code prefix, 2024 county) of every old code whose figures stand identically under a kept 2024
+    code (a renumbering proven by the data, e.g. 0101 -> 3101): the county map must allow each."""
+    rows = series["rows"]
+    kept = rows[rows["kind"] == "municipality"]
+    fp = {(r.year, r.metric, r.amount_nok_1000, r.per_capita_nok): r.region for r in kept.itertuples(index=False)}
+    mun = raw[(raw["kind"] == "municipality") & (raw["year"] < FIRST_NEW_STRUCTURE_YEAR)]
+    pairs = set()
+    for r in mun.itertuples(index=False):
+        target = fp.get((r.year, r.metric, r.amount_nok_1000, r.per_capita_nok))
+        if target is not None and target != r.code:
+            pairs.add((r.code[:2], target[:2]))
+    return pairs
+
+
+def backcast_sets(series: dict, raw: pd.DataFrame, residents: pd.Series, *,
+                  identify: float = BACKCAST_IDENTIFY, tolerance: float = BACKCAST_TOLERANCE,
+                  max_parts: int = BACKCAST_MAX_PARTS, counties: dict | None = None) -> dict:
+    """Predecessor sets of the 2024 municipalities that lack 2015-2019 figures, derived from the data only.
+
+    For each such municipality and year, every subset (1..max_parts) of the pool's codes in a plausible county
+    whose implied residents sum to csdata's residents of the 2024 code (2024 borders) within `tolerance` is a
+    candidate. A candidate's period is the missing years in which all its codes have figures (the codes of
+    2015-2017 and 2018-2019 differ in Trøndelag, Vestfold merged in 2017-2018). A candidate is identified when
+    it is within `identify` in every year of its period (at least two), save that the period's last year may be
+    off (its residents, 1.1. of the next year, are on the borders after a change: a part moved on 1.1.2020
+    shows in 2019). The municipality is back-cast when every missing year lies in the period of exactly one
+    identified set and no code serves two municipalities in a year; a year off by more than `tolerance` is not
+    written (left_out), and an offset beyond POPULATION_TOLERANCE (a part of an old municipality moved) refuses
+    the municipality.
+
+    Returns {"sets": {code: {...}}, "refused": {code: reason}, "candidates": {code: [(parts, period,
+    max_error)]}, "county_check": [(prefix, county) renumberings the county map lacks], "pool_spread": x}.
+    """
+    counties = PRE2020_COUNTIES if counties is None else counties
+    pool = backcast_pool(series, raw)
+    imp = implied_residents(pool)
+    value = {(c, int(y)): float(v) for c, y, v in zip(imp["code"], imp["year"], imp["residents"], strict=True)}
+    present: dict[str, set[int]] = {}
+    for c, y in value:
+        present.setdefault(c, set()).add(y)
+    have = series["rows"][series["rows"]["kind"] == "municipality"].groupby("region")["year"].agg(set).to_dict()
+    names = series["names"]
+    found: dict[str, tuple] = {}
+    for target in sorted(series["no_backcast"]):
+        missing = [y for y in range(2015, FIRST_NEW_STRUCTURE_YEAR) if y not in have.get(target, set())]
+        if not missing:
+            continue
+        errors: dict[tuple, dict[int, float]] = {}
+        for year in missing:
+            real = residents.get((target, year))
+            if real is None or not np.isfinite(real):
+                continue
+            items = [(c, v) for (c, y), v in value.items() if y == year and target[:2] in counties.get(c[:2], ())]
+            for parts, err in _subset_sums(items, float(real), tolerance, max_parts):
+                errors.setdefault(parts, {})[year] = err
+        identified = []
+        for parts, errs in errors.items():
+            period = [y for y in missing if all(y in present[c] for c in parts)]
+            good = [y for y in period if abs(errs.get(y, np.inf)) <= identify]
+            off = [y for y in period if y not in good]
+            # only the period's last year may be off: its residents (1.1. of the next year) are counted on the
+            # borders after the change that ends the period, so a part moved then shows there (Lillestrøm 2019)
+            if not off or off == [period[-1]]:
+                identified.append((parts, period, errs, len(good)))
+        found[target] = (missing, identified)
+    sets, refused, candidates = _choose_sets(found, value, residents, names, tolerance)
+    allowed = {(p, c) for p, cs in counties.items() for c in cs}
+    county_check = sorted(renumbering_counties(series, raw) - allowed)
+    return {"sets": sets, "refused": refused, "candidates": candidates, "county_check": county_check,
+            "pool_spread": float(imp["spread"].max())}
+
+
+def _span(years: list[int]) -> str:
+    return f"{years[0]}–{years[-1]}" if len(years) > 1 and years == list(range(years[0], years[-1] + 1)) \
+        else ", ".join(map(str, years))
+
+
+def _linked(earlier: tuple, later: tuple, value: dict) -> bool:
+    """A set of the years after a renumbering (Trøndelag 1703 -> 5005 on 1.1.2018) continues an identified set:
+    as many codes, paired by size, each within POPULATION_TOLERANCE of its predecessor a year before."""
+    (old, old_period), (new, new_period) = earlier, later
+    if len(old) != len(new) or old_period[-1] + 1 != new_period[0]:
+        return False
+    a = sorted(value[(c, old_period[-1])] for c in old)
+    b = sorted(value[(c, new_period[0])] for c in new)
+    return all(abs(y / x - 1) <= POPULATION_TOLERANCE for x, y in zip(a, b, strict=True))
+
+
+def _choose_sets(found: dict, value: dict, residents: pd.Series, names: dict, tolerance: float) -> tuple[dict, dict, dict]:
+    """From every municipality's candidate sets: those identified (>= 2 years within the identifying bound, or
+    one year and continuing an identified set of the previous period), less any that uses a code another
+    municipality's only set needs in that year (repeated until nothing changes). Then each missing year must
+    lie in exactly one set's period, and a year off by more than POPULATION_TOLERANCE (a part of an old
+    municipality moved) refuses the municipality. Returns (sets, refused, candidates)."""
+    cands = {t: [c for c in ident if c[3] >= 1] for t, (_m, ident) in found.items()}
+
+    def only_sets() -> dict[tuple[str, int], str]:
+        claim = {}
+        for t, cs in cands.items():
+            strong = [c for c in cs if c[3] >= 2]
+            for parts, period, _e, _g in strong:
+                if sum(1 for c in strong if set(c[1]) & set(period)) == 1:
+                    for y in period:
+                        for code in parts:
+                            claim[(code, y)] = t
+        return claim
+
+    while True:
+        claim = only_sets()
+        pruned = {t: [c for c in cs if all(claim.get((code, y), t) == t for code in c[0] for y in c[1])]
+                  for t, cs in cands.items()}
+        if pruned == cands:
+            break
+        cands = pruned
+    sets: dict[str, dict] = {}
+    refused: dict[str, str] = {}
+    candidates = {t: [(list(p), per, max(abs(e) for e in errs.values()), g) for p, per, errs, g in cs]
+                  for t, cs in cands.items()}
+    for target, (missing, _ident) in found.items():
+        name = names[target]
+        strong = [c for c in cands[target] if c[3] >= 2]
+        weak = [c for c in cands[target] if c[3] == 1
+                and any(_linked((s[0], s[1]), (c[0], c[1]), value) for s in strong)]
+        chosen = strong + weak
+        covered = [y for c in chosen for y in c[1]]
+        if len(covered) != len(set(covered)):
+            refused[target] = f"{name}: flere sett av gamle koder stemmer (ikke entydig); ikke tilbakeført"
+            continue
+        if sorted(covered) != missing:
+            gap = [y for y in missing if y not in covered]
+            refused[target] = (f"{name}: ingen entydig sum av gamle koder stemmer med innbyggerne i "
+                               f"2024-kommunen for {_span(gap)} (deling, grensejustering, eller en del mangler "
+                               "tall i kilden); ikke tilbakeført")
+            continue
+        years, parts_by_year, errs_all, left_out = [], {}, {}, {}
+        for parts, period, errs, _g in chosen:
+            for y in period:
+                err = errs.get(y)
+                if err is None or abs(err) > tolerance:
+                    left_out[y] = sum(value[(c, y)] for c in parts) / float(residents[(target, y)]) - 1
+                    continue
+                years.append(y)
+                parts_by_year[y] = list(parts)
+                errs_all[y] = err
+        worst = max(left_out.items(), key=lambda kv: abs(kv[1]), default=None)
+        if worst is not None and abs(worst[1]) > POPULATION_TOLERANCE:
+            refused[target] = (f"{name}: delvis grenseendring (delenes innbyggere avviker {worst[1]:+.1%} fra "
+                               f"2024-kommunens i {worst[0]}: en del av en gammel kommune ble flyttet); ikke "
+                               "tilbakeført")
+            continue
+        sets[target] = {"years": sorted(years), "parts_by_year": parts_by_year, "errors": errs_all,
+                        "left_out": left_out}
+    use: dict[tuple[str, int], list[str]] = {}
+    for target, s in sets.items():
+        for y, parts in s["parts_by_year"].items():
+            for code in parts:
+                use.setdefault((code, y), []).append(target)
+    for (code, y), targets in sorted(use.items()):
+        if len(targets) > 1:
+            for t in targets:
+                sets.pop(t, None)
+                refused[t] = f"{names[t]}: koden {code} ({y}) passer også for en annen kommune; ikke tilbakeført"
+    return sets, refused, candidates

@@ -16,7 +16,8 @@ What goes in (every figure comes from a file in ../shared; see their PROVENANCE.
                     and 2015-2023 for the total and FGK7/FGK8b/FGK9 with SSB's per-resident figure
                     (ndu_1000kr, ndu_per_innbygger_kr), mapped to 2024 codes and checked by population
                     (reference.kostra_series_2024: what is refused goes into meta dropped_12362_12137,
-                    unmapped_12362_12137 and no_backcast);
+                    unmapped_12362_12137 and no_backcast); 2015-2019 of the 2020 mergers with a unique set of parts as
+                    the sum of their parts' amounts (no per-resident figure; meta backcast_sums);
   '12137'           net debt (KG31) 2015-2018, same source and rules (table id inferred);
   '12209'           SSB 12209, 2025 (preliminary): shares of residents 80+ with home care / in an institution;
   '13502'           SSB 13502 KOSandel120000 2015-2023 (share of children 1-2 in kindergarten), on 2024 codes
@@ -90,12 +91,14 @@ MISSING = [
     },
     {
         "what": "Netto driftsutgifter 2015-2023 for andre tjenester enn barnehage, grunnskole og helse og omsorg; "
-                "i alt og brann og kirke for 2025; 2015-2019 for kommuner som ble slått sammen eller endret område "
-                "i 2020 (delene kan ikke summeres uten kodehistorikk for 2020, se meta no_backcast), Trondheim "
-                "2015-2019 og Ålesund 2020-2023 (kildens tall gjelder et annet område)",
+                "i alt og brann og kirke for 2025; 2015-2019 for kommuner som ble delt eller fikk en grensejustering "
+                "i 2020, der ingen entydig sum av de gamle kommunene stemmer (se meta no_backcast; sammenslåtte "
+                "kommuner med et entydig sett er summert, se backcast_sums), Trondheim 2015-2019 og Ålesund "
+                "2020-2023 (kildens tall gjelder et annet område)",
         "what_en": "Net expenditure 2015-2023 for services other than kindergarten, primary school and health and "
-                   "care; the total, fire and church for 2025; 2015-2019 for municipalities merged or changed in "
-                   "2020, Trondheim 2015-2019 and Ålesund 2020-2023",
+                   "care; the total, fire and church for 2025; 2015-2019 for municipalities split or re-bordered in "
+                   "2020 without a unique sum of their parts (mergers with one are summed), Trondheim 2015-2019 and "
+                   "Ålesund 2020-2023",
         "tables": ["12362"],
         "command": "drivers fetch --tables 12362 --years 2015-2025",
     },
@@ -237,6 +240,7 @@ def _fill(con, shared: Path, inputs: list[Path]) -> None:
         store.write_boundaries(con, level, detail, text, reference.BOUNDARY_SOURCE)
 
     series = reference.kostra_series_2024(shared)
+    series["labels"] = reference.ssb_labels(shared)
     facts13502 = _write_series_tables(con, shared, series)
 
     obs12134, cats12134, meta12134 = _obs_12134(shared)
@@ -298,12 +302,33 @@ def _no_backcast_text(series: dict) -> str:
     return ", ".join(f"{c} {series['names'][c]}" for c in sorted(codes))
 
 
+def _backcast_text(series: dict) -> str:
+    """The 12362 note's paragraph on the 2020 mergers back-cast as sums of their parts."""
+    sets = series["backcast"]["sets"]
+    listed = "; ".join(
+        f"{c} {series['names'][c]} {_years_text(s['years'])} = "
+        + " + ".join(sorted({p for ps in s["parts_by_year"].values() for p in ps}))
+        for c, s in sorted(sets.items()))
+    worst = max(abs(e) for s in sets.values() for e in s["errors"].values())
+    return (f"Tilbakeført 2015-2019 for {len(sets)} kommuner slått sammen i 2020 (og Vestfold 2017-2018, "
+            "Trøndelag 2018): netto driftsutgifter (1000 kr) er summen av de gamle kommunenes beløp; tall per "
+            "innbygger summeres aldri (ndu_per_innbygger_kr står ikke for disse årene; per innbygger regnes av "
+            "beløpet og folketallet). Settet av gamle koder er utledet av dataene alene: innbyggerne som "
+            "kildens beløp / tall per innbygger gir for hver gammel kode summerer seg til 2024-kommunens innbyggere "
+            f"(csdata, 2024-grenser) innen {reference.BACKCAST_IDENTIFY:.2%} i hvert år (periodens siste år kan vise en "
+            "grensejustering: innbyggerne 1.1. året etter telles på de nye grensene), og ingen annen delmengde "
+            f"(1-{reference.BACKCAST_MAX_PARTS} koder i samme eller nabofylke) gjør det; et år skrives bare innen "
+            f"{reference.BACKCAST_TOLERANCE:.1%} (største avvik skrevet {worst:.3%}). Et år der en del mangler tall, "
+            f"står tomt. {listed}.")
+
+
 def _write_series_tables(con, shared: Path, series: dict) -> dict:
     """12362 (2015-2025), 12137 (2015-2018), 12209 (2025) and 13502 (2015-2023); returns 13502's facts."""
     recent, cats = reference.lippen_net_expenditure(shared)
     ndu_metrics = [m for m in reference.LIPPEN_INDEX if m != "debt"]
     history = reference.series_observations(series["rows"], ndu_metrics, reference.NDU_MEASURES)
-    obs = pd.concat([recent, history], ignore_index=True)
+    summed = reference.backcast_observations(series["backcast_rows"], ndu_metrics, reference.NDU_MEASURES[0])
+    obs = pd.concat([recent, history, summed], ignore_index=True)
     _check_unique(obs, "12362")
     extra = reference.category_frame([
         ("gruppering", "pre2020", "KOSTRA-gruppering før 2020 (SSBs gamle grupper, ikke dagens EKG)", None, None),
@@ -325,13 +350,17 @@ def _write_series_tables(con, shared: Path, series: dict) -> dict:
         "note": reference.LIPPEN_NOTE + " Endelig: tredjeparten hentet tallene 2026-09-14 (etter SSBs endelige "
                 "publisering 16. juni 2026). " + reference.LIPPEN_INDEX_NOTE
                 + f" Ikke lagret etter folketallskontrollen (kode, år): {refused_text}."
-                + " Uten tall for (deler av) 2015-2019 (ingen kodehistorikk for 2020 i ../shared, så sammenslåtte "
-                  "kommuners deler kan ikke summeres, og områder som er endret kan ikke rekonstrueres): "
-                + _no_backcast_text(series) + ". Se meta-nøklene no_backcast, dropped_12362_12137 og unmapped_12362_12137.",
+                + " " + _backcast_text(series)
+                + " Fortsatt uten tall for (deler av) 2015-2019 (se meta no_backcast for grunnen): "
+                + _no_backcast_text(series) + ". Se meta-nøklene backcast_sums, no_backcast, dropped_12362_12137 og "
+                  "unmapped_12362_12137.",
         "notes_json": "[]",
     }, obs, cats)
 
     debt = reference.series_observations(series["rows"], ["debt"], reference.LIPPEN_INDEX_MEASURES["debt"])
+    summed_debt = reference.backcast_observations(series["backcast_rows"], ["debt"],
+                                                  reference.LIPPEN_INDEX_MEASURES["debt"][0])
+    debt = pd.concat([debt, summed_debt], ignore_index=True)
     _check_unique(debt, "12137")
     store.write_table(con, {
         "table_id": "12137",
@@ -340,7 +369,9 @@ def _write_series_tables(con, shared: Path, series: dict) -> dict:
         "source_url": SOURCE_LIPPEN,
         "release": "endelig",
         "origin": "snapshot",
-        "note": reference.DEBT_NOTE,
+        "note": reference.DEBT_NOTE + f" Sammenslåtte kommuner 2015-2018: {len(summed_debt)} summer av de gamle "
+                "kommunenes netto lånegjeld (1000 kr, bare beløpet; per innbygger regnes av folketallet), samme sett "
+                "som for 12362 (meta backcast_sums).",
         "notes_json": "[]",
     }, debt, reference.category_frame([
         ("gruppering", "pre2020", "KOSTRA-gruppering før 2020 (SSBs gamle grupper, ikke dagens EKG)", None, None)]))
@@ -405,6 +436,7 @@ def series_meta(series: dict, facts13502: dict) -> dict:
     refused = facts13502["refused"]
     return {
         "no_backcast": series["no_backcast"],
+        "backcast_sums": reference.backcast_meta(series, series.get("labels", {})),
         "dropped_12362_12137": rows,
         "unmapped_12362_12137": {"codes": unmapped, "reasons": reasons},
         "territory_differs": facts13502["territory_differs"],
@@ -445,5 +477,7 @@ def describe(con) -> dict:
         "fetch_command": FETCH_COMMAND,
         # what the 2015-2023 series could not put on 2024 codes (meta keys written by build)
         "no_backcast": json.loads(meta.get("no_backcast", "{}")),
+        # 2020 mergers whose 2015-2019 amounts are the sums of their parts: code -> parts, names, years
+        "backcast_sums": json.loads(meta.get("backcast_sums", "{}")),
         "dropped_by_population_check": len(json.loads(meta.get("dropped_12362_12137", "[]"))),
     }
