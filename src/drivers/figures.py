@@ -228,9 +228,9 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
         table["Tilbakeført" if lang != "en" else "Back-cast"] = np.where(back, "ja" if lang != "en" else "yes", "")
         years = ", ".join(str(int(y)) for y in frame["year"][back])
         notes.append(f"Open markers ({years}): years before today's municipality number (2024), carried over from the "
-                     "earlier number; a municipality merged in 2020 has no figures before 2020" if lang == "en" else
+                     "earlier number, or for a municipality merged in 2020 the sum of its parts" if lang == "en" else
                      f"Åpne punkter ({years}): år før dagens kommunenummer (2024), ført over fra det tidligere "
-                     "nummeret; en kommune slått sammen i 2020 har ikke tall før 2020")
+                     "nummeret, eller for en kommune slått sammen i 2020 summen av kommunene den ble laget av")
     gaps = frame.loc[frame["value"].isna(), "year"]
     if len(gaps):
         notes.append(("No figure for " if lang == "en" else "Ingen tall for ") + ", ".join(str(int(y)) for y in gaps)
