@@ -5,7 +5,7 @@ pages, and the control→URL callback."""
 import pytest
 from dash import html
 
-from drivers.ui import components, data, ids, views
+from drivers.ui import components, data, ids, serving, views
 from drivers.ui import state as st
 
 MUNICIPALITIES = ["0301", "3222", "1151"]
@@ -26,7 +26,7 @@ def expand(tree):
     """Fill the deferred placeholders the way the browser's callback does."""
     for node in walk(tree):
         if isinstance(getattr(node, "id", None), dict) and node.id.get("type") == "deferred":
-            node.children = components.render_deferred(node.id)
+            node.children = serving.render_deferred(node.id)
     return tree
 
 
@@ -196,9 +196,9 @@ def test_deferred_parts_rebuild_state_from_their_id(pages):
     assert {p.id["part"] for p in parts} == {"oversikt-summary", "oversikt-health"}
     summary = [p for p in parts if p.id["part"] == "oversikt-summary"][0]
     assert "peers=fylke" in summary.id["key"] and "kommune=3222" in summary.id["key"]
-    out = components.render_deferred(summary.id)
+    out = serving.render_deferred(summary.id)
     assert "Akershus" in text(html.Div(out))  # the summary compares with the county
-    bad = components.render_deferred({"type": "deferred", "part": "oversikt-summary", "key": "kommune=0000"})
+    bad = serving.render_deferred({"type": "deferred", "part": "oversikt-summary", "key": "kommune=0000"})
     assert bad.id == ids.ERROR_PAGE
 
 

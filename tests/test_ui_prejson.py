@@ -1,16 +1,18 @@
-"""A page answered again for the same view is written from its kept JSON (drivers.ui.prejson): the same bytes
-Dash would write, on the real database."""
+"""A page answered again for the same view is written from its kept JSON (drivers.ui.serving.prejson): the same
+bytes Dash would write, on the real database."""
 
 import json
 
 import pytest
 
 from drivers.config import Settings
-from drivers.ui import prejson, warmup
+from drivers.ui.serving import prejson, switch, warmup
 
 
 @pytest.fixture(scope="module")
 def client():
+    if not switch.enabled():
+        pytest.skip("DRIVERS_SERVING=plain: no kept JSON")
     settings = Settings.from_env()
     if not settings.database_for_reading().exists():
         pytest.skip(f"no database at {settings.database_for_reading()}: run `drivers snapshot build`")
@@ -39,13 +41,13 @@ def _deferred(part: str, key: str) -> dict:
                                               ("/sammenlign", "?kommune=3222"), ("/kart", "?kommune=3222"),
                                               ("/metode", "?kommune=3222&lang=en")])
 def test_page_answered_from_kept_json_is_what_dash_writes(client, monkeypatch, path, search):
-    monkeypatch.setattr(warmup, "_enabled", False)
+    monkeypatch.setattr(warmup, "visited", lambda path, state: None)
     first = client.post("/_dash-update-component", json=_route(path, search))
     assert first.status_code == 200
-    kept = len(prejson._kept)
+    kept = len(prejson.KEPT)
     again = client.post("/_dash-update-component", json=_route(path, search))
     assert again.data == first.data
-    assert len(prejson._kept) == kept, "the page's JSON was written again instead of reused"
+    assert len(prejson.KEPT) == kept, "the page's JSON was written again instead of reused"
     # the bytes Dash writes itself, from the component objects
     monkeypatch.setattr(prejson, "orjson", None)
     plain = client.post("/_dash-update-component", json=_route(path, search))
@@ -57,7 +59,7 @@ def test_page_answered_from_kept_json_is_what_dash_writes(client, monkeypatch, p
 def test_a_page_gets_new_json_once_its_deferred_part_is_built(client, monkeypatch):
     """A view never seen arrives with its slow parts deferred; once a part is built, the page is new JSON with
     the part in place, and that is kept in turn."""
-    monkeypatch.setattr(warmup, "_enabled", False)
+    monkeypatch.setattr(warmup, "visited", lambda path, state: None)
     route = _route("/tjenester", "?kommune=1151&peers=landet-uten-oslo&tjeneste=FGK2")
     raw = client.post("/_dash-update-component", json=route).data
     cold = json.loads(raw)
@@ -71,9 +73,9 @@ def test_a_page_gets_new_json_once_its_deferred_part_is_built(client, monkeypatc
     warm = client.post("/_dash-update-component", json=route).data
     assert b'"type":"deferred"' in raw and b'"type":"deferred"' not in warm
     assert b"deferred-filled" in warm
-    kept = len(prejson._kept)
+    kept = len(prejson.KEPT)
     assert client.post("/_dash-update-component", json=route).data == warm
-    assert len(prejson._kept) == kept, "the filled page was rebuilt and written again"
+    assert len(prejson.KEPT) == kept, "the filled page was rebuilt and written again"
 
 
 def _walk(node):

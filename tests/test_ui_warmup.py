@@ -1,4 +1,5 @@
-"""The pages next to a served view are built while the server is idle (drivers.ui.warmup), on the real database."""
+"""The pages next to a served view are built while the server is idle (drivers.ui.serving.warmup), on the real
+database."""
 
 import sys
 
@@ -6,12 +7,14 @@ import flask
 import pytest
 
 from drivers.config import Settings
-from drivers.ui import components, warmup
 from drivers.ui import state as st
+from drivers.ui.serving import parts, switch, warmup
 
 
 @pytest.fixture(scope="module")
 def app():
+    if not switch.enabled():
+        pytest.skip("DRIVERS_SERVING=plain: no warm-up")
     settings = Settings.from_env()
     if not settings.database_for_reading().exists():
         pytest.skip(f"no database at {settings.database_for_reading()}: run `drivers snapshot build`")
@@ -23,7 +26,7 @@ def app():
 @pytest.fixture
 def no_background(monkeypatch):
     """Pages served in these tests do not start the background warm-up (the tests warm by hand)."""
-    monkeypatch.setattr(warmup, "_enabled", False)
+    monkeypatch.setattr(warmup, "visited", lambda path, state: None)
 
 
 def test_every_page_offers_itself_in_navigation_order(app):
@@ -35,14 +38,14 @@ def test_warming_builds_the_other_pages_and_their_deferred_parts(app, no_backgro
     tjenester = sys.modules["pages.tjenester"]
     with flask.Flask("t").test_request_context():
         cold = tjenester.layout(**state.query())
-    assert components.deferred_parts(cold), "a view never seen has its slow parts deferred"
+    assert parts.deferred_parts(cold), "a view never seen has its slow parts deferred"
 
     warmed = warmup.warm_neighbours("/", state)
     assert warmed == ["/tjenester", "/sammenlign", "/kart", "/metode"]
 
     with flask.Flask("t").test_request_context():
         page = tjenester.layout(**state.query())
-    assert components.deferred_parts(page) == [], "after warming, the page is served whole"
+    assert parts.deferred_parts(page) == [], "after warming, the page is served whole"
     assert "Utsira" in str(page.to_plotly_json())
 
 
@@ -51,7 +54,7 @@ def test_warming_stops_when_the_server_is_busy(app, no_background):
     assert warmup.warm_neighbours("/", state, should_go_on=lambda: False) == []
     with flask.Flask("t").test_request_context():
         page = sys.modules["pages.tjenester"].layout(**state.query())
-    assert components.deferred_parts(page), "nothing was built"
+    assert parts.deferred_parts(page), "nothing was built"
 
 
 def test_quiet_means_no_request_in_flight_for_a_moment(app):

@@ -17,7 +17,8 @@ from dash import dcc, html
 from drivers import figures, fmt
 from drivers.config import Settings
 from drivers.export import theme
-from drivers.ui import components, data, downloads, ids, shell, views, warmup
+from drivers.ui import components, data, downloads, ids, serving, shell, views
+from drivers.ui.serving import switch
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -25,6 +26,7 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 def create_app(settings: Settings | None = None, preload: bool = True) -> dash.Dash:
     """Build the app. `preload` loads the Panel now (a broken or missing database fails here, clearly)."""
     settings = settings or Settings.from_env()
+    switch.mode()  # a misspelt DRIVERS_SERVING fails here, in one line
     data.configure(settings)
     # The municipality's look (assets/theme.json or $DRIVERS_THEME) before any figure is made; a malformed
     # theme file fails here with the file and key named. Colours and font reach the page through /tema.css.
@@ -63,12 +65,15 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     )
     components.register_callbacks(app)
     shell.register(app)
-    warmup.install(app.server)  # the pages a user opens next are built while the server is idle
+    # deferred parts, their prefetch, and the warm-up of the pages a user opens next (off with DRIVERS_SERVING=plain)
+    serving.install(app)
     downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:
         data.get_panel()
         data.meta()
         views.warm(default_only=True)  # the default view is a lookup from the first request on
+        if not switch.enabled():
+            return app
         thread = threading.Thread(target=_warm_all, name="drivers-warm", daemon=True)
         _warmers.append(thread)
         thread.start()

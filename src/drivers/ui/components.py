@@ -9,25 +9,20 @@ their own controls (e.g. param "tjeneste") without a callback of their own.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
 
 import dash
-import flask
-from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.ui import data, ids, prejson
+from drivers.ui import data, ids
 from drivers.ui import state as st
 from drivers.ui.i18n import t
+from drivers.ui.serving.cache import cached
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +62,7 @@ def nav(state: st.State, active: str) -> html.Nav:
     return html.Nav(links, id=ids.NAV, className="nav")
 
 
-@lru_cache(maxsize=1)
+@cached("kommune-options", 1)
 def kommune_options() -> list[dict]:
     """Every municipality: label "Guovdageaidnu - Kautokeino (5612)", searchable by number and any name form.
 
@@ -232,201 +227,6 @@ def error_view(err: Exception, lang: str | None = None) -> html.Div:
     )
 
 
-# Deferred parts: slow, engine-heavy sections render after the page is on screen (one callback per part).
-DEFERRED: dict[str, tuple[Callable, tuple[str, ...]]] = {}
-
-
-def register_deferred(part: str, build: Callable, allowed_extra: tuple[str, ...] = ()) -> None:
-    """`build(state) -> children` fills the placeholder `deferred(part, state)` once the page is shown."""
-    DEFERRED[part] = (build, allowed_extra)
-
-
-# Built parts, kept briefly: the page's layout starts building its deferred parts at once on a spare worker
-# (prefetch), so the server's work overlaps the browser's rendering of the page, and the deferred callback
-# that follows finds the part ready (or waits for it). Bounded: a part is up to ~100 KB of figures.
-_BUILT_MAX = 48
-_built: OrderedDict[tuple[str, str], object] = OrderedDict()
-# (id(tree), id of each part) -> (tree, parts, filled tree); the entry keeps those objects alive, so their ids
-# stay theirs while it is kept
-_filled: OrderedDict[tuple, tuple] = OrderedDict()
-_pending: dict[tuple[str, str], Future] = {}
-_built_lock = threading.Lock()
-_prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drivers-prefetch")
-
-
-def _keep(k: tuple[str, str], out) -> None:
-    """Keep a built part (newest last; the oldest beyond _BUILT_MAX dropped). Call with _built_lock held."""
-    _built[k] = out
-    _built.move_to_end(k)
-    while len(_built) > _BUILT_MAX:
-        _built.popitem(last=False)
-
-
-def _deferred_key(node) -> tuple[str, str] | None:
-    """(part, key) if `node` is a deferred placeholder."""
-    cid = getattr(node, "id", None)
-    if isinstance(cid, dict) and cid.get("type") == "deferred":
-        return (cid.get("part"), cid.get("key", ""))
-    return None
-
-
-def _build_part(part: str, key: str):
-    build, allowed = DEFERRED[part]
-    try:
-        state = st.parse(st.query_from_search(key), allowed_extra=allowed)
-    except UserError as exc:
-        return error_view(exc)
-    return guarded(build, state, lang=state.lang)
-
-
-def _prefetch(part: str, key: str) -> None:
-    """Build a part in the background once the page's response has been sent (started earlier, the build
-    would compete with the response for the GIL). Outside a request (tests, exports) nothing is started."""
-    if not flask.has_request_context():
-        return
-    todo = flask.g.setdefault("drivers_prefetch", [])
-    if (part, key) not in todo:
-        todo.append((part, key))
-
-
-def _start_prefetch(response):
-    """Flask after_request hook: start the page's queued prefetches when the response is closed."""
-    todo = flask.g.pop("drivers_prefetch", None)
-    if todo:
-        response.call_on_close(lambda: [_submit(part, key) for part, key in todo])
-    return response
-
-
-def _submit(part: str, key: str) -> None:
-    """Start building a part unless it is built, being built, or the worker is busy (under load the deferred
-    callback builds it on demand instead: no work for parts nobody asks for)."""
-    k = (part, key)
-    with _built_lock:
-        if k in _built or k in _pending or part not in DEFERRED or len(_pending) >= 2:
-            return
-        future = _prefetch_pool.submit(_build_part, part, key)
-        _pending[k] = future
-
-    def done(f: Future) -> None:
-        with _built_lock:
-            _pending.pop(k, None)
-            if not f.cancelled() and f.exception() is None:
-                _keep(k, f.result())
-
-    future.add_done_callback(done)
-
-
-def deferred(part: str, state: st.State, **attrs) -> html.Div:
-    """A placeholder that the deferred callback replaces with `build(state)`; the id carries the view's query."""
-    key = st.url("", state).lstrip("?")
-    return html.Div(html.P(t("loading", state.lang), className="reason loading"),
-                    id={"type": "deferred", "part": part, "key": key}, **attrs)
-
-
-def prefetch_deferred(tree):
-    """The page to serve: deferred parts already built (a view seen a moment ago: back/forward, switching
-    pages) are put in place, so the page arrives whole in one round trip; the others are prefetched.
-    The cached `tree` is never modified: nodes on the way to a filled part are shallow copies.
-    Outside a request (tests, exports) the tree is returned as it is."""
-    if not flask.has_request_context():
-        return tree
-    # the same parts in place give the same object, so its JSON is written once (drivers.ui.prejson)
-    keys = deferred_parts(tree)
-    with _built_lock:
-        parts = [_built.get(k) for k in keys]
-        key = (id(tree), *(id(p) if p is not None else None for p in parts))
-        hit = _filled.get(key)
-        if hit is not None:
-            _filled.move_to_end(key)
-            for k in keys:
-                _built.move_to_end(k)  # used again, as _fill would mark them
-            return hit[2]
-    out = _fill(tree)
-    if all(p is not None for p in parts):  # a tree still waiting for a part is not kept: it changes once built
-        with _built_lock:
-            _filled[key] = (tree, parts, out)
-            while len(_filled) > _BUILT_MAX:
-                _filled.popitem(last=False)
-    return out
-
-
-def _fill(node):
-    k = _deferred_key(node)
-    if k is not None:
-        with _built_lock:
-            built = _built.get(k)
-            if built is not None:
-                _built.move_to_end(k)
-        if built is None:
-            _prefetch(*k)
-            return node
-        return html.Div(built, className="deferred-filled")
-    children = getattr(node, "children", None)
-    if isinstance(children, list | tuple):
-        new = [_fill(c) if hasattr(c, "children") else c for c in children]
-        if any(a is not b for a, b in zip(new, children, strict=True)):
-            node = copy.copy(node)
-            node.children = new
-    elif hasattr(children, "children"):
-        child = _fill(children)
-        if child is not children:
-            node = copy.copy(node)
-            node.children = child
-    return node
-
-
-def deferred_parts(tree) -> list[tuple[str, str]]:
-    """(part, key) of every deferred placeholder in a page tree."""
-    found = []
-
-    def walk(node):
-        k = _deferred_key(node)
-        if k is not None:
-            found.append(k)
-            return
-        children = getattr(node, "children", None)
-        for child in children if isinstance(children, list | tuple) else [children]:
-            if hasattr(child, "children"):
-                walk(child)
-
-    walk(tree)
-    return found
-
-
-def build_deferred(part: str, key: str) -> None:
-    """Build a part now (in the calling thread) unless it is built or being built (the warm-up's step)."""
-    k = (part, key)
-    with _built_lock:
-        if k in _built or k in _pending or part not in DEFERRED:
-            return
-    out = _build_part(part, key)
-    with _built_lock:
-        _keep(k, out)
-
-
-def render_deferred(component_id: dict):
-    """The callback body: rebuild the state from the id and build the part (errors become a notice); a part
-    the prefetch has built or is building is taken from there."""
-    part = component_id.get("part")
-    if part not in DEFERRED:
-        return html.Div()
-    k = (part, component_id.get("key", ""))
-    with _built_lock:
-        if k in _built:
-            _built.move_to_end(k)
-            return _built[k]
-        future = _pending.get(k)
-    if future is not None and not future.cancel():  # still queued: cancelled, and built here at once
-        try:
-            return future.result(timeout=60)
-        except Exception:  # noqa: BLE001 - build it here instead, with guarded()'s notice on failure
-            pass
-    out = _build_part(*k)
-    with _built_lock:
-        _keep(k, out)
-    return out
-
-
 def param_to_url(control_id: str, param: str, default: str) -> None:
     """Register the clientside callback that writes a page's own control (`param`, shown as `default` when the
     URL has none) into the URL (assets/controls.js). Dash runs it whenever the page is inserted (the URL is
@@ -445,8 +245,6 @@ def param_to_url(control_id: str, param: str, default: str) -> None:
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    app.server.after_request(_start_prefetch)
-
     # Every control's value into the URL, in the browser (assets/controls.js): Dash runs this whenever a page
     # with controls is inserted, and the answer then is "no change"; on the server that was a round trip per view.
     app.clientside_callback(
@@ -459,10 +257,3 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.STATE_KEY, "children"),
         prevent_initial_call=True,
     )
-
-    @app.callback(
-        Output({"type": "deferred", "part": MATCH, "key": MATCH}, "children"),
-        Input({"type": "deferred", "part": MATCH, "key": MATCH}, "id"),
-    )
-    def _fill_deferred(component_id):
-        return prejson.prepared(render_deferred(component_id))

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
@@ -12,6 +10,7 @@ from drivers import fmt, peersets
 from drivers.ui import data
 from drivers.ui import state as st
 from drivers.ui.i18n import t
+from drivers.ui.serving.cache import cached
 
 SERVICES = ["FGK7", "FGK8b", "FGK9", "FGK13", "FGK12", "FGK1b", "FGK2", "FGK17", "FGK15"]
 SERVICE_NAMES = {
@@ -70,7 +69,7 @@ def group_label(code: str | None, lang: str = "nb") -> str:
     return f"{'KOSTRA group' if lang == 'en' else 'KOSTRA-gruppe'} {int(code[3:])} ({code})" if code.startswith("EKG") else code
 
 
-@lru_cache(maxsize=1024)
+@cached("views-row", 1024)
 def _row(kommune: str) -> dict:
     m = data.meta().municipalities
     rows = m[m["code"] == kommune]
@@ -117,7 +116,7 @@ def tables() -> pd.DataFrame:
     return data.get_panel().tables
 
 
-@lru_cache(maxsize=1024)
+@cached("views-gaps", 1024)
 def _gaps(kommune: str, aar: int, peers: str, konv: str) -> pd.DataFrame:
     return data.api().gaps(data.get_panel(), kommune, aar, peers, konv)
 
@@ -127,7 +126,7 @@ def gaps(state: st.State) -> pd.DataFrame:
     return _gaps(state.kommune, state.aar, peer_arg(state), state.konv).copy()
 
 
-@lru_cache(maxsize=1024)
+@cached("views-profile", 1024)
 def _profile(kommune: str, aar: int) -> dict:
     return dict(data.api().profile(data.get_panel(), kommune, aar))
 
@@ -136,7 +135,7 @@ def profile(state: st.State) -> dict:
     return _profile(state.kommune, state.aar)
 
 
-@lru_cache(maxsize=1024)
+@cached("views-summary", 1024)
 def _summary(kommune: str, aar: int, peers: str, konv: str, lang: str) -> str:
     return data.api().summary_text(data.get_panel(), kommune, aar, peers, konv, lang=lang)
 
@@ -147,7 +146,7 @@ def summary_text(state: st.State) -> str:
                     else "Ingen oppsummering: dataene har ikke netto driftsutgifter for dette året.")
 
 
-@lru_cache(maxsize=2048)
+@cached("views-timeseries", 2048)
 def _timeseries(kommune: str, indicator: str, peers: str, konv: str) -> pd.DataFrame:
     return data.api().timeseries(data.get_panel(), kommune, indicator, peers, konv)
 
@@ -216,7 +215,7 @@ def target_label(service: str, lang: str = "nb") -> str | None:
     return label if lang != "en" or not label else label.replace("år og over", "and over").replace("år", "years")
 
 
-@lru_cache(maxsize=64)
+@cached("views-driver-table", 64)
 def _driver_table(aar: int, peers: str, konv: str) -> dict[str, pd.DataFrame]:
     """indicator -> its rows (region, value, status, peer_value) of the engine's driver table.
 
@@ -228,7 +227,7 @@ def _driver_table(aar: int, peers: str, konv: str) -> dict[str, pd.DataFrame]:
             for ind, rows in cols.groupby("indicator", sort=False, observed=True)}
 
 
-@lru_cache(maxsize=1024)
+@cached("views-members", 1024)
 def _members(kommune: str, aar: int, peers: str) -> tuple[str, ...]:
     return tuple(data.api().peer_members(data.get_panel(), kommune, aar, peers))
 
@@ -259,7 +258,7 @@ def service_timeseries(state: st.State, service: str, kind: str = "per_innb") ->
     return _timeseries(state.kommune, ind, peer_arg(state), state.konv).copy()
 
 
-@lru_cache(maxsize=1024)
+@cached("views-decompose", 1024)
 def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> pd.DataFrame:
     return data.api().decompose(data.get_panel(), kommune, aar, service, peers, konv)
 

@@ -22,6 +22,7 @@ from drivers import chartmargins, figures, fmt, store
 from drivers.errors import UserError
 from drivers.figures import Chart
 from drivers.ui import data
+from drivers.ui.serving.cache import Cache
 
 CREDIT_NB = "Kart: © Kartverket (CC BY 4.0), forenklet via github.com/robhop/fylker-og-kommuner"
 CREDIT_EN = "Map: © Kartverket (CC BY 4.0), simplified via github.com/robhop/fylker-og-kommuner"
@@ -87,9 +88,12 @@ class MapValues:
     stats: dict = field(default_factory=dict)  # n, n_have, median, min, max
 
 
+_VALUES = Cache("kart-values", 256)
+
+
 def values(panel, indicator, year: int) -> MapValues:
-    """The indicator for all municipalities (engine components; memoised on the panel)."""
-    return panel.memo(("ui-map-values", indicator.id, int(year)), lambda: _values(panel, indicator, int(year)))
+    """The indicator for all municipalities (engine components; cached)."""
+    return _VALUES.get_or_build((indicator.id, int(year)), lambda: _values(panel, indicator, int(year)))
 
 
 def _values(panel, indicator, year: int) -> MapValues:

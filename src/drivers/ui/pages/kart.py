@@ -3,15 +3,13 @@ Clicking a municipality selects it (the URL's `kommune`). `indikator=` in the UR
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 import numpy as np
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, shell, views, warmup
+from drivers.ui import components, data, serving, shell, views
 from drivers.ui import state as st
 from drivers.ui.pages import _mapview as mv
 
@@ -67,10 +65,15 @@ def _indicators():
     return indicators.all()
 
 
+_OPTIONS = serving.Cache("kart-options", 64)
+_CAPTIONS = serving.Cache("kart-captions", 512)
+_BASES = serving.Cache("kart-base-maps", 64)
+
+
 def indicator_options(lang: str, year: int) -> list[dict]:
     """Every registry indicator; those without any value in the data for `year` say so in the label."""
     panel = data.get_panel()
-    return panel.memo(("ui-map-options", lang, int(year)), lambda: _indicator_options(panel, lang, int(year)))
+    return _OPTIONS.get_or_build((lang, int(year)), lambda: _indicator_options(panel, lang, int(year)))
 
 
 def _indicator_options(panel, lang: str, year: int) -> list[dict]:
@@ -87,8 +90,8 @@ def _indicator_options(panel, lang: str, year: int) -> list[dict]:
     return out
 
 
-def parse(query: dict) -> tuple[st.State, object]:
-    state = st.parse(query, allowed_extra=("indikator",))
+def check(state: st.State) -> st.State:
+    """The view with its indicator (`indikator`, the default when the URL names none); unknown: error page."""
     wanted = state.extra.get("indikator", DEFAULT_INDICATOR)
     known = {i.id: i for i in _indicators()}
     if wanted not in known:
@@ -100,21 +103,14 @@ def parse(query: dict) -> tuple[st.State, object]:
             + [(known[DEFAULT_INDICATOR].name(state.lang), st.url(PATH, state, indikator=DEFAULT_INDICATOR))],
             state.lang,
         )
-    return state, known[wanted]
+    return state
 
 
-def layout(**query):
-    try:
-        state, ind = parse(query)
-        return _page(state, ind.id)
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
-
-
-@lru_cache(maxsize=96)  # bounded for the memory budget (the base map is memoised separately)
-def _page(state: st.State, indicator_id: str):
-    """The whole page for one view (a pure function of the state; cached, so revisiting a view is instant)."""
-    ind = next(i for i in _indicators() if i.id == indicator_id)
+@serving.page(PATH, extra=("indikator",), check=check)
+def layout(state: st.State):
+    """The whole page for one view."""
+    wanted = state.extra.get("indikator", DEFAULT_INDICATOR)
+    ind = next(i for i in _indicators() if i.id == wanted)
     return components.page(state, PATH, components.guarded(content, state, ind, lang=state.lang),
                            extra_controls=[indicator_control(state, ind)], title=views.page_title(state, "nav_kart"))
 
@@ -144,11 +140,10 @@ def content(state: st.State, ind) -> list:
     tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
     if ind.denominator and "population" in (ind.denominator or {}):
         tables.append("07459")
-    caption = panel.memo(("ui-map-caption", tuple(tables), state.aar, extra, lang),
-                         lambda: figures.source_line(views.tables(), tables, state.aar, extra=extra, lang=lang))
+    caption = _CAPTIONS.get_or_build((tuple(tables), state.aar, extra, lang),
+                                     lambda: figures.source_line(views.tables(), tables, state.aar, extra=extra, lang=lang))
     urls = (geo_url("kommune"), geo_url("fylke"))
-    base = panel.memo(("ui-map-base", ind.id, state.aar, lang, urls),
-                      lambda: mv.base_figure(values, *urls, lang, ind.polarity))
+    base = _BASES.get_or_build((ind.id, state.aar, lang, urls), lambda: mv.base_figure(values, *urls, lang, ind.polarity))
     chart = mv.choropleth(values, state.kommune, title, caption, *urls, lang, ind.polarity, base=base)
     stats = values.stats
     out: list = []
@@ -230,6 +225,3 @@ dash.clientside_callback(
     State(shell.TEXT, "data"),
     prevent_initial_call=True,
 )
-
-# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
-layout = warmup.page(PATH, layout)

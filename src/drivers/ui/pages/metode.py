@@ -4,7 +4,6 @@ that fetches it; licences and the third-party copies the snapshot is built from.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 
@@ -14,8 +13,7 @@ import pandas as pd
 from dash import dcc, html
 
 from drivers import fmt, store
-from drivers.errors import UserError
-from drivers.ui import components, data, views, warmup
+from drivers.ui import components, data, serving, views
 from drivers.ui import state as st
 
 PATH = "/metode"
@@ -66,16 +64,9 @@ THIRD_PARTY = [
 ]
 
 
-def layout(**query):
-    try:
-        state = st.parse(query)
-        return _page(state)
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
-
-
-@functools.lru_cache(maxsize=64)
-def _page(state: st.State):
+@serving.page(PATH)
+def layout(state: st.State):
+    """The whole page for one view."""
     lang = state.lang
     title = "Method and sources" if lang == "en" else "Metode og kilder"
     sections = list(_sections(st.State(st.DEFAULT_KOMMUNE, state.aar, lang=lang)))
@@ -84,7 +75,7 @@ def _page(state: st.State):
     return components.page(state, PATH, sections, title=title)
 
 
-@functools.lru_cache(maxsize=8)
+@serving.cached("metode-sections", 8)
 def _sections(state: st.State) -> list:
     """The content depends only on the language (and the data), not on the municipality: built once per language."""
     lang = state.lang
@@ -97,13 +88,21 @@ def _sections(state: st.State) -> list:
     ]
 
 
+def database() -> tuple:
+    """The database file in use and its stat signature (serving.version)."""
+    from drivers.ui.serving import version
+
+    return version.database()
+
+
 def describe() -> dict:
     """What the database holds and lacks, read once per database (the data layer opens the file read-only)."""
-    return _describe(str(data.database_path()))
+    return _describe(database())
 
 
-@functools.lru_cache(maxsize=4)
-def _describe(path: str) -> dict:
+# Keyed on the database file alone (not on the saved sets): a saved set never makes a page open the database.
+@serving.cached("metode-describe", 4, versioned=False)
+def _describe(db: tuple) -> dict:
     try:
         return data.describe()
     except Exception as exc:  # noqa: BLE001 - the method page must render even if describe fails
@@ -113,11 +112,12 @@ def _describe(path: str) -> dict:
 
 def changes() -> dict:
     """The last fetch's changes per table and the largest revisions per table and region, read once per database."""
-    return _changes(str(data.database_path()))
+    return _changes(database())
 
 
-@functools.lru_cache(maxsize=4)
-def _changes(path: str) -> dict:
+@serving.cached("metode-changes", 4, versioned=False)
+def _changes(db: tuple) -> dict:
+    path = db[0]
     try:
         con = store.connect(path, read_only=True)
         try:
@@ -505,6 +505,3 @@ try:
     changes()
 except Exception:  # noqa: BLE001 - a missing database shows on the page, not at import
     pass
-
-# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
-layout = warmup.page(PATH, layout)

@@ -3,32 +3,20 @@ the plain-language summary, and financial health over time against the recommend
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 from dash import Input, Output, html
 
 from drivers import figures, fmt
-from drivers.errors import UserError
-from drivers.ui import components, data, downloads, ids, views, warmup
+from drivers.ui import components, data, downloads, ids, serving, views
 from drivers.ui import state as st
 from drivers.ui.i18n import t
 
 dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – kommuneøkonomi")
 
 
-def layout(**query):
-    try:
-        state = st.parse(query)
-        # parts built a moment ago are put in place; the others are built while the browser renders the page
-        return components.prefetch_deferred(_page(state))
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
-
-
-@lru_cache(maxsize=96)  # ~100 KB a page (figures); bounded so a long-running server stays in its memory budget
-def _page(state: st.State):
-    """The whole page for one view (pure function of the state; cached, so revisiting a view is instant)."""
+@serving.page("/")
+def layout(state: st.State):
+    """The whole page for one view."""
     return components.page(state, "/", content(state), title=views.page_title(state, "nav_oversikt"))
 
 
@@ -38,9 +26,9 @@ def content(state: st.State) -> list:
         html.Section(components.guarded(profile, state, lang=state.lang), id=ids.PROFILE, className="card profile"),
         # the whole pack and the seminar deck one click from the first page (issue 5), for this exact view
         downloads.export_links(state, views.peers_label(state), views.konv_label(state), data.meta().name(state.kommune)),
-        html.Section(components.deferred("oversikt-summary", state), id=ids.SUMMARY, className="card summary"),
+        html.Section(serving.deferred("oversikt-summary", state), id=ids.SUMMARY, className="card summary"),
         html.Section(components.guarded(gap_section, state, lang=state.lang), className="gap-section"),
-        html.Section(components.deferred("oversikt-health", state), className="health-section"),
+        html.Section(serving.deferred("oversikt-health", state), className="health-section"),
     ]
 
 
@@ -157,8 +145,5 @@ dash.clientside_callback(
 
 # The engine's summary (it decomposes every service) and the 12134 series are the slow parts of a first
 # visit: they fill in right after the page is shown.
-components.register_deferred("oversikt-summary", summary)
-components.register_deferred("oversikt-health", health_section)
-
-# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
-layout = warmup.page("/", layout)
+serving.register_deferred("oversikt-summary", summary)
+serving.register_deferred("oversikt-health", health_section)

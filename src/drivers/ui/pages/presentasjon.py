@@ -5,13 +5,10 @@ prev/next links); every slide has its own URL, so a link opens that slide. Slide
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 from dash import dcc, html
 
-from drivers.errors import UserError
-from drivers.ui import components, data, views
+from drivers.ui import data, serving, views
 from drivers.ui import state as st
 
 dash.register_page(__name__, path="/presentasjon", name="Presentasjon", title="Presentasjon – kommuneøkonomi")
@@ -20,7 +17,7 @@ ROOT, TITLE, COUNTER, NEXT, PREV, GRAPH, NOTES = ("pres-root", "pres-title", "pr
                                                   "pres-graph", "pres-notes")
 
 
-@lru_cache(maxsize=64)
+@serving.cached("presentasjon-slides", 64)
 def _slides(kommune: str, aar: int, peers: str, konv: str, lang: str, service: str | None, lever: str):
     from drivers.export import story
 
@@ -41,25 +38,29 @@ def _what_if_choice(state: st.State) -> tuple[str | None, str]:
     return service, lever
 
 
-def layout(**query):
+def check(state: st.State) -> st.State:
+    """Validates the what-if choice (hva_om, spak); the slide number is checked against the storyline."""
+    _what_if_choice(state)
+    return state
+
+
+# Not kept in the page cache (a slide is one figure, built in a few ms from the cached storyline) and not warmed.
+@serving.page("/presentasjon", extra=("lysbilde", "hva_om", "spak"), check=check, cache=False, warm=False)
+def layout(state: st.State):
+    service, lever = _what_if_choice(state)
+    slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang, service, lever)
+    total = len(slides) + 1
+    raw = state.extra.get("lysbilde", "1")
     try:
-        state = st.parse(query, allowed_extra=("lysbilde", "hva_om", "spak"))
-        service, lever = _what_if_choice(state)
-        slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang, service, lever)
-        total = len(slides) + 1
-        raw = state.extra.get("lysbilde", "1")
-        try:
-            number = int(raw)
-        except ValueError:
-            number = 0
-        if not 1 <= number <= total:
-            raise st.StateError(
-                (f"Lysbilde «{str(raw)[:10]}» finnes ikke; presentasjonen har {total} lysbilder." if state.lang != "en"
-                 else f"Slide «{str(raw)[:10]}» does not exist; the presentation has {total} slides."),
-                [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
-        return slide_view(state, slides, number, total)
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= total:
+        raise st.StateError(
+            (f"Lysbilde «{str(raw)[:10]}» finnes ikke; presentasjonen har {total} lysbilder." if state.lang != "en"
+             else f"Slide «{str(raw)[:10]}» does not exist; the presentation has {total} slides."),
+            [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
+    return slide_view(state, slides, number, total)
 
 
 def _nav(state: st.State, number: int, total: int) -> html.Nav:

@@ -4,15 +4,13 @@ municipality and each peer on the indicators (sort, filter, CSV), and what chang
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 import dash_ag_grid as dag
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt, peersets
 from drivers.errors import UserError
-from drivers.ui import components, data, views, warmup
+from drivers.ui import components, data, serving, views
 from drivers.ui import state as st
 from drivers.ui.pages import _compare as cmp
 
@@ -50,28 +48,21 @@ def _indicators():
     return indicators.all()
 
 
-def parse(query: dict) -> tuple[st.State, str]:
-    state = st.parse(query, allowed_extra=("visning",))
+def check(state: st.State) -> st.State:
+    """The view with its indicator view (`visning`, the default when the URL names none); unknown: error page."""
     view = state.extra.get("visning", cmp.DEFAULT_VIEW)
     if view not in cmp.VIEWS:
         raise st.StateError(
             (f"Unknown view «{view[:40]}»." if state.lang == "en" else f"Ukjent visning «{view[:40]}».")
             + (" Choose one of: " if state.lang == "en" else " Velg en av: ") + ", ".join(cmp.VIEWS),
             [(cmp.view_label(v, state.lang), st.url(PATH, state, visning=v)) for v in cmp.VIEWS], state.lang)
-    return state, view
+    return state
 
 
-def layout(**query):
-    try:
-        state, view = parse(query)
-        return _page(state, view, peersets.sets())
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
-
-
-@lru_cache(maxsize=96)  # grids of ~100 KB a page; bounded for the memory budget
-def _page(state: st.State, view: str, saved_sets):
-    """The whole page for one view (a pure function of the state and the saved sets' contents; cached)."""
+@serving.page(PATH, extra=("visning",), check=check)
+def layout(state: st.State):
+    """The whole page for one view (the saved sets are part of the data version the page cache is keyed on)."""
+    view = state.extra.get("visning", cmp.DEFAULT_VIEW)
     return components.page(state, PATH, content(state, view), extra_controls=[view_control(state, view)],
                            title=views.page_title(state, "nav_sammenlign"))
 
@@ -98,23 +89,29 @@ def _self_note(state: st.State, name: str) -> str:
             else f"{name} er med i snittet, som i SSBs gruppetall")
 
 
+_MEMBERS = serving.Cache("sammenlign-members", 1024)
+_WIDE = serving.Cache("sammenlign-wide", 32)
+_POPULATION = serving.Cache("sammenlign-population", 16)
+_NEIGHBOURS = serving.Cache("sammenlign-neighbours", 512)
+
+
 def _members(state: st.State) -> list[str]:
     panel = data.get_panel()
-    peers = views.peer_arg(state)  # a saved set as its members: the key follows a set saved again
-    return panel.memo(("ui-sml-members", state.kommune, state.aar, peers),
-                      lambda: _api().peer_members(panel, state.kommune, state.aar, peers, k=NN_K))
+    peers = views.peer_arg(state)  # a saved set as its members
+    return _MEMBERS.get_or_build((state.kommune, state.aar, peers),
+                                 lambda: _api().peer_members(panel, state.kommune, state.aar, peers, k=NN_K))
 
 
 def _wide(state: st.State, convention: str) -> cmp.Wide:
     """The driver table for the view's year, peers and `convention` as arrays (built once per key)."""
     panel = data.get_panel()
     peers = views.peer_arg(state)
-    key = ("ui-sml-wide", state.aar, peers, convention)
-    return panel.memo(key, lambda: cmp.wide(_api().driver_table(panel, state.aar, peers, convention)))
+    return _WIDE.get_or_build((state.aar, peers, convention),
+                              lambda: cmp.wide(_api().driver_table(panel, state.aar, peers, convention)))
 
 
 def _population(panel, year: int) -> dict:
-    return panel.memo(("ui-sml-pop", year), lambda: {
+    return _POPULATION.get_or_build(year, lambda: {
         c: (None if fmt.is_missing(v) else int(v)) for c, v in zip(panel.municipalities, panel.residents_kostra(year), strict=True)})
 
 
@@ -224,8 +221,8 @@ def neighbour_section(state: st.State) -> html.Section:
     panel = data.get_panel()
     from drivers.engine import peers as peermod
 
-    nn = panel.memo(("ui-sml-nn", state.kommune, state.aar),
-                    lambda: _api().nearest_neighbours(panel, state.kommune, state.aar, k=NN_K))
+    nn = _NEIGHBOURS.get_or_build((state.kommune, state.aar),
+                                  lambda: _api().nearest_neighbours(panel, state.kommune, state.aar, k=NN_K))
     structural = peermod.structural_variables(panel, state.aar)
     rows, variables = cmp.why_similar(nn, structural, state.kommune, data.meta().name(state.kommune))
     labels = dict(peermod.VARIABLES)
@@ -439,6 +436,3 @@ dash.clientside_callback(
     Input(SAVED, "data"),
     prevent_initial_call=True,
 )
-
-# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
-layout = warmup.page(PATH, layout)

@@ -4,14 +4,11 @@ rank among its peers, and coverage against unit cost with iso-cost curves."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import dash
 from dash import dcc, html
 
 from drivers import figures, fmt
-from drivers.errors import UserError
-from drivers.ui import components, data, views, warmup
+from drivers.ui import components, data, serving, views
 from drivers.ui import state as st
 
 dash.register_page(__name__, path="/tjenester", name="Tjenester", title="Tjenester – kommuneøkonomi")
@@ -19,26 +16,22 @@ dash.register_page(__name__, path="/tjenester", name="Tjenester", title="Tjenest
 DEFAULT_SERVICE = "FGK9"
 
 
-def layout(**query):
-    try:
-        state = st.parse(query, allowed_extra=("tjeneste",))
-        service = state.extra.get("tjeneste", DEFAULT_SERVICE)
-        if service not in views.SERVICES:
-            raise st.StateError(
-                ("Unknown service «{}». Choose one of the links." if state.lang == "en"
-                 else "Ukjent tjeneste «{}». Velg en av lenkene.").format(service[:20]),
-                [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
-                state.lang,
-            )
-        # parts built a moment ago are put in place; the others are built while the browser renders the page
-        return components.prefetch_deferred(_page(state.with_(tjeneste=service)))
-    except UserError as err:
-        return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+def check(state: st.State) -> st.State:
+    """The view with its service (FGK9 when the URL names none); an unknown service is the error page."""
+    service = state.extra.get("tjeneste", DEFAULT_SERVICE)
+    if service not in views.SERVICES:
+        raise st.StateError(
+            ("Unknown service «{}». Choose one of the links." if state.lang == "en"
+             else "Ukjent tjeneste «{}». Velg en av lenkene.").format(service[:20]),
+            [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
+            state.lang,
+        )
+    return state.with_(tjeneste=service)
 
 
-@lru_cache(maxsize=192)  # 9 services a municipality; bounded for the memory budget
-def _page(state: st.State):
-    """The whole page for one view (pure function of the state; cached)."""
+@serving.page("/tjenester", extra=("tjeneste",), check=check)
+def layout(state: st.State):
+    """The whole page for one view."""
     service = state.extra["tjeneste"]
     return components.page(state, "/tjenester", content(state, service),
                            title=f"{data.meta().name(state.kommune)}: {views.service_name(service, state.lang).lower()} {state.aar}")
@@ -56,9 +49,9 @@ def content(state: st.State, service: str) -> list:
     return [
         service_tabs(state, service),
         *warn,
-        html.Div([g(rank_card, state, service, lang=lang), components.deferred("tjenester-tid", state)], className="grid-2"),
+        html.Div([g(rank_card, state, service, lang=lang), serving.deferred("tjenester-tid", state)], className="grid-2"),
         g(coverage_tiles, state, service, lang=lang),
-        html.Div([components.deferred("tjenester-dekomponering", state), g(scatter_card, state, service, lang=lang)],
+        html.Div([serving.deferred("tjenester-dekomponering", state), g(scatter_card, state, service, lang=lang)],
                  className="grid-2"),
     ]
 
@@ -238,9 +231,6 @@ def scatter_card(state: st.State, service: str):
 
 
 # Time series (one engine pass per year) and the decomposition fill in right after the page is shown.
-components.register_deferred("tjenester-tid", lambda state: per_resident_card(state, state.extra["tjeneste"]), ("tjeneste",))
-components.register_deferred("tjenester-dekomponering", lambda state: decomposition_card(state, state.extra["tjeneste"]),
+serving.register_deferred("tjenester-tid", lambda state: per_resident_card(state, state.extra["tjeneste"]), ("tjeneste",))
+serving.register_deferred("tjenester-dekomponering", lambda state: decomposition_card(state, state.extra["tjeneste"]),
                              ("tjeneste",))
-
-# once served, the other pages are built for the same view while the server is idle (drivers.ui.warmup)
-layout = warmup.page("/tjenester", layout)

@@ -3,7 +3,7 @@
 After a page is served for a view (municipality, year, peers, convention, language), the other pages of the
 navigation bar are built for the same view, deferred parts included, once the server has been idle for a
 moment. A click on a navigation link then finds its page and parts built: the page arrives whole in one
-round trip. Each page caches what it builds (bounded), so a warm-up only fills those caches.
+round trip. The page cache and the parts cache keep what it builds (bounded), so a warm-up only fills them.
 
 It never competes with a user: a step starts only when no request is in flight and none has finished in the
 last QUIET seconds, and the warm-up stops at the first step that finds the server busy (under load nothing
@@ -13,7 +13,6 @@ waiting one.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -22,47 +21,34 @@ from collections.abc import Callable
 import flask
 
 from drivers.errors import UserError
-from drivers.ui import prejson
 from drivers.ui import state as st
+from drivers.ui.serving import parts, switch
 
 log = logging.getLogger(__name__)
 
 QUIET = 0.4  # seconds without a request before a step starts: a pause in reading, not a gap between requests
 PATIENCE = 20.0  # seconds a waiting warm-up keeps trying to find a quiet moment
 
-_pages: dict[str, Callable[..., object]] = {}  # path -> the page's layout(**query), in navigation order
+_pages: dict[str, Callable[[st.State], object]] = {}  # path -> the page's cached view(state) (serving.page)
 _lock = threading.Lock()
 _in_flight = 0
 _last_done = 0.0
 _wanted: tuple[str, st.State] | None = None  # the latest view served (path, state); the worker takes it
 _wake = threading.Event()
 _worker: threading.Thread | None = None
-_enabled = True
 
 
-def page(path: str, layout: Callable[..., object]) -> Callable[..., object]:
-    """A page offers itself for warming: `layout(**query)` builds (and caches) the page for a query. Returns
-    the layout Dash serves: the same, as JSON kept for the next request (drivers.ui.prejson), and once served,
-    the other pages are warmed for its view.
-    A page module ends with `layout = warmup.page(PATH, layout)`."""
-    _pages[path] = layout
-
-    @functools.wraps(layout)
-    def served(**query):
-        out = layout(**query)
-        if _enabled and flask.has_request_context():
-            try:
-                visited(path, st.parse({k: v for k, v in query.items() if k in st.SHARED}))
-            except UserError:
-                pass  # an error page: no view to warm for
-        return prejson.prepared(out)
-
-    return served
+def offer(path: str, view: Callable[[st.State], object]) -> None:
+    """A page offers itself for warming: `view(state)` builds (and caches) the page for a view."""
+    _pages[path] = view
 
 
 def visited(path: str, state: st.State) -> None:
-    """A page was served for `state`: warm the other pages for the same view once the server is quiet."""
+    """A page was served for `state`: warm the other pages for the same view once the server is quiet.
+    Nothing with serving off (DRIVERS_SERVING=plain): no warm-up thread is started."""
     global _wanted
+    if not switch.enabled():
+        return
     with _lock:
         _wanted = (path, state)
     _ensure_worker()
@@ -132,21 +118,21 @@ def warm_neighbours(path: str, state: st.State, should_go_on: Callable[[], bool]
     `should_go_on()` is asked before each step. Returns the paths warmed (all steps done)."""
     from drivers.ui import components  # components imports pages' helpers; imported late to avoid a cycle
 
-    query = st.State(state.kommune, state.aar, state.peers, state.konv, state.lang).query()  # as the nav links
+    shared = st.State(state.kommune, state.aar, state.peers, state.konv, state.lang)  # as the nav links
     order = {p: i for i, (p, _) in enumerate(components.NAV)}
     warmed = []
-    for other, layout in sorted(_pages.items(), key=lambda kv: order.get(kv[0], len(order))):
+    for other, view in sorted(_pages.items(), key=lambda kv: order.get(kv[0], len(order))):
         if other == path:
             continue
         if not should_go_on():
             return warmed
         try:
-            tree = layout(**query)
+            tree = view(shared)
         except UserError:
             continue
-        for part, key in components.deferred_parts(tree):
+        for part, key in parts.deferred_parts(tree):
             if not should_go_on():
                 return warmed
-            components.build_deferred(part, key)
+            parts.build_deferred(part, key)
         warmed.append(other)
     return warmed
