@@ -336,3 +336,21 @@ def test_every_rule_holds(code, imports):
     """No violation at all. Strict xfail while KNOWN is not empty: it fails the moment the last is fixed."""
     found = [str(v) for v in violations(code, imports)]
     assert not found, "\n".join(found)
+
+
+def test_the_engine_imports_and_computes_without_duckdb():
+    """`drivers.engine` needs no DuckDB: with duckdb made unimportable the engine imports and computes a gap."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['duckdb'] = None\n"
+            "sys.path.insert(0, 'tests')\n"
+            "from drivers.engine import api, PeerSet\n"
+            "from engine_data import shared_panel\n"
+            "p = shared_panel()\n"
+            "g = api.gaps(p, '3222', 2024, PeerSet('Romerike', ('3205', '3220')))\n"
+            "assert 'drivers.store' not in sys.modules and 'duckdb' not in [m for m in sys.modules if sys.modules[m]]\n"
+            "print(round(float(g.set_index('service').loc['FGK9', 'peer_per_resident'])))\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout.strip()) > 0
