@@ -17,7 +17,10 @@ run: GET of a static Dash asset from the same server.
 Targets (2 cores): callback p95 ≤ 100 ms, navigation p95 ≤ 500 ms, 0 errors at 25 users, ≤ 500 MB.
 Not a test: it prints figures and never fails a build.
 
-    python bench/app_latency.py [--db data/snapshot.duckdb] [--users 25] [--seconds 60]
+    python bench/app_latency.py [--db data/snapshot.duckdb] [--users 25] [--seconds 60] [--serving both|fast|plain]
+
+By default the whole run is made twice, against the serving layer and against DRIVERS_SERVING=plain (every page
+built whole per request), and a summary prints navigation and callback p95 of both.
 
 The callback that saves a named peer set writes a file and is never replayed.
 """
@@ -57,9 +60,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path | None, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(db: Path | None, threads: int, serving: str = "fast") -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), DRIVERS_SERVING=serving)
     cmd = [sys.executable, "-m", "drivers.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
     if db:
         cmd += ["--db", str(db)]
@@ -364,7 +367,9 @@ def navigation(base: str, rounds: int, per_page: dict | None = None, think: floa
 
 def navigation_report(base: str, args, b95: float | None = None) -> None:
     """Navigation timed twice, each in a new browser: a reader who looks at each page for `--think` seconds,
-    and clicks as fast as WebDriver can (no pause: the worst case, pages are never built ahead)."""
+    and clicks as fast as WebDriver can (no pause: the worst case, pages are never built ahead). Returns the
+    in-page p95 of each (think, no pause)."""
+    out = []
     for think, who in ((args.think, f"{args.think:g} s on each page before the next click"), (0.0, "no pause between clicks")):
         print(f"\n== page-to-page navigation in headless Chromium, {who} ==")
         per_page: dict[str, list[float]] = {}
@@ -377,6 +382,8 @@ def navigation_report(base: str, args, b95: float | None = None) -> None:
               f"target p95 ≤ {TARGET_NAV_MS} ms: {verdict(pct(nav, 95), TARGET_NAV_MS)}")
         print(f"  the same seen from WebDriver (adds its click and polling round trips): p50 {pct(nav_driver, 50):.0f} ms, "
               f"p95 {pct(nav_driver, 95):.0f} ms")
+        out.append(pct(nav, 95) if nav else float("nan"))
+    return tuple(out)
 
 
 # ---- load ------------------------------------------------------------------------------------------------------
@@ -432,9 +439,28 @@ def main() -> int:
                     help="seconds a reader looks at a page before the next click (navigation is also timed without)")
     ap.add_argument("--payloads", type=Path, default=None,
                     help="JSON file: reuse captured callback requests from it, or save them there")
+    ap.add_argument("--serving", choices=("both", "fast", "plain"), default="both",
+                    help="the server's serving layer (DRIVERS_SERVING): both = the same run against fast, then plain")
     args = ap.parse_args()
+    modes = ("fast", "plain") if args.serving == "both" else (args.serving,)
+    results = {}
+    for mode in modes:
+        print(f"\n######## DRIVERS_SERVING={mode} ########")
+        results[mode] = run(args, mode)
+    print("\n== summary (ms; navigation in the page, p95) ==")
+    print(f"{'serving':8s} {'nav p95, reading':>17s} {'nav p95, no pause':>18s} {'callback p95, cached':>21s} "
+          f"{'callback p95, new views':>24s} {'load p95':>9s} {'peak RSS MB':>12s}")
+    for mode, r in results.items():
+        print(f"{mode:8s} {r.get('nav_think', float('nan')):17.0f} {r.get('nav_fast', float('nan')):18.0f} "
+              f"{r.get('cb_cached', float('nan')):21.1f} {r.get('cb_new', float('nan')):24.1f} "
+              f"{r.get('load', float('nan')):9.0f} {r.get('rss', float('nan')):12.0f}")
+    return 0
 
-    proc, port = start_server(args.db, args.threads)
+
+def run(args, mode: str) -> dict:
+    """One server with DRIVERS_SERVING=`mode`: every measurement above; returns the headline figures."""
+    res: dict[str, float] = {}
+    proc, port = start_server(args.db, args.threads, mode)
     base = f"http://127.0.0.1:{port}"
     watcher = RssWatcher(proc.pid)
     watcher.start()
@@ -448,15 +474,17 @@ def main() -> int:
         print(f"baseline GET {asset[:60]}: p50 {b50:.1f} ms, p95 {b95:.1f} ms (index page {'ok' if layout_ok else 'FAILED'})")
 
         if args.navigation_only:
-            navigation_report(base, args)
-            return 0
+            res["nav_think"], res["nav_fast"] = navigation_report(base, args)
+            return res
         t = time.perf_counter()
-        if args.payloads and args.payloads.exists():
-            captured = json.loads(args.payloads.read_text())
+        # the browser asks a plain server for other callbacks (no deferred parts): each mode captures its own
+        saved = args.payloads.with_suffix(f".{mode}.json") if args.payloads else None
+        if saved and saved.exists():
+            captured = json.loads(saved.read_text())
         else:
             captured = capture(base)
-            if args.payloads:
-                args.payloads.write_text(json.dumps(captured))
+            if saved:
+                saved.write_text(json.dumps(captured))
         payloads = [p for p in captured if not any(n in p.get("output", "") for n in NEVER_REPLAY)]
         print(f"captured {len(payloads)} callback requests in {time.perf_counter() - t:.0f} s")
         groups: dict[str, list[dict]] = {}
@@ -492,8 +520,9 @@ def main() -> int:
                   f"target ≤ {TARGET_CALLBACK_MS} ms: {verdict(pct(ms, 95), TARGET_CALLBACK_MS)}")
         print(f"all callbacks, cached views: worst p95 {worst:.1f} ms; new views p95 {pct(cold_all, 95):.1f} ms; "
               f"HTTP errors {errors}")
+        res["cb_cached"], res["cb_new"] = worst, pct(cold_all, 95)
 
-        navigation_report(base, args, b95)
+        res["nav_think"], res["nav_fast"] = navigation_report(base, args, b95)
 
         print(f"\n== {args.users} simulated users for {args.seconds:.0f} s ==")
         lat, errs, total, kinds = load(port, payloads, args.users, args.seconds)
@@ -501,6 +530,7 @@ def main() -> int:
               f"p95 {pct(lat, 95):.0f} ms (×{pct(lat, 95) / b95:.0f} baseline); "
               f"target 0 errors: {'OK' if errs == 0 else 'OVER'}; p95 target ≤ {TARGET_CALLBACK_MS} ms: "
               f"{verdict(pct(lat, 95), TARGET_CALLBACK_MS)}")
+        res["load"] = pct(lat, 95)
         for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
             print(f"  error: {kind} ×{n}")
 
@@ -513,6 +543,7 @@ def main() -> int:
         now = rss_mb(proc.pid)
         print(f"RSS now {now:.0f} MB, peak {watcher.peak:.0f} MB; target ≤ {TARGET_RSS_MB} MB: "
               f"{verdict(watcher.peak, TARGET_RSS_MB)}")
+        res["rss"] = watcher.peak
         print(f"load average at the end {os.getloadavg()[0]:.1f} (figures are noisy on a shared machine)")
     finally:
         watcher.stop()
@@ -522,7 +553,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         Path(proc.log_path).unlink(missing_ok=True)
-    return 0
+    return res
 
 
 if __name__ == "__main__":

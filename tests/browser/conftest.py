@@ -177,3 +177,11 @@ def bt():
 
     return SimpleNamespace(wait_css=wait_css, wait_until=wait_until, wait_dash_idle=wait_dash_idle,
                            console_errors=console_errors)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in tests/browser is a browser test (`make test-fast` leaves them out with -m "not browser")."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)

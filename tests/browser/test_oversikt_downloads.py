@@ -11,6 +11,8 @@ import pytest
 
 from drivers.export import pack, theme
 
+pytestmark = [pytest.mark.browser, pytest.mark.kaleido]  # the pack renders every chart with kaleido
+
 DOWNLOAD_TIMEOUT = 300  # the pack renders every chart three times on a shared 2-core machine
 
 

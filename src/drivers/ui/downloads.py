@@ -13,13 +13,12 @@ Bad input gives a one-line message with status 400/404, never a traceback.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 
 from dash import html
 from flask import Response, request
 
 from drivers.errors import UserError
+from drivers.ui.serving.cache import Cache
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -28,19 +27,15 @@ PACK_ROUTE = "/last-ned/pakke.zip"
 DECK_ROUTE = "/last-ned/seminar.pptx"
 # ids of Oversikt's one-click export card
 PACK_LINK, DECK_LINK, EXPORTS, EXPORT_STATUS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt", "eksport-status"
-_CHARTS: OrderedDict[str, object] = OrderedDict()  # key -> Chart drawn on a page (bounded)
-_MAX = 2000
-_lock = threading.Lock()
+# key -> Chart drawn on a page. Not a speed-up but the charts behind the download links; forgotten with the pages
+# that link to them when the data changes (a link from before says it has expired and to reload the page).
+_CHARTS = Cache("download-charts", 2000)
 
 
 def remember(chart) -> str:
     """Keep a chart a page just drew; returns the key its download links carry."""
     digest = hashlib.sha1(f"{chart.id}|{chart.title}|{chart.caption}|{chart.data.to_json()}".encode()).hexdigest()[:16]
-    with _lock:
-        _CHARTS[digest] = chart
-        _CHARTS.move_to_end(digest)
-        while len(_CHARTS) > _MAX:
-            _CHARTS.popitem(last=False)
+    _CHARTS.put(digest, chart)
     return digest
 
 

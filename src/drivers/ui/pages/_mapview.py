@@ -88,6 +88,8 @@ class MapValues:
     stats: dict = field(default_factory=dict)  # n, n_have, median, min, max
 
 
+# One indicator-year over every municipality, with its ranks and median: measured (six municipalities, built
+# whole) Kart ~10 ms a page without it, ~7 ms with it (and the base map is built from it).
 _VALUES = Cache("kart-values", 256)
 
 

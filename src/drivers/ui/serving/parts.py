@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 DEFERRED: dict[str, tuple[Callable, tuple[str, ...]]] = {}  # part -> (build(state), the page parameters it reads)
 
-# Built parts: up to ~100 KB of figures each. A hit is a part served in the page (one round trip instead of
-# two) and saves the part's build, 30-400 ms on this machine (Oversikt's summary, Tjenester' decomposition).
+# Built parts: up to ~100 KB of figures each. Not optional: the prefetch hands a part to its callback through it.
+# A hit is a part served in the page (one round trip instead of two) and saves the part's build (Oversikt's
+# summary and health series, Tjenester' time series and decomposition: ~50-300 ms of a first view's build).
 BUILT = Cache("deferred-parts", 48)
 # Pages with their built parts in place: (id(tree), id of each part) -> (tree, parts, filled tree). The entry
 # keeps those objects alive, so their ids stay theirs while it is kept; the same filled object each time lets

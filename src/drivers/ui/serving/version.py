@@ -11,6 +11,7 @@ request never mixes two versions.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ RACY = 2.0  # seconds: a read this close to the file's mtime is repeated on the 
 _lock = threading.Lock()
 _db_seen: dict[str, tuple] = {}  # path -> its last stat signature (kept when the file is gone)
 _sets_seen: tuple | None = None  # (path, stat signature, read at, digest)
+_sets_paths: dict[str | None, Path] = {}
 
 
 def _signature(path: Path) -> tuple | None:
@@ -46,10 +48,17 @@ def database() -> tuple:
 
 
 def sets_path() -> Path:
-    """The saved peer sets file (drivers.peersets decides where: $DRIVERS_PEER_SETS or data/)."""
+    """The saved peer sets file (drivers.peersets decides where: $DRIVERS_PEER_SETS, else data/). Resolved once
+    per value of the variable (building Settings costs ~50 µs, and this runs on every cache access)."""
     from drivers import peersets
 
-    return peersets.path()
+    env = os.environ.get(peersets.ENV)
+    path = _sets_paths.get(env)
+    if path is None:
+        if len(_sets_paths) > 64:
+            _sets_paths.clear()
+        path = _sets_paths[env] = peersets.path()
+    return path
 
 
 def _sets() -> bytes:
