@@ -140,7 +140,9 @@ def main() -> int:
         for peers in PEERS:
             nv = naive_table(panel, y, peers, long)
             naive_rows += len(nv)
-            eng = api.driver_table(panel, y, peers, "weighted")
+            # the naive loop leaves the municipality out and averages the members it finds: the engine's
+            # ASSS convention (the default adds the municipality and puts SSB's own group figure in its place)
+            eng = api.driver_table(panel, y, peers, "weighted-excl-self")
             merged = nv.merge(eng[["region", "indicator", "peer_value"]], on=["region", "indicator"],
                               suffixes=("_naive", ""))
             a, b = merged["peer_value_naive"].to_numpy(float), merged["peer_value"].to_numpy(float)
