@@ -16,6 +16,7 @@ counts requests, cells, retries, 429s and seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
 from drivers import catalog, jsonstat, store
 from drivers.errors import UserError
 from drivers.ssb import OfflineMiss, SSBClient, TooManyCells, plan, split_request
-from drivers.ssb.planner import cell_count
+from drivers.ssb.planner import cell_count, dedupe
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Report:
     seconds: float = 0.0
     unchanged: list[str] = field(default_factory=list)  # tables SSB has not republished: not fetched
     changes: dict[str, dict] = field(default_factory=dict)  # table -> counts, updated old/new, years, top revisions
+    # repeated codes removed before any request (SSB answers a repeated code with 500 and an empty body):
+    # '--tables' / '--regions' -> {'': codes}, table id -> {dimension: codes} for a planned selection
+    duplicates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 class Progress:
@@ -91,9 +96,16 @@ def fetch(client: SSBClient, db_path: Path | str, tables: list[str] | None = Non
     Tables whose `updated` equals the stored one are skipped unless `full`. `report_region` picks whose
     revisions the report lists (the `top` largest per table; all regions when None).
     """
+    report = Report()
+    for flag, given in (("--tables", tables), ("--regions", regions)):
+        if given:
+            _, dropped = dedupe({"": given})
+            if dropped:
+                report.duplicates[flag] = dropped
+    tables = list(dict.fromkeys(tables)) if tables else tables
+    regions = list(dict.fromkeys(regions)) if regions else regions
     entries = [catalog.get(t) for t in (tables or list(catalog.entries()))]
     progress = progress or Progress()
-    report = Report()
     start = client.clock()
     stored = _stored(db_path, entries)
     metas: dict[str, tuple[dict, dict]] = {}
@@ -217,6 +229,10 @@ def _check_regions(regions: list[str], metas: dict[str, tuple[dict, dict]], know
 def _fetch_table(client, db_path, entry, info, meta, years, regions, progress, report, on_chunk) -> int | None:
     resolved = catalog.resolve(entry, meta, years, regions)
     report.warnings += resolved.problems
+    selection, dropped = dedupe(resolved.selection)
+    if dropped:
+        report.duplicates[entry.id] = dropped
+        resolved = dataclasses.replace(resolved, selection=selection)
     empty = [d for d, v in resolved.selection.items() if not v]
     if empty:
         report.failures.append(f"{entry.id}: tomt utvalg for {', '.join(empty)}; tabellen er ikke hentet")
@@ -298,7 +314,10 @@ def _meta_row(entry, parsed, url: str, n_requests: int, problems: list[str], inf
 
 
 def population_rows(observations: pd.DataFrame) -> pd.DataFrame:
-    """07459 observations -> region, year, age, persons ('105+' -> 105; other dims must be totals)."""
+    """07459 observations -> region, year, age, persons, status ('105+' -> 105; other dims must be totals).
+
+    `status` is SSB's symbol for the cell ('.', '..', ':', ...; None where there is none): a cell with a
+    symbol has persons NULL and keeps the symbol (store.write_population puts it in `population_status`)."""
     dims = observations["dims"].astype("category")
     # parse the ~106 distinct dims strings once, not the 450 000 cells
     ages = dims.cat.categories.to_series().str.extract(r"(?:^|;)Alder=(\d+)\+?")[0].astype(int).to_numpy()
@@ -307,7 +326,15 @@ def population_rows(observations: pd.DataFrame) -> pd.DataFrame:
         "year": observations["year"].astype(int).to_numpy(),
         "age": ages[dims.cat.codes.to_numpy()],
         "persons": observations["value"].astype("Int64").to_numpy(),
+        "status": _statuses(observations),
     })
+
+
+def _statuses(observations: pd.DataFrame) -> np.ndarray:
+    """The status column as plain objects (None where SSB gave no symbol)."""
+    if "status" not in observations:
+        return np.full(len(observations), None, dtype=object)
+    return observations["status"].astype(object).where(observations["status"].notna(), None).to_numpy(dtype=object)
 
 
 def _top_revisions(db_path, report: Report, region: str | None, top: int) -> None:
@@ -379,6 +406,19 @@ def changes_report(report: Report) -> list[str]:
         lines.append(f"uendret hos SSB siden forrige henting, ikke hentet på nytt: {', '.join(report.unchanged)} "
                      "(--full henter likevel)")
     return lines
+
+
+def duplicates_line(report: Report) -> str | None:
+    """One line naming the repeated codes removed before the requests (None if there were none)."""
+    if not report.duplicates:
+        return None
+    parts = []
+    for where, dims in report.duplicates.items():
+        for dim, codes in dims.items():
+            label = where if not dim else f"tabell {where} {dim}"
+            parts.append(f"{label}: {', '.join(codes)}")
+    return ("gjentatte koder fjernet før forespørselen, hver sendes én gang (repeated codes dropped): "
+            + "; ".join(parts))
 
 
 def _n(x: int) -> str:

@@ -27,6 +27,10 @@ fetch_changes(table_id, fetched_at)    optional (created by the first `drivers f
                                        compared, and how many cells were revised, added and removed
 revisions(table_id, ..., fetched_at)   optional, as fetch_changes: every cell whose value or status changed,
                                        old and new; written in the same transaction as the table
+population_status(region, year, age)   optional (created by the first population write that has a symbol): SSB's
+                                       status symbol ('.', '..', ':', ...) of a population cell, whose persons is
+                                       NULL; `population` itself has no status column (schema unchanged), readers
+                                       treat a missing table as "no symbols" (read_population_status)
 
 Readers and one writer at the same time
 ---------------------------------------
@@ -517,6 +521,44 @@ def write_code_changes(con: duckdb.DuckDBPyConnection, changes: pd.DataFrame) ->
     return _replace_all(con, "code_changes", changes, ["old_code", "new_code", "valid_to", "name"])
 
 
+POPULATION_STATUS_DDL = """
+CREATE TABLE IF NOT EXISTS population_status (
+    region VARCHAR NOT NULL,
+    year   INTEGER NOT NULL,
+    age    INTEGER NOT NULL,
+    status VARCHAR NOT NULL          -- SSB's symbol; the population row's persons is NULL
+);
+"""
+
+
+def _population_status_rows(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The (region, year, age, status) rows of a population frame that carry a symbol; None without a status column."""
+    if "status" not in frame:
+        return None
+    has = frame["status"].notna().to_numpy()
+    rows = frame.loc[has, ["region", "year", "age", "status"]].reset_index(drop=True)
+    return pd.DataFrame({"region": _plain(rows["region"], len(rows)), "year": rows["year"].astype("int64"),
+                         "age": rows["age"].astype("int64"), "status": _plain(rows["status"].astype(str), len(rows))})
+
+
+def _write_population_status(con: duckdb.DuckDBPyConnection, status: pd.DataFrame | None, where: str,
+                             params: list | None = None) -> None:
+    """Inside a population write's transaction: delete the symbols `where` selects (SQL on alias s), add `status`.
+    The table is created only when there is a symbol to keep."""
+    exists = _has_table(con, "population_status")
+    if not exists and (status is None or not len(status)):
+        return
+    if not exists:
+        con.execute(POPULATION_STATUS_DDL)
+    con.execute(f"DELETE FROM population_status s WHERE {where}", params or [])
+    if status is not None and len(status):
+        con.register("_new_pop_status", status)
+        try:
+            con.execute("INSERT INTO population_status SELECT region, year, age, status FROM _new_pop_status")
+        finally:
+            _unregister(con, "_new_pop_status")
+
+
 def write_population(
     con: duckdb.DuckDBPyConnection,
     meta_or_frame: dict | pd.DataFrame,
@@ -527,7 +569,8 @@ def write_population(
 
     `write_population(con, frame)` replaces the whole table (the snapshot). `write_population(con, meta, frame,
     categories)` (a fetch of 07459) records the table's provenance row and categories and replaces the rows for
-    every (region, year) present, all in one transaction.
+    every (region, year) present, all in one transaction. A frame with a `status` column (SSB's symbol, None
+    where there is none) keeps its symbols in `population_status` for the same rows.
     """
     columns = ["region", "year", "age", "persons"]
     frame = meta_or_frame if isinstance(meta_or_frame, pd.DataFrame) else population
@@ -536,7 +579,11 @@ def write_population(
         raise UserError(f"population has {int(dup.sum())} duplicate (region, year, age) rows, e.g. "
                         f"{frame.loc[dup, ['region', 'year', 'age']].iloc[0].tolist()}")
     if isinstance(meta_or_frame, pd.DataFrame):
-        return _replace_all(con, "population", meta_or_frame, columns)
+        n = _replace_all(con, "population", meta_or_frame, columns)
+        with transaction(con):
+            _write_population_status(con, _population_status_rows(meta_or_frame), "TRUE")
+        return n
+    status = _population_status_rows(population)
     row = _table_row(meta_or_frame)
     data = population[columns].reset_index(drop=True).copy()
     data["region"] = _plain(data["region"], len(data))
@@ -553,6 +600,7 @@ def write_population(
             con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
                         "WHERE p.region = n.region AND p.year = n.year")
             con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
+            _write_population_status(con, status, "(s.region, s.year) IN (SELECT DISTINCT region, year FROM _new_pop)")
     finally:
         _unregister(con, "_new_pop")
         _unregister(con, "_new_categories")
@@ -735,6 +783,7 @@ def write_fetched_population(
         raise UserError(f"population has {int(dup.sum())} duplicate (region, year, age) rows")
     row = _table_row(meta)
     table_id, fetched_at = str(row[0]), row[TABLE_COLUMNS.index("fetched_at")]
+    status = _population_status_rows(population)
     data = population[columns].reset_index(drop=True).copy()
     data["region"] = _plain(data["region"], len(data))
     con.execute(CHANGES_DDL)
@@ -747,13 +796,26 @@ def write_fetched_population(
             old = _one(con, "SELECT updated FROM ssb_tables WHERE table_id = ?", [table_id])
             first = _one(con, "SELECT 1 FROM population LIMIT 1") is None
             params: list = []
-            con.execute("CREATE OR REPLACE TEMP TABLE _oldpop AS SELECT * FROM population p WHERE TRUE"
+            # the symbols ride along by LEFT JOIN: `population` itself has no status column
+            if _has_table(con, "population_status"):
+                old_sql = ("SELECT p.*, s.status FROM population p LEFT JOIN population_status s "
+                           "ON s.region = p.region AND s.year = p.year AND s.age = p.age")
+            else:
+                old_sql = "SELECT p.*, NULL::VARCHAR AS status FROM population p"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _oldpop AS {old_sql} WHERE TRUE"
                         + _scope_sql("p", years, regions, params), params)
+            if status is not None and len(status):
+                con.register("_new_pop_symbols", status)
+                new_sql = ("SELECT n.*, y.status AS new_status FROM _new_pop n LEFT JOIN _new_pop_symbols y "
+                           "ON y.region = n.region AND y.year = n.year AND y.age = n.age")
+            else:
+                new_sql = "SELECT n.*, NULL::VARCHAR AS new_status FROM _new_pop n"
             key = "USING (region, year, age)"
             age = "CASE WHEN age >= 105 THEN 'Alder=105+' ELSE 'Alder=' || lpad(age::VARCHAR, 3, '0') END"
             revised = con.execute(
-                f"INSERT INTO revisions SELECT ?, region, year, 'Personer1', {age}, NULL, o.persons, n.persons, NULL, "
-                f"NULL, ? FROM _oldpop o JOIN _new_pop n {key} WHERE o.persons IS DISTINCT FROM n.persons",
+                f"INSERT INTO revisions SELECT ?, region, year, 'Personer1', {age}, NULL, o.persons, n.persons, "
+                f"o.status, n.new_status, ? FROM _oldpop o JOIN ({new_sql}) n "
+                f"{key} WHERE o.persons IS DISTINCT FROM n.persons OR o.status IS DISTINCT FROM n.new_status",
                 [table_id, fetched_at]).fetchall()[0][0]
             added = _one(con, f"SELECT count(*) FROM _new_pop n ANTI JOIN _oldpop o {key}")[0]
             removed = _one(con, f"SELECT count(*) FROM _oldpop o ANTI JOIN _new_pop n {key}")[0]
@@ -766,6 +828,9 @@ def write_fetched_population(
             con.execute("DELETE FROM population p USING (SELECT DISTINCT region, year FROM _new_pop) n "
                         "WHERE p.region = n.region AND p.year = n.year")
             con.execute("INSERT INTO population SELECT region, year, age, persons FROM _new_pop")
+            params = []
+            _write_population_status(con, status, "(TRUE" + _scope_sql("s", years, regions, params) + ") OR "
+                                     "(s.region, s.year) IN (SELECT DISTINCT region, year FROM _new_pop)", params)
             counts = {"cells": len(data), "revised": int(revised), "added": int(added), "removed": int(removed),
                       "first_fetch": first, "fetched_at": fetched_at}
             con.execute(f"INSERT OR REPLACE INTO fetch_changes VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})", [
@@ -776,6 +841,7 @@ def write_fetched_population(
     finally:
         _unregister(con, "_new_pop")
         _unregister(con, "_new_categories")
+        _unregister(con, "_new_pop_symbols")
         con.execute("DROP TABLE IF EXISTS _oldpop")
     return counts
 
@@ -854,6 +920,15 @@ def read_observations(
 def read_population(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Residents on 1 January by region, year and single year of age (region, year, age, persons)."""
     return read_frame(con, "SELECT region, year, age, persons FROM population ORDER BY region, year, age")
+
+
+def read_population_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """SSB's status symbols of population cells (region, year, age, status); empty when none were stored
+    (the table is optional: databases and snapshots without it have no symbols)."""
+    if not _has_table(con, "population_status"):
+        return pd.DataFrame({"region": pd.Series(dtype=object), "year": pd.Series(dtype="int32"),
+                             "age": pd.Series(dtype="int32"), "status": pd.Series(dtype=object)})
+    return read_frame(con, "SELECT region, year, age, status FROM population_status ORDER BY region, year, age")
 
 
 def read_regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -991,8 +1066,19 @@ def _population_export(con: duckdb.DuckDBPyConnection, table_id: str, cats: pd.D
         "dims_label": dims.map(lambda d: "Alder=" + age_label.get(d.partition("=")[2], d.partition("=")[2])),
         "measure": None,
         "value": pop["persons"].astype("Int64"),  # whole persons
-        "status": None,
+        "status": _population_symbols(con, pop),
     })
+
+
+def _population_symbols(con: duckdb.DuckDBPyConnection, pop: pd.DataFrame) -> pd.Series | None:
+    """Each population row's status symbol (population_status), None where it has none; None if no symbols."""
+    status = read_population_status(con)
+    if not len(status):
+        return None
+    keys = pd.MultiIndex.from_frame(status[["region", "year", "age"]].astype({"year": "int64", "age": "int64"}))
+    lookup = pd.Series(status["status"].to_numpy(), index=keys)
+    at = pd.MultiIndex.from_frame(pop[["region", "year", "age"]].astype({"year": "int64", "age": "int64"}))
+    return pd.Series(lookup.reindex(at).to_numpy(dtype=object), index=pop.index).where(lambda s: s.notna(), None)
 
 
 def export_table(con: duckdb.DuckDBPyConnection, table_id: str, path: Path | str, fmt: str) -> int:

@@ -4,7 +4,8 @@ Behaves like SSB where our client cares (docs/ssb-api.md): /config, /tables/{id}
 /tables/{id}/data by GET (valueCodes[VAR]=a,b) and POST ({"selection": [...]}); SSB's real error bodies;
 400 "Too many cells selected" past the cell limit; an IIS 404 HTML page past the URL limit; 500 with an
 empty body for a repeated code; 429 with Retry-After and x-ratelimit-* headers past the rate limit.
-Faults (503, connection reset, truncated body, dropped connection, slow answer) come from a scripted
+Faults (503, connection reset, truncated body, dropped connection, slow answer, a 200 `{"foo": 1}` that is
+JSON but not JSON-stat) come from a scripted
 schedule ({request number: kind}) or a seeded random draw. The server's clock is injectable so a test
 can share a virtual clock with the client's rate limiter.
 """
@@ -27,7 +28,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .tables import Table, error_bodies
 
 PREFIX = "/api/pxwebapi/v2"
-FAULT_KINDS = ("503", "reset", "truncate", "drop", "slow")
+FAULT_KINDS = ("503", "reset", "truncate", "drop", "slow", "notjsonstat")
+NOT_JSONSTAT = b'{"foo": 1}'  # a 200 answer that is JSON but not JSON-stat (seen from an SSB emulator)
 
 
 @dataclass
@@ -160,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(503, b"Service Unavailable", rl_headers, "text/plain", method)
             return
         status, payload, ctype = self._route(method, body)
+        if fault == "notjsonstat" and status == 200:
+            payload, ctype = NOT_JSONSTAT, "application/json"
         if fault == "truncate" and status == 200:
             payload = payload[: len(payload) // 2]
         if fault == "drop" and status == 200:

@@ -106,13 +106,15 @@ class Table:
             axes.append(idx)
         cube = self.values[np.ix_(*axes)]
         flat_status = {}
-        if sum_axes:
-            cube = cube.sum(axis=tuple(sum_axes))  # NaN if any part is missing: a sum with a gap is no sum
-        elif self.status:
+        # an eliminated dimension with a single category (07459's Kjonn '0', the total) is that cell itself, so
+        # its symbol stays; a real sum over several categories has none
+        if self.status and all(len(axes[i]) == 1 for i in sum_axes):
             strides = np.cumprod([1] + [len(d.codes) for d in self.dims[::-1]])[:-1][::-1]
             grid = np.ix_(*[np.asarray(a) for a in axes])
             flat = sum(g * s for g, s in zip(grid, strides, strict=True)).ravel()
             flat_status = {str(j): self.status[int(f)] for j, f in enumerate(flat) if int(f) in self.status}
+        if sum_axes:
+            cube = cube.sum(axis=tuple(sum_axes))  # NaN if any part is missing: a sum with a gap is no sum
         values = [None if math.isnan(v) else (int(v) if float(v).is_integer() else float(v)) for v in cube.ravel()]
         doc = {
             "version": "2.0", "class": "dataset", "label": self.label, "source": "Statistisk sentralbyrå",

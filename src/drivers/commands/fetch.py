@@ -41,6 +41,9 @@ def run(args) -> int:
     region = (args.region or "").strip() or None
     report = fetching.fetch(client, args.db or settings.db_path, tables, years, regions, full=args.full,
                             report_region=region)
+    dropped = fetching.duplicates_line(report)
+    if dropped:
+        print(f"drivers: {dropped}", file=sys.stderr)
     for line in report.warnings:
         print(f"drivers: advarsel: {line}", file=sys.stderr)
     for line in fetching.changes_report(report):

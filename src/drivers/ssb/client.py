@@ -1,9 +1,11 @@
 """The SSB client: the only module in drivers that speaks HTTP (PxWebApi v2, v0 where v2 lacks something).
 
 Every call goes through one loop: the rate limiter, then the request, then a verdict on the answer:
-- 200 with a complete JSON body: done (stored in the cache);
-- 429, 5xx, timeouts, connection resets, truncated or invalid JSON: retry with capped jittered backoff,
-  honouring Retry-After;
+- 200 with a complete JSON body of the expected kind (data: a JSON-stat dataset): done (stored in the cache);
+- 429, 5xx, timeouts, connection resets, truncated or invalid JSON, JSON that is not JSON-stat: retry with
+  capped jittered backoff, honouring Retry-After (a body that is not what was asked for is never cached);
+- 500 with an empty body (SSB's answer to a repeated value code): SSBError saying so; `data` removes
+  repeated codes before it builds a request, so the fetcher never sends one;
 - 403, or 400 "Too many cells selected": raise TooManyCells so the caller splits the request;
 - 404 HTML on a long GET (IIS "URL too long"): the same request again as POST;
 - any other 4xx: SSBError with one clear line naming table, variable, value and SSB's title.
@@ -12,6 +14,7 @@ Every call goes through one loop: the rate limiter, then the request, then a ver
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,15 +22,26 @@ from urllib.parse import quote
 
 import requests
 
+from drivers import jsonstat
 from drivers.config import SSB_API_V0, SSB_API_V2
 from drivers.errors import SSBError, UserError
-from drivers.ssb.cache import ResponseCache, cache_key
+from drivers.ssb.cache import BadEntry, ResponseCache, cache_key, json_object
+from drivers.ssb.planner import dedupe
 from drivers.ssb.ratelimit import Backoff, RateLimiter, retry_after
 
 MAX_GET_URL = 2000  # SSB answers 404 past ~2 100 characters; keep a margin
 DEFAULT_MAX_CELLS = 800_000
 RETRY_STATUS = {429, 500, 502, 503, 504}
 TOO_MANY_CELLS = "Too many cells selected"
+log = logging.getLogger("drivers.ssb")
+
+
+def _dataset(doc) -> str | None:
+    return jsonstat.problem(doc)
+
+
+def _metadata_doc(doc) -> str | None:
+    return jsonstat.problem(doc, values=False)
 
 
 class TooManyCells(Exception):
@@ -36,6 +50,10 @@ class TooManyCells(Exception):
 
 class OfflineMiss(UserError):
     """`--offline` and the response is not in the cache."""
+
+
+class BadCacheEntry(UserError):
+    """`--offline` and the cached response was not valid (deleted; a run without --offline fetches it again)."""
 
 
 @dataclass
@@ -48,6 +66,7 @@ class Stats:
     retries: int = 0
     throttled: int = 0
     splits: int = 0
+    bad_cache: int = 0  # cached bodies that did not parse: deleted and fetched again
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,7 @@ class SSBClient:
         self.stats = Stats()
         self._metadata: dict[str, dict] = {}
         self._config: dict | None = None
+        self.dropped: dict[str, dict[str, list[str]]] = {}  # table -> {dimension: repeated codes removed}
 
     # ---- endpoints -------------------------------------------------------------------------------
 
@@ -121,7 +141,7 @@ class SSBClient:
     def metadata(self, table_id: str) -> dict:
         """GET /tables/{id}/metadata as JSON-stat2 (dimensions, codes, labels, elimination, units)."""
         url = f"{self.base}/tables/{table_id}/metadata?lang={self.lang}&outputFormat=json-stat2"
-        doc = self._fresh("GET", url, context=(table_id, None))
+        doc = self._fresh("GET", url, context=(table_id, None), check=_metadata_doc)
         self._metadata[table_id] = doc
         return doc
 
@@ -137,15 +157,24 @@ class SSBClient:
         `version` (SSB's `updated` for the table) is part of the cache key, so a new publication is
         downloaded again while an interrupted run of the same publication resumes from the cache.
         """
-        selection = {var: list(codes) for var, codes in selection.items()}
+        selection = self._dedupe(table_id, selection)
         get_url = self.data_url(table_id, selection)
         if len(get_url) <= self.max_url:
             method, url, body = "GET", get_url, None
         else:
             method, url, body = "POST", self.data_url(table_id), self.post_body(selection)
-        doc = self._cached(method, url, body, version, context=(table_id, selection))
+        doc = self._cached(method, url, body, version, context=(table_id, selection), check=_dataset)
         self.stats.cells += len(doc.get("value") or [])
         return doc
+
+    def _dedupe(self, table_id: str, selection: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        """The selection without repeated codes (SSB answers a repeated code with 500 and an empty body);
+        what was removed is kept in `self.dropped` for the caller to say."""
+        clean, dropped = dedupe(selection)
+        for var, codes in dropped.items():
+            seen = self.dropped.setdefault(table_id, {}).setdefault(var, [])
+            seen += [c for c in codes if c not in seen]
+        return clean
 
     @staticmethod
     def post_body(selection: Mapping[str, Sequence[str]]) -> bytes:
@@ -154,42 +183,55 @@ class SSBClient:
 
     def data_v0(self, table_id: str, selection: Mapping[str, Sequence[str]]) -> dict:
         """PxWebApi v1 (api/v0) POST, for what v2 lacks. Returns JSON-stat2 as well."""
+        selection = self._dedupe(table_id, selection)
         query = [{"code": var, "selection": {"filter": "item", "values": list(codes)}} for var, codes in selection.items()]
         body = json.dumps({"query": query, "response": {"format": "json-stat2"}}).encode()
         url = f"{self.v0_base}/{self.lang}/table/{table_id}"
-        return self._cached("POST", url, body, "", context=(table_id, dict(selection)))
+        return self._cached("POST", url, body, "", context=(table_id, selection), check=_dataset)
 
     # ---- cache -------------------------------------------------------------------------------
 
-    def _fresh(self, method: str, url: str, context) -> dict:
+    def _fresh(self, method: str, url: str, context, check=json_object) -> dict:
         """Metadata-like calls: always asked anew online (SSB changes codes), from the cache offline."""
         key = cache_key(method, url)
         if self.offline:
-            return self._from_cache(key, method, url)
-        raw, doc = self._send(method, url, None, context)
+            return self._from_cache(key, method, url, check)
+        raw, doc = self._send(method, url, None, context, check)
         if self.cache is not None:
-            self.cache.put(key, raw)
+            self.cache.put(key, raw)  # _send has checked it
         return doc
 
-    def _cached(self, method: str, url: str, body: bytes | None, version: str, context) -> dict:
+    def _cached(self, method: str, url: str, body: bytes | None, version: str, context, check=json_object) -> dict:
         key = cache_key(method, url + "#" + version, body)
-        if self.cache is not None:
-            raw = self.cache.get(key)
-            if raw is not None:
-                doc = _json(raw)
-                if doc is not None:
-                    self.stats.cached += 1
-                    return doc
         if self.offline:
-            return self._from_cache(key, method, url)
-        raw, doc = self._send(method, url, body, context)
+            return self._from_cache(key, method, url, check)
         if self.cache is not None:
-            self.cache.put(key, raw)
+            doc = self._load(key, method, url, check)
+            if doc is not None:
+                self.stats.cached += 1
+                return doc
+        raw, doc = self._send(method, url, body, context, check)
+        if self.cache is not None:
+            self.cache.put(key, raw)  # _send has checked it: only a body that passed is kept
         return doc
 
-    def _from_cache(self, key: str, method: str, url: str) -> dict:
-        raw = self.cache.get(key) if self.cache else None
-        doc = _json(raw) if raw is not None else None
+    def _load(self, key: str, method: str, url: str, check):
+        """A cached entry, or None if absent or bad (a bad one is deleted and logged: fetched again)."""
+        try:
+            return self.cache.load(key, check)
+        except BadEntry as bad:
+            self.stats.bad_cache += 1
+            log.warning("drivers: ugyldig cache-oppføring slettet, henter på nytt (bad cache entry deleted, "
+                        "fetching again): %s %s: %s", method, url[:160], bad.reason)
+            return None
+
+    def _from_cache(self, key: str, method: str, url: str, check=json_object) -> dict:
+        try:
+            doc = self.cache.load(key, check) if self.cache else None
+        except BadEntry as bad:
+            self.stats.bad_cache += 1
+            raise BadCacheEntry(f"offline: cache-oppføringen for {method} {url[:160]} var ugyldig ({bad.reason}) og "
+                                "er slettet (bad cache entry deleted); kjør uten --offline for å hente den på nytt") from None
         if doc is None:
             raise OfflineMiss(f"offline: mangler i cachen (not cached): {method} {url[:160]}")
         self.stats.cached += 1
@@ -197,8 +239,9 @@ class SSBClient:
 
     # ---- the request loop ------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, body: bytes | None, context) -> tuple[bytes, dict]:
+    def _send(self, method: str, url: str, body: bytes | None, context, check=json_object) -> tuple[bytes, dict]:
         attempt = 0
+        not_jsonstat = None  # the last 200 answer that was JSON of the wrong kind (why)
         throttled = 0
         while True:
             self.limiter.acquire()
@@ -219,8 +262,12 @@ class SSBClient:
                 if status == 200:
                     doc = _json(raw)
                     if isinstance(doc, dict):
-                        return raw, doc
-                    problem = "ugyldig eller avkortet JSON (invalid or truncated JSON)"
+                        not_jsonstat = check(doc)
+                        if not_jsonstat is None:
+                            return raw, doc
+                        problem = f"svaret er JSON, men ikke JSON-stat (not JSON-stat: {not_jsonstat})"
+                    else:
+                        problem = "ugyldig eller avkortet JSON (invalid or truncated JSON)"
                 elif status == 429:
                     self.stats.throttled += 1
                     throttled += 1
@@ -235,10 +282,14 @@ class SSBClient:
                     self._refuse(method, resp, raw, context)
                     # only a long GET that hit IIS's 404 gets here: same request again by POST
                     if method == "GET" and context[1] is not None and "/data" in url:
-                        return self._send("POST", url.split("&valueCodes%5B")[0], self.post_body(context[1]), context)
+                        return self._send("POST", url.split("&valueCodes%5B")[0], self.post_body(context[1]), context,
+                                          check)
                     raise SSBError(self._message(context, status, _title(raw)))
             attempt += 1
             if attempt >= self.backoff.max_attempts:
+                if problem.startswith("svaret er JSON"):
+                    raise SSBError(f"SSB ga ikke JSON-stat for {_where(context)} etter {attempt} forsøk "
+                                   f"({not_jsonstat}); ingenting er lagret i cachen")
                 raise SSBError(f"SSB svarer ikke (no answer) for {_where(context)} etter {attempt} forsøk: {problem}")
             self.stats.retries += 1
             wait = self.backoff.delay(attempt)
@@ -260,6 +311,8 @@ class SSBClient:
     def _message(self, context, status: int, title: str | None) -> str:
         """One line: table, the offending variable and value (looked up in metadata), SSB's title."""
         table_id, selection = context
+        if status == 500 and not title:  # SSB's answer to a repeated value code (docs/ssb-api.md §3)
+            title = "tomt svar (empty body; SSB svarer slik på en gjentatt kode i utvalget)"
         title = title or f"HTTP {status}"
         detail = ""
         meta = self._metadata.get(table_id)

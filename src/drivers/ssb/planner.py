@@ -39,6 +39,20 @@ class Plan:
         return len(self.requests) / self.lower_bound
 
 
+def dedupe(selection: Mapping[str, Sequence[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The selection with each dimension's repeated codes removed (first place kept), and what was removed
+    ({dimension: [code, ...]}, each repeated code once). SSB answers a repeated code with 500 and no body."""
+    clean, dropped = {}, {}
+    for dim, codes in selection.items():
+        codes = list(codes)
+        unique = list(dict.fromkeys(codes))
+        clean[dim] = unique
+        if len(unique) != len(codes):
+            seen: set[str] = set()
+            dropped[dim] = list(dict.fromkeys(c for c in codes if c in seen or seen.add(c)))
+    return clean, dropped
+
+
 def cell_count(selection: Mapping[str, Sequence[str]]) -> int:
     return math.prod(len(v) for v in selection.values())
 
@@ -107,7 +121,7 @@ def plan(
     preferred: Iterable[str] = (),
 ) -> Plan:
     """Plan the requests for `selection` (dimension order kept). `preferred` dims are split first."""
-    selection = {d: list(v) for d, v in selection.items()}
+    selection, _ = dedupe(selection)  # a repeated code would make SSB answer 500; the caller reports them
     if any(not v for v in selection.values()):
         raise PlanError("empty selection for " + ", ".join(d for d, v in selection.items() if not v))
     cells = cell_count(selection)
