@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup run test lint bench snapshot clean
+.PHONY: setup run test test-fast lint bench snapshot clean
 
 $(BIN)/drivers: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: setup
 test: setup
 	$(BIN)/ruff check src tests bench app.py
 	$(BIN)/pytest
+
+## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests, in under a minute.
+test-fast: setup
+	$(BIN)/ruff check src tests bench app.py
+	$(BIN)/pytest -q -m "not browser and not kaleido and not slow" -p no:warnings
 
 lint: setup
 	$(BIN)/ruff check src tests bench app.py

@@ -60,6 +60,7 @@ def test_oversikt_export_links_in_english_and_default_view(app):
     assert params["lang"] == "en" and params["kommune"] == default.kommune and params["aar"] == str(default.aar)
 
 
+@pytest.mark.kaleido
 def test_deck_link_answers_with_a_pptx(app):
     from pptx import Presentation
 

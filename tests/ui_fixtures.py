@@ -17,3 +17,46 @@ def pages():
 
     create_app(settings, preload=False)
     return {name: sys.modules[f"pages.{name}"] for name in ("oversikt", "tjenester", "feil")}
+
+
+# Image export through kaleido (headless Chromium): left out of `make test-fast`. The export tests are other
+# helpers' files, so they are marked here, by module or by the fixture that starts kaleido's browser (a test that
+# carries @pytest.mark.kaleido itself needs no entry).
+KALEIDO_MODULES = {"test_export_files", "test_export_map_offline"}
+KALEIDO_FIXTURES = {"chromium", "offline_renderer"}
+# Slow for the edit-test loop, measured on this 2-core machine (a run of the fast tier, 2026-12-02): modules whose
+# fixtures build the snapshot from ../shared (5-7 s each), and tests of ≥ 1 s (subprocesses, real files, every
+# municipality). The owners may move these into their files as @pytest.mark.slow; then the entry can go.
+SLOW_MODULES = {"test_snapshot", "test_snapshot_series", "test_export_story", "test_cli_data"}
+SLOW_TESTS = {
+    "test_architecture.py::test_the_engine_imports_and_computes_without_duckdb",
+    "test_engine_api.py::test_show_csv_table_and_errors",
+    "test_engine_coverage.py::test_gaps_close_with_other_services",
+    "test_engine_show_all.py::test_show_json_for_every_municipality_2024",
+    "test_fetch.py::test_faults_leave_the_same_database_as_a_clean_run",
+    "test_fetch.py::test_fetch_then_export_round_trip_by_subprocess",
+    "test_fetch.py::test_full_07459_at_strict_limits_equals_the_source",
+    "test_fetch.py::test_interrupted_table_leaves_the_previous_state",
+    "test_fetch.py::test_offline_runs_from_the_cache_and_says_what_is_missing",
+    "test_fetch.py::test_sigkill_mid_table_leaves_the_previous_state",
+    "test_fetch.py::test_too_many_cells_from_ssb_is_split_and_retried",
+    "test_fetch_fixes.py::test_07459_status_symbols_are_kept",
+    "test_fetch_fixes.py::test_a_bad_cached_entry_is_deleted_logged_and_fetched_again",
+    "test_fetch_fixes.py::test_real_v0_files_keep_every_status_symbol_in_the_store",
+    "test_fetch_incremental.py::test_a_refresh_with_nothing_new_is_one_call_per_table_and_writes_nothing",
+    "test_fetch_incremental.py::test_no_change_refresh_by_the_real_command_on_real_time",
+    "test_fetch_incremental.py::test_population_revisions_are_kept_by_age",
+    "test_jsonstat.py::test_v0_files_agree_with_pyjstat",
+    "test_peersets.py::test_concurrent_saves_from_processes_lose_nothing",
+    "test_ssb_client.py::test_faults_are_retried",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = getattr(getattr(item, "module", None), "__name__", "")
+        if module in KALEIDO_MODULES or KALEIDO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kaleido)
+        name = f"{module}.py::{getattr(item, 'originalname', item.name)}"
+        if module in SLOW_MODULES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

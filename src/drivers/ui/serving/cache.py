@@ -98,6 +98,7 @@ def cached(name: str, maxsize: int, versioned: bool = True):
             return cache.get_or_build(args, lambda: fn(*args))
 
         call.cache = cache
+        call.cache_clear = cache.clear  # as functools.lru_cache has it
         return call
 
     return wrap
