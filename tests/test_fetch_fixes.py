@@ -383,3 +383,28 @@ def test_population_without_symbols_creates_no_status_table(tmp_path, vclock):
         assert store.export_frame(con, "07459")["status"].isna().all()
     finally:
         con.close()
+
+
+def test_write_population_keeps_symbols_on_both_paths(tmp_path):
+    """store.write_population (the snapshot's replace-all and `drivers load`'s per-table write) with a `status`
+    column: real Oslo 2024 rows, three of them NULL with a symbol; writing the rows again without symbols clears them."""
+    from fakessb.tables import population_frame
+
+    oslo = population_frame()
+    oslo = oslo[(oslo["region"] == "0301") & (oslo["year"] == 2024)].reset_index(drop=True)
+    marked = oslo.assign(persons=oslo["persons"].astype("Int64"), status=None)
+    for age, sym in ((0, "."), (1, ".."), (105, ":")):
+        marked.loc[marked["age"] == age, ["persons", "status"]] = [pd.NA, sym]
+    con = store.connect(tmp_path / "x.duckdb")
+    try:
+        for write in (lambda f: store.write_population(con, f),
+                      lambda f: store.write_population(con, {"table_id": "07459", "origin": "statbank-file"}, f, None)):
+            write(marked)
+            got = store.read_population_status(con)
+            assert list(zip(got["age"], got["status"], strict=True)) == [(0, "."), (1, ".."), (105, ":")]
+            assert store.read_population(con)["persons"].isna().sum() == 3
+            write(oslo)  # the same rows, no symbols (all persons given)
+            assert store.read_population_status(con).empty
+            assert store.read_population(con)["persons"].sum() == oslo["persons"].sum()
+    finally:
+        con.close()
