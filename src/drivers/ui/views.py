@@ -328,12 +328,6 @@ def is_derived(ind: str) -> bool:
     return indicators.get(ind).ssb_match == "own"
 
 
-# tests/test_export_story.py (the exports helper's) still clears these former caches after pointing the data layer
-# at another database; the data version does that now. A no-op until that test drops its loop.
-for _fn in (_gaps, _profile, _summary, _timeseries, _members, _decompose):
-    _fn.cache_clear = lambda: None
-
-
 def warm(default_only: bool = False, stop=None) -> None:
     """Compute the engine's all-municipality tables for every year, peer set and convention once (in the
     background after start-up), so the first visitor's page is a lookup too. Stops early when `stop` (an
