@@ -181,3 +181,13 @@ def build_duckdb(path: Path) -> Path:
     finally:
         con.close()
     return path
+
+
+def snapshot_panel():
+    """The Panel of the embedded snapshot (data/snapshot.duckdb, read-only), as a newcomer's dashboard loads it."""
+    from drivers.loading import load_panel_from
+
+    path = Settings.from_env().snapshot_path
+    if not path.exists():
+        pytest.skip(f"{path} not built (run `drivers snapshot build`)")
+    return load_panel_from(path)

@@ -12,25 +12,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from engine_data import snapshot_panel
 
-from drivers import store
-from drivers.config import Settings
 from drivers.engine import api, indicators
-from drivers.loading import load_panel
 
 SERVICES = [s for s in indicators.services()]
 
 
 @pytest.fixture(scope="module")
 def panel():
-    path = Settings.from_env().snapshot_path
-    if not path.exists():
-        pytest.skip(f"{path} not built (run `drivers snapshot build`)")
-    con = store.connect(path, read_only=True)
-    try:
-        return load_panel(con)
-    finally:
-        con.close()
+    return snapshot_panel()
 
 
 def _rows(panel, measure: str, dims: str, year: int) -> pd.Series:

@@ -9,27 +9,17 @@ import argparse
 import math
 
 import pytest
+from engine_data import snapshot_panel
 
 from drivers.commands import show
 from drivers.engine import api, indicators
-from drivers.loading import load_panel
 
 PEERS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
 
 
 @pytest.fixture(scope="module")
 def snap():
-    from drivers import store
-    from drivers.config import Settings
-
-    path = Settings.from_env().snapshot_path
-    if not path.exists():
-        pytest.skip(f"{path} not built (run `drivers snapshot build`)")
-    con = store.connect(path, read_only=True)
-    try:
-        return load_panel(con)
-    finally:
-        con.close()
+    return snapshot_panel()
 
 
 def _args(region: str, year: int, peers: str, what: str) -> argparse.Namespace:
