@@ -7,7 +7,7 @@
   var nu = function () { return window.dash_clientside.no_update; };
 
   // '?kommune=0301&aar=2024' -> Map in first-seen order, last value wins, blank values dropped
-  // (as Python's dict(parse_qsl(...)) in drivers.ui.state.query_from_search)
+  // (as Python's dict(parse_qsl(...)) in drivers.report.state.query_from_search)
   function query(search) {
     var out = new Map();
     new URLSearchParams(String(search || "").replace(/^\?/, "")).forEach(function (value, key) {

@@ -14,10 +14,8 @@ Rules (DEVELOPERS.md "I/O at the edges", issue 12):
   pages       drivers/ui/pages/* import neither drivers.engine nor drivers.store
   cycles      no import cycle between the top-level packages/modules of drivers (drivers.ui, drivers.engine, …)
 
-Rules the code does not keep yet (issue 12 items 2/3) are listed in KNOWN, by file and imported module. Three
-tests use it: nothing outside KNOWN may appear (passes now); every KNOWN entry must still occur (so a fix
-tightens the list at once); and one strict xfail asks for no violation at all, which fails the moment the
-last one is fixed, so the xfail is then removed.
+Every rule holds (test_every_rule_holds). KNOWN (empty) is where a violation would be listed, by file and imported
+module, with the issue that removes it: nothing outside it may appear, and every entry must still occur.
 """
 
 from __future__ import annotations
@@ -251,32 +249,10 @@ def cycle_violations(imports) -> list[Violation]:
     return out
 
 
-# Violations the code still has (issue 12 items 2 and 3 are not done), by (rule, file, imported module or call).
-# Remove an entry when it is fixed: test_known_violations_still_occur fails until you do.
-CYCLE = "(cycle drivers.commands ⇄ drivers.export ⇄ drivers.ui)"
-KNOWN: set[tuple[str, str, str]] = {
-    # item 3: export/story.py builds slides from the UI's views and state (the view-model layer is not there yet)
-    ("renderers", "src/drivers/export/story.py", "drivers.ui.data"),
-    ("renderers", "src/drivers/export/story.py", "drivers.ui.views"),
-    ("renderers", "src/drivers/export/story.py", "drivers.ui.state"),
-    # the download routes call the export-pack command's builder
-    ("ui", "src/drivers/ui/downloads.py", "drivers.commands.export_pack"),
-    # item 2/3: pages reach the engine (registry, measures, neighbour variables) and the store directly
-    ("pages", "src/drivers/ui/pages/_mapview.py", "drivers.store"),
-    ("pages", "src/drivers/ui/pages/_mapview.py", "drivers.engine.measures"),
-    ("pages", "src/drivers/ui/pages/kart.py", "drivers.engine.indicators"),
-    ("pages", "src/drivers/ui/pages/kart.py", "drivers.engine.measures"),
-    ("pages", "src/drivers/ui/pages/metode.py", "drivers.store"),
-    ("pages", "src/drivers/ui/pages/metode.py", "drivers.engine.indicators"),
-    ("pages", "src/drivers/ui/pages/sammenlign.py", "drivers.engine.indicators"),
-    ("pages", "src/drivers/ui/pages/sammenlign.py", "drivers.engine.peers"),
-    # the loop export → ui → commands → export (issue 12 "Why"), one entry per edge that closes it
-    ("cycles", "src/drivers/commands/export_pack.py", f"drivers.ui.data {CYCLE}"),
-    ("cycles", "src/drivers/commands/export_pack.py", f"drivers.export.deck {CYCLE}"),
-    ("cycles", "src/drivers/export/story.py", f"drivers.ui.data {CYCLE}"),
-    ("cycles", "src/drivers/ui/app.py", f"drivers.export.theme {CYCLE}"),
-    ("cycles", "src/drivers/ui/downloads.py", f"drivers.commands.export_pack {CYCLE}"),
-}
+# Violations allowed, by (rule, file, imported module or call): none since issue 12 items 2 and 3 (report/ between
+# the engine and its views). Add an entry only with the issue that removes it; test_known_violations_still_occur
+# fails when a listed one is gone.
+KNOWN: set[tuple[str, str, str]] = set()
 
 
 def test_the_checker_sees_what_it_should(code, imports):
@@ -321,19 +297,14 @@ def test_no_new_violations(rule, code, imports):
 
 
 def test_known_violations_still_occur(code, imports):
-    """A fixed violation must leave KNOWN at once, so the list (and the xfail below) says what is left."""
+    """A fixed violation must leave KNOWN at once, so the list says what is left."""
     seen = {v.key() for v in violations(code, imports)}
     gone = sorted(KNOWN - seen)
     assert not gone, "fixed, remove from KNOWN: " + "; ".join(" ".join(k) for k in gone)
 
 
-def _known_text() -> str:
-    return "; ".join(f"{path} imports {what} ({rule})" for rule, path, what in sorted(KNOWN)) or "none"
-
-
-@pytest.mark.xfail(bool(KNOWN), strict=True, reason=f"issue 12 item 2/3 not done: {_known_text()}")
 def test_every_rule_holds(code, imports):
-    """No violation at all. Strict xfail while KNOWN is not empty: it fails the moment the last is fixed."""
+    """No violation at all."""
     found = [str(v) for v in violations(code, imports)]
     assert not found, "\n".join(found)
 

@@ -48,7 +48,7 @@ def offline_renderer():
 @pytest.fixture(scope="module")
 def map_chart():
     from drivers.engine import indicators
-    from drivers.ui import data
+    from drivers.report import data
     from drivers.ui.pages import _mapview as mv
 
     data.configure(dataclasses.replace(Settings.from_env(), db_path=database()))

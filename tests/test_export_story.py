@@ -17,7 +17,8 @@ from pptx import Presentation
 from drivers import fmt
 from drivers.cli import main
 from drivers.config import Settings
-from drivers.export import image, pack, story
+from drivers.export import image, pack
+from drivers.report import story
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,8 @@ def snapshot_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def state(snapshot_db):
-    from drivers.ui import data
-    from drivers.ui import state as st
+    from drivers.report import data
+    from drivers.report import state as st
 
     # another database file is another data version: every serving cache forgets by itself
     data.configure(replace(Settings.from_env(), db_path=snapshot_db))
@@ -49,7 +50,7 @@ def chromium():
 
 
 def test_storyline_order_sections_and_notes_follow_the_engine(state):
-    from drivers.ui import data
+    from drivers.report import data
 
     slides = story.build(state)
     sections = [s.section for s in slides]
@@ -80,7 +81,7 @@ def test_2025_story_has_a_what_if_the_data_can_answer(state):
 
 
 def test_what_if_sentence_carries_the_engines_number_or_its_reason(state):
-    from drivers.ui import data
+    from drivers.report import data
 
     for service in ("FGK7", "FGK9"):
         raw = data.api().what_if(data.get_panel(), "3222", 2024, service, "coverage", "kostragruppe", "weighted")

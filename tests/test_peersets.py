@@ -1,6 +1,6 @@
 """Saved peer sets on disk (drivers.peersets): round trip, validation and limits, concurrent saves from threads and
 processes, and the stale-set case of issue 12: a set saved again with other members gives new numbers at once
-on Oversikt's gaps and Tjenester's figures (drivers.ui.views), not the old members' until a restart."""
+on Oversikt's gaps and Tjenester's figures (drivers.report.queries), not the old members' until a restart."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def test_concurrent_saves_from_processes_lose_nothing(tmp_path):
 # ---- the stale-set case (issue 12 "Why"): the views follow a set saved again ---------------------------------------
 @pytest.fixture
 def dashboard(tmp_path, monkeypatch):
-    from drivers.ui import data
+    from drivers.report import data
 
     settings = Settings.from_env()
     if not settings.database_for_reading().exists():
@@ -156,8 +156,8 @@ def dashboard(tmp_path, monkeypatch):
 def _view(name: str, service: str = "FGK9"):
     """What Oversikt (gaps, summary, no-peers notice) and Tjenester (values against the peers, series,
     decomposition) show for Lørenskog against the saved set `name`."""
-    from drivers.ui import state as st
-    from drivers.ui import views
+    from drivers.report import queries as views
+    from drivers.report import state as st
 
     state = st.parse({"kommune": "3222", "peers": name}).with_(tjeneste=service)
     gaps = views.gaps(state).set_index("service")

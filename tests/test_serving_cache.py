@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from drivers.ui.serving import cache as cache_mod
+from drivers.report import cache as cache_mod
 from drivers.ui.serving import version
 
 
@@ -53,7 +53,7 @@ def test_forgets_when_a_set_is_saved(sets_file):
 
 
 def test_forgets_when_the_database_file_changes(sets_file, tmp_path, monkeypatch):
-    from drivers.ui import data
+    from drivers.report import data
 
     db = tmp_path / "x.duckdb"
     db.write_bytes(b"one")

@@ -10,7 +10,7 @@ import os
 import pytest
 from ui_pages_data import database, make_app, page_layout, walk
 
-from drivers.ui import data
+from drivers.report import data
 
 LOOPS = 500
 WARM_UP = 60  # loops before the first reading: every cache has reached its bound by then

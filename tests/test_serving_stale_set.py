@@ -13,7 +13,7 @@ from ui_pages_data import database, page_layout, walk
 from drivers import fmt
 from drivers.engine import api
 from drivers.engine.peers import PeerSet
-from drivers.ui import data
+from drivers.report import data
 
 KOMMUNE = "3222"  # Lørenskog
 CITIES = ["0301", "4601", "5001", "1103"]  # Oslo, Bergen, Trondheim, Stavanger

@@ -4,8 +4,8 @@ The browser test (tests/browser/test_pages.py, pages001) checks the outcome in C
 chart of every page with exactly these margins. Here: the estimates themselves, without a browser."""
 
 from drivers import chartmargins as cm
-from drivers.ui import state as st
-from drivers.ui import views
+from drivers.report import queries as views
+from drivers.report import state as st
 
 
 def _graphs(node):

@@ -6,7 +6,7 @@ import plotly.io as pio
 import pytest
 
 from drivers import figures
-from drivers.ui.i18n import STRINGS, t
+from drivers.i18n import STRINGS, t
 
 
 def test_template_is_registered_and_norwegian():

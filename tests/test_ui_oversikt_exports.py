@@ -12,8 +12,8 @@ import pytest
 from ui_pages_data import database, find, text, walk
 
 from drivers.config import Settings
+from drivers.report import state as st
 from drivers.ui import downloads
-from drivers.ui import state as st
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,10 @@ pages, and the control→URL callback."""
 import pytest
 from dash import html
 
-from drivers.ui import components, data, ids, serving, views
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, ids, serving
 
 MUNICIPALITIES = ["0301", "3222", "1151"]
 

@@ -16,7 +16,8 @@ from ui_pages_data import (
 )
 
 from drivers.config import Settings
-from drivers.ui import data, ids
+from drivers.report import data
+from drivers.ui import ids
 
 pytestmark = pytest.mark.usefixtures("pages_app")
 

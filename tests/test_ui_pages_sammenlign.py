@@ -17,7 +17,8 @@ from ui_pages_data import (
     text,
 )
 
-from drivers.ui import data, ids
+from drivers.report import data
+from drivers.ui import ids
 from drivers.ui.pages import _compare as cmp
 
 YEAR = None

@@ -1,10 +1,10 @@
-"""URL state (drivers.ui.state) against the real database: defaults, validation with suggestions, round trips."""
+"""URL state (drivers.report.state) against the real database: defaults, validation with suggestions, round trips."""
 
 import pytest
 
 from drivers.config import Settings
-from drivers.ui import data
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import state as st
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,8 +18,8 @@ from drivers import figures
 from drivers.config import Settings
 from drivers.errors import UserError
 from drivers.export import theme
+from drivers.report import state as st
 from drivers.ui import ids
-from drivers.ui import state as st
 
 CUSTOM = {
     "name": "Testkommune",

@@ -7,7 +7,7 @@ import flask
 import pytest
 
 from drivers.config import Settings
-from drivers.ui import state as st
+from drivers.report import state as st
 from drivers.ui.serving import parts, switch, warmup
 
 

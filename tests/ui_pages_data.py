@@ -95,7 +95,7 @@ def text(component) -> str:
 
 @pytest.fixture(scope="module")
 def pages_app():
-    from drivers.ui import data
+    from drivers.report import data
 
     app = make_app()
     yield app

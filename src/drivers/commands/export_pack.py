@@ -52,8 +52,8 @@ def write_atomic(path: Path, payload: bytes) -> None:
 def load_state(region: str, year: int | None, peers: str, convention: str, lang: str, db: Path | None):
     """Point the data layer at the database and validate the view like the dashboard's URL does."""
     from drivers.commands.serve import settings_for
-    from drivers.ui import data
-    from drivers.ui import state as st
+    from drivers.report import data
+    from drivers.report import state as st
 
     settings = settings_for(db)
     if not settings.database_for_reading().exists():
@@ -70,15 +70,9 @@ def load_state(region: str, year: int | None, peers: str, convention: str, lang:
         raise UserError(exc.message + (f" Forslag: {hints}" if hints else "")) from None
 
 
-def heading(state) -> str:
-    from drivers.ui import data, views
-
-    return (f"{data.meta().name(state.kommune)} ({state.kommune}), KOSTRA {state.aar} · "
-            f"sammenlignet med {views.peers_label(state)} · {views.konv_label(state)} snitt")
-
-
 def run(args: argparse.Namespace) -> int:
-    from drivers.export import deck, pack, story, theme
+    from drivers.export import deck, pack, theme
+    from drivers.report import story
 
     state = load_state(args.region, args.year, args.peers, args.convention, args.lang, args.db)
     look = theme.load()
@@ -88,15 +82,15 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if out is not None:
         charts = story.all_charts(state)
-        write_atomic(out, pack.build_pack(charts, heading=heading(state), theme=look))
+        write_atomic(out, pack.build_pack(charts, heading=story.heading(state), theme=look))
         print(f"drivers: wrote {out} ({len(charts)} charts, {time.perf_counter() - started:.1f} s)")
     if args.deck is not None:
         t0 = time.perf_counter()
         slides = story.build(state, args.what_if, args.lever)
-        from drivers.ui import data
+        from drivers.report import data
 
         title = (f"Budget seminar: {data.meta().name(state.kommune)} {state.aar}" if state.lang == "en"
                  else f"Budsjettseminar: {data.meta().name(state.kommune)} {state.aar}")
-        write_atomic(args.deck, deck.build_deck(slides, title=title, subtitle=heading(state), theme=look))
+        write_atomic(args.deck, deck.build_deck(slides, title=title, subtitle=story.heading(state), theme=look))
         print(f"drivers: wrote {args.deck} ({len(slides) + 1} slides, {time.perf_counter() - t0:.1f} s)")
     return 0

@@ -50,7 +50,7 @@ def trim_memory_periodically(every_s: float = 15.0) -> None:
     follows what it holds rather than its highest point under load."""
     import threading
 
-    from drivers.ui import data
+    from drivers.report import data
 
     def loop():
         stop = threading.Event()

@@ -17,7 +17,9 @@ from dash import dcc, html
 from drivers import figures, fmt
 from drivers.config import Settings
 from drivers.export import theme
-from drivers.ui import components, data, downloads, ids, serving, shell, views
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.ui import components, downloads, ids, serving, shell
 from drivers.ui.serving import switch
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"

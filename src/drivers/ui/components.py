@@ -19,10 +19,11 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from drivers import fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.ui import data, ids
-from drivers.ui import state as st
-from drivers.ui.i18n import t
-from drivers.ui.serving.cache import cached
+from drivers.i18n import t
+from drivers.report import data
+from drivers.report import state as st
+from drivers.report.cache import cached
+from drivers.ui import ids
 
 log = logging.getLogger(__name__)
 

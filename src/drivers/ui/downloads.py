@@ -18,7 +18,7 @@ from dash import html
 from flask import Response, request
 
 from drivers.errors import UserError
-from drivers.ui.serving.cache import Cache
+from drivers.report.cache import Cache
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -54,7 +54,7 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
     """One click for the whole chart pack (ZIP) and the seminar deck (PPTX) of the view's municipality, year,
     peer set, averaging and language. Plain links (no `download` attribute), so a file that cannot be made
     shows the route's one-line message instead of a silently failed download."""
-    from drivers.ui import state as st
+    from drivers.report import state as st
 
     en = state.lang == "en"
     shared = {k: None for k in state.extra}  # page parameters (tjeneste, indikator, …) do not change the files
@@ -85,7 +85,7 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
 
 
 def _state():
-    from drivers.ui import state as st
+    from drivers.report import state as st
 
     return st.parse(dict(request.args), allowed_extra=("lysbilde",))
 
@@ -101,7 +101,8 @@ def _file(payload: bytes, mimetype: str, filename: str) -> Response:
 
 
 def chart_file(chart_id: str, ext: str) -> Response:
-    from drivers.export import image, story, tables, theme
+    from drivers.export import image, tables, theme
+    from drivers.report import story
 
     if ext not in FORMATS:
         return _error(UserError(f"ukjent format «{ext[:10]}»; bruk png, svg, xlsx eller csv"), 404)
@@ -128,21 +129,20 @@ def chart_file(chart_id: str, ext: str) -> Response:
 
 
 def pack_file() -> Response:
-    from drivers.commands.export_pack import heading
-    from drivers.export import pack, story, theme
+    from drivers.export import pack, theme
+    from drivers.report import story
 
     try:
         state = _state()
-        payload = pack.build_pack(story.all_charts(state), heading=heading(state), theme=theme.load())
+        payload = pack.build_pack(story.all_charts(state), heading=story.heading(state), theme=theme.load())
         return _file(payload, "application/zip", f"figurer-{state.kommune}-{state.aar}.zip")
     except UserError as exc:
         return _error(exc)
 
 
 def deck_file() -> Response:
-    from drivers.commands.export_pack import heading
-    from drivers.export import deck, story, theme
-    from drivers.ui import data
+    from drivers.export import deck, theme
+    from drivers.report import data, story
 
     try:
         state = _state()
@@ -152,7 +152,7 @@ def deck_file() -> Response:
         service = request.args.get("hva_om") or None
         slides = story.build(state, service, lever)
         title = f"Budsjettseminar: {data.meta().name(state.kommune)} {state.aar}"
-        payload = deck.build_deck(slides, title=title, subtitle=heading(state), theme=theme.load())
+        payload = deck.build_deck(slides, title=title, subtitle=story.heading(state), theme=theme.load())
         return _file(payload, "application/vnd.openxmlformats-officedocument.presentationml.presentation",
                      f"seminar-{state.kommune}-{state.aar}.pptx")
     except UserError as exc:

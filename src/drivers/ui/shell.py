@@ -15,9 +15,10 @@ import json
 import dash
 from dash import Input, Output, State, dcc, html
 
-from drivers.ui import components, data, ids
-from drivers.ui import state as st
-from drivers.ui.i18n import LANGS, t
+from drivers.i18n import LANGS, t
+from drivers.report import data
+from drivers.report import state as st
+from drivers.ui import components, ids
 
 SHELL = "shell"
 TEXT = "shell-text"  # dcc.Store: the shell's words in both languages and every municipality's name

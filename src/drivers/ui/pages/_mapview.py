@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from drivers import chartmargins, figures, fmt, store
+from drivers import chartmargins, figures, fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.ui import data
-from drivers.ui.serving.cache import Cache
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report.cache import Cache
 
 CREDIT_NB = "Kart: © Kartverket (CC BY 4.0), forenklet via github.com/robhop/fylker-og-kommuner"
 CREDIT_EN = "Map: © Kartverket (CC BY 4.0), simplified via github.com/robhop/fylker-og-kommuner"
@@ -46,13 +47,10 @@ def geojson_bytes(level: str, detail: str = "S") -> bytes:
     if key not in _geo:
         with _lock:
             if key not in _geo:
-                con = store.connect(data.database_path(), read_only=True)
                 try:
-                    text = store.read_boundaries(con, level, detail)
+                    text = data.read_boundaries(level, detail)
                 except UserError as exc:
                     raise LookupError(f"{exc}; run `drivers snapshot build`") from exc
-                finally:
-                    con.close()
                 _geo[key] = text.encode("utf-8")
     return _geo[key]
 
@@ -99,9 +97,7 @@ def values(panel, indicator, year: int) -> MapValues:
 
 
 def _values(panel, indicator, year: int) -> MapValues:
-    from drivers.engine import measures
-
-    comp = measures.components(panel, indicator, year)
+    comp = views.indicator_components(panel, indicator, year)
     codes = list(panel.municipalities)
     frame = pd.DataFrame({
         "region": codes,

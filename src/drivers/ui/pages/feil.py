@@ -2,8 +2,8 @@
 
 import dash
 
+from drivers.report.state import StateError, suggest_kommune, url
 from drivers.ui import components
-from drivers.ui.state import StateError, suggest_kommune, url
 
 
 def layout(**query):

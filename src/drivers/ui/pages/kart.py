@@ -9,8 +9,10 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import figures, fmt
 from drivers.errors import UserError
-from drivers.ui import components, data, serving, shell, views
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, serving, shell
 from drivers.ui.pages import _mapview as mv
 
 PATH = "/kart"
@@ -60,9 +62,7 @@ def geo_url(level: str) -> str:
 
 
 def _indicators():
-    from drivers.engine import indicators
-
-    return indicators.all()
+    return views.all_indicators()
 
 
 # The base map (every municipality's colour and hover text) per indicator, year and language: measured (six
@@ -78,12 +78,10 @@ def indicator_options(lang: str, year: int) -> list[dict]:
 
 
 def _indicator_options(panel, lang: str, year: int) -> list[dict]:
-    from drivers.engine import measures
-
     out = []
     for ind in _indicators():
         # counted on the engine's arrays: building every indicator's MapValues here kept ~9 MB per year
-        have = int(np.count_nonzero(~np.isnan(np.asarray(measures.components(panel, ind, year).value, dtype=float))))
+        have = int(np.count_nonzero(~np.isnan(np.asarray(views.indicator_components(panel, ind, year).value, dtype=float))))
         label = f"{ind.name(lang)} ({ind.unit})"
         if not have:
             label += " – mangler i dataene" if lang != "en" else " – not in the data"
@@ -206,10 +204,8 @@ def _set_graph_config(card, extra: dict) -> None:
 
 
 def _fetch_command(ind) -> str:
-    from drivers.engine import indicators
-
     tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
-    return indicators.fetch_hint(tables).strip("`")
+    return views.fetch_hint(tables)
 
 
 components.param_to_url(INDICATOR, "indikator", DEFAULT_INDICATOR)

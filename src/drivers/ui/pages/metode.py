@@ -15,9 +15,11 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
-from drivers import fmt, store
-from drivers.ui import components, data, serving, views
-from drivers.ui import state as st
+from drivers import fmt
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, serving
 
 PATH = "/metode"
 IND_GRID = "metode-indikatorer"
@@ -123,13 +125,7 @@ def changes() -> dict:
 def _changes(db: tuple) -> dict:
     path = db[0]
     try:
-        con = store.connect(path, read_only=True)
-        try:
-            return {"changes": store.read_fetch_changes(con),
-                    "revisions": store.read_revisions(con, limit_per_table=CHANGES_TOP, per_region=True),
-                    "origins": sorted(set(store.read_tables(con)["origin"].dropna()))}
-        finally:
-            con.close()
+        return data.read_changes(path, CHANGES_TOP)
     except Exception as exc:  # noqa: BLE001 - the method page must render even if this fails
         log.warning("reading the fetch changes failed: %s", exc)
         return {}
@@ -312,10 +308,8 @@ def method_section(state: st.State) -> html.Section:
 
 
 def indicator_section(state: st.State) -> html.Section:
-    from drivers.engine import indicators
-
     en = state.lang == "en"
-    rows = indicator_rows(indicators.all(), state.lang)
+    rows = indicator_rows(views.all_indicators(), state.lang)
     # fixed row height and the full text as a tooltip: wrapped, auto-sized rows make the grid slow to draw
     col = lambda f, h, **kw: {"field": f, "headerName": h, "tooltipField": f, **kw}  # noqa: E731
     cols = [

@@ -7,9 +7,11 @@ import dash
 from dash import Input, Output, html
 
 from drivers import figures, fmt
-from drivers.ui import components, data, downloads, ids, serving, views
-from drivers.ui import state as st
-from drivers.ui.i18n import t
+from drivers.i18n import t
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, downloads, ids, serving
 
 dash.register_page(__name__, path="/", name="Oversikt", title="Oversikt – kommuneøkonomi")
 

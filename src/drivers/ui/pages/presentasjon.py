@@ -8,8 +8,10 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from drivers.ui import data, serving, views
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import serving
 
 dash.register_page(__name__, path="/presentasjon", name="Presentasjon", title="Presentasjon – kommuneøkonomi")
 
@@ -21,7 +23,7 @@ ROOT, TITLE, COUNTER, NEXT, PREV, GRAPH, NOTES = ("pres-root", "pres-title", "pr
 def _slides(kommune: str, aar: int, peers: str, konv: str, lang: str, service: str | None, lever: str):
     """The storyline of a view. Cached: moving from slide to slide takes ~3 ms instead of ~130 ms (measured, seven
     slides of Bergen 2024)."""
-    from drivers.export import story
+    from drivers.report import story
 
     return story.build(st.State(kommune, aar, peers, konv, lang), service, lever)
 

@@ -13,8 +13,10 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from drivers import fmt, peersets
 from drivers.errors import UserError
-from drivers.ui import components, data, serving, views
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, serving
 from drivers.ui.pages import _compare as cmp
 
 PATH = "/sammenlign"
@@ -46,9 +48,7 @@ def _api():
 
 
 def _indicators():
-    from drivers.engine import indicators
-
-    return indicators.all()
+    return views.all_indicators()
 
 
 def check(state: st.State) -> st.State:
@@ -169,10 +169,8 @@ def _first_reason(w: cmp.Wide, region: str, lacking) -> str | None:
 
 
 def _fetch_command(inds) -> str:
-    from drivers.engine import indicators
-
     tables = sorted({t for i in inds for t in str(i.table).replace("+", ",").split(",") if t})
-    return indicators.fetch_hint(tables).strip("`")
+    return views.fetch_hint(tables)
 
 
 # ---- sections ----------------------------------------------------------------------------------------------
@@ -209,7 +207,7 @@ def peer_section(state: st.State, members: list[str], plabel: str) -> html.Secti
 
 
 def _peer_name(p: str, lang: str) -> str:
-    from drivers.ui.i18n import t
+    from drivers.i18n import t
 
     return t(f"peers_{p}", lang)
 
@@ -218,12 +216,10 @@ def neighbour_section(state: st.State) -> html.Section:
     lang = state.lang
     en = lang == "en"
     panel = data.get_panel()
-    from drivers.engine import peers as peermod
-
     nn = _api().nearest_neighbours(panel, state.kommune, state.aar, k=NN_K)
-    structural = peermod.structural_variables(panel, state.aar)
+    structural = views.structural_variables(panel, state.aar)
     rows, variables = cmp.why_similar(nn, structural, state.kommune, data.meta().name(state.kommune))
-    labels = dict(peermod.VARIABLES)
+    labels = views.neighbour_variables()
     decimals = {"innbyggere": 0, "kostnadsindeks": 3, "frie_inntekter_per_innb": 0}
     cols = [
         {"field": "rang", "headerName": "#", "width": 70, "pinned": "left"},

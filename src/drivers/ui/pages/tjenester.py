@@ -8,8 +8,10 @@ import dash
 from dash import dcc, html
 
 from drivers import figures, fmt
-from drivers.ui import components, data, serving, views
-from drivers.ui import state as st
+from drivers.report import data
+from drivers.report import queries as views
+from drivers.report import state as st
+from drivers.ui import components, serving
 
 dash.register_page(__name__, path="/tjenester", name="Tjenester", title="Tjenester – kommuneøkonomi")
 

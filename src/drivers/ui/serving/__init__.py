@@ -1,7 +1,9 @@
 """The serving layer: everything that makes pages fast, in one place and behind one switch.
 
-- `version`: the data version (database file, saved sets) every cache is keyed on;
-- `cache`: the one bounded cache type (LRU, thread-safe, forgets on a new data version);
+- `version`: the data version (database file, saved sets) every cache is keyed on (drivers.report.version, with
+  Flask's per-request memo added here);
+- `Cache`/`cached`: the one bounded cache type (LRU, thread-safe, forgets on a new data version), from
+  drivers.report.cache so that report/ can use it without Flask;
 - `routes`: the page decorator `page` (one URL parse per request, page cache, error page);
 - `parts`: deferred parts, rendered after the page, prefetched on a spare worker;
 - `warmup`: the pages next to a served view, built while the server is idle;
@@ -13,7 +15,7 @@ no page cache.
 
 from __future__ import annotations
 
-from drivers.ui.serving.cache import CACHES, Cache, cached
+from drivers.report.cache import CACHES, Cache, cached
 from drivers.ui.serving.parts import deferred, deferred_parts, render_deferred
 from drivers.ui.serving.parts import register as register_deferred
 from drivers.ui.serving.routes import page

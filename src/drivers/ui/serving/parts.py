@@ -18,10 +18,10 @@ import flask
 from dash import html
 
 from drivers.errors import UserError
-from drivers.ui import state as st
-from drivers.ui.i18n import t
+from drivers.i18n import t
+from drivers.report import state as st
+from drivers.report.cache import Cache
 from drivers.ui.serving import switch
-from drivers.ui.serving.cache import Cache
 
 log = logging.getLogger(__name__)
 

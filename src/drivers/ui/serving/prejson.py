@@ -9,8 +9,8 @@ from __future__ import annotations
 import flask
 from plotly.io.json import to_json_plotly
 
+from drivers.report.cache import Cache
 from drivers.ui.serving import switch
-from drivers.ui.serving.cache import Cache
 
 try:
     import orjson

@@ -18,9 +18,9 @@ from collections.abc import Callable
 import flask
 
 from drivers.errors import UserError
-from drivers.ui import state as st
+from drivers.report import state as st
+from drivers.report.cache import Cache
 from drivers.ui.serving import parts, prejson, switch, warmup
-from drivers.ui.serving.cache import Cache
 
 # Whole pages per view: measured, a hit takes 0.05-0.08 ms where a build takes 4 ms (Metode) to 140 ms (Kart),
 # deferred parts aside (Fauske, 2024, on this 2-core machine). ~100 KB of figures a page: bounded.

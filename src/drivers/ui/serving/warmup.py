@@ -21,7 +21,7 @@ from collections.abc import Callable
 import flask
 
 from drivers.errors import UserError
-from drivers.ui import state as st
+from drivers.report import state as st
 from drivers.ui.serving import parts, switch
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 from drivers.errors import UserError
-from drivers.ui import data
+from drivers.report import data
 
 DEFAULT_KOMMUNE = "3222"
 DEFAULT_PEERS = "kostragruppe"

@@ -1,5 +1,7 @@
-"""What the pages show: thin adapters from a State to the engine's API plus labels. The engine caches its own
-results; only the driver table is cached here (see _driver_table). No DuckDB here: only the in-memory Panel."""
+"""What a view shows (report layer, no Dash): thin adapters from a State to the engine's API, labels, and the
+registry look-ups pages need (indicators, fetch commands, neighbour variables), so pages never import the engine.
+The engine caches its own results; only the driver table is cached here (see _driver_table). No DuckDB here: only
+the in-memory Panel."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from drivers import fmt, peersets
-from drivers.ui import data
-from drivers.ui import state as st
-from drivers.ui.i18n import t
-from drivers.ui.serving.cache import cached
+from drivers.i18n import t
+from drivers.report import data
+from drivers.report import state as st
+from drivers.report.cache import cached
 
 SERVICES = ["FGK7", "FGK8b", "FGK9", "FGK13", "FGK12", "FGK1b", "FGK2", "FGK17", "FGK15"]
 SERVICE_NAMES = {
@@ -350,3 +352,38 @@ def warm(default_only: bool = False, stop=None) -> None:
                     _timeseries(st.DEFAULT_KOMMUNE, spec["measure"], peers, konv)
         except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
             continue
+
+
+def all_indicators() -> list:
+    """The engine's indicator registry, in its order."""
+    from drivers.engine import indicators
+
+    return indicators.all()
+
+
+def fetch_hint(tables) -> str:
+    """The `drivers fetch --tables …` command that fetches `tables` (without backquotes)."""
+    from drivers.engine import indicators
+
+    return indicators.fetch_hint(list(tables)).strip("`")
+
+
+def indicator_components(panel, indicator, year: int):
+    """The indicator for every municipality in `year` (the engine's components: value, status, … per region)."""
+    from drivers.engine import measures
+
+    return measures.components(panel, indicator, year)
+
+
+def neighbour_variables() -> dict:
+    """The nearest-neighbour variables: name -> Norwegian label."""
+    from drivers.engine import peers
+
+    return dict(peers.VARIABLES)
+
+
+def structural_variables(panel, year: int):
+    """The structural variables the nearest neighbours are found on, for `year`."""
+    from drivers.engine import peers
+
+    return peers.structural_variables(panel, year)

@@ -1,5 +1,5 @@
-"""One bounded cache type for the dashboard: an LRU map with a maximum size, thread-safe, that forgets
-everything when the data version (drivers.ui.serving.version) differs from the one it last saw, so a new
+"""One bounded cache type for the views (dashboard and report): an LRU map with a maximum size, thread-safe,
+that forgets everything when the data version (drivers.report.version) differs from the one it last saw, so a new
 database file or a saved set saved again empties every cache at once.
 
 A value is built outside the lock (two threads may build the same key once each; the later one wins). Every
@@ -14,7 +14,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from drivers.ui.serving.version import data_version
+from drivers.report.version import data_version
 
 CACHES: weakref.WeakSet[Cache] = weakref.WeakSet()
 _MISSING = object()

@@ -1,5 +1,5 @@
 """The seminar storyline as a list of slides (section, Chart, speaker notes), built from the engine's numbers
-(through `drivers.ui.views`, the same cached calls the dashboard pages make) and `drivers.figures`:
+(through `drivers.report.queries`, the same cached calls the dashboard pages make) and `drivers.figures`:
 
   1 income and need → 2 total gap → 3 gaps by service → 4–6 what drives the three largest → 7 what-if.
 
@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from drivers import figures, fmt
-from drivers.ui import data, views
-from drivers.ui import state as st
+from drivers.report import data, queries
+from drivers.report import state as st
 
 SECTIONS_NB = ["Inntekt og behov", "Samlet avvik", "Avvik per tjeneste", "Hva driver avviket", "Hva om"]
 SECTIONS_EN = ["Income and need", "Total gap", "Gaps by service", "What drives the gap", "What if"]
@@ -36,6 +36,12 @@ class StorySlide:
     notes: str
 
 
+def heading(state: st.State) -> str:
+    """The pack's and the deck's subtitle: municipality, year, comparison and convention."""
+    return (f"{data.meta().name(state.kommune)} ({state.kommune}), KOSTRA {state.aar} · "
+            f"sammenlignet med {queries.peers_label(state)} · {queries.konv_label(state)} snitt")
+
+
 def _en(state: st.State) -> bool:
     return state.lang == "en"
 
@@ -46,7 +52,7 @@ def _section(state: st.State, i: int) -> str:
 
 def _caption(state: st.State, table_ids: list[str], extra: str | None = None) -> str:
     need = NEED_NOTE_EN if _en(state) else NEED_NOTE_NB
-    return figures.source_line(views.tables(), table_ids, state.aar, views.peers_label(state), views.konv_label(state),
+    return figures.source_line(queries.tables(), table_ids, state.aar, queries.peers_label(state), queries.konv_label(state),
                                f"{extra} · {need}" if extra else need, state.lang)
 
 
@@ -57,7 +63,7 @@ def _name(state: st.State) -> str:
 def _labels(frame: pd.DataFrame, en: bool) -> dict[str, str]:
     """Component labels: the dashboard's, else the engine's own names (e.g. 'not split', 'averaging')."""
     own = dict(zip(frame["component"], frame["name_en" if en else "name_nb"], strict=False)) if "name_nb" in frame else {}
-    short = dict(views.COMPONENT_LABELS[en])
+    short = dict(queries.COMPONENT_LABELS[en])
     if "unit_cost" in own and ("per bruker" in own["unit_cost"] or "per user" in own["unit_cost"]):
         short.pop("unit_cost")  # net spending per user, our derivation: keep the engine's name that says so
     return {**own, **short}
@@ -87,11 +93,11 @@ def missing_chart(chart_id: str, title: str, what: str, reason: str | None, comm
 
 def income_and_need(state: st.State) -> StorySlide:
     en, name = _en(state), _name(state)
-    p = views.profile(state)
+    p = queries.profile(state)
     caption = _caption(state, ["12134", "07459"])
-    title = (f"{name}: free income per resident against {views.peers_label(state)}, {state.aar}" if en
-             else f"{name}: frie inntekter per innbygger mot {views.peers_label(state)}, {state.aar}")
-    frame = views.indicator_values(state, "frie_inntekter_per_innb")
+    title = (f"{name}: free income per resident against {queries.peers_label(state)}, {state.aar}" if en
+             else f"{name}: frie inntekter per innbygger mot {queries.peers_label(state)}, {state.aar}")
+    frame = queries.indicator_values(state, "frie_inntekter_per_innb")
     if frame["value"].notna().sum() == 0 or fmt.is_missing(p.get("frie_inntekter_per_innb")):
         chart = missing_chart("story-1-inntekt", title,
                               "free income per resident (SSB 12134)" if en else "frie inntekter per innbygger (SSB 12134)",
@@ -121,12 +127,12 @@ def income_and_need(state: st.State) -> StorySlide:
 
 def total_gap(state: st.State) -> StorySlide:
     en, name = _en(state), _name(state)
-    g = views.gaps(state)
+    g = queries.gaps(state)
     total = g[g["service"] == "TOTAL"]
     caption = _caption(state, ["12362", "07459"])
-    title = (f"{name}: total net operating expenditure per resident against {views.peers_label(state)}, {state.aar}"
-             if en else f"{name}: samlede netto driftsutgifter per innbygger mot {views.peers_label(state)}, {state.aar}")
-    frame = views.indicator_values(state, "ndu_total_per_innb")
+    title = (f"{name}: total net operating expenditure per resident against {queries.peers_label(state)}, {state.aar}"
+             if en else f"{name}: samlede netto driftsutgifter per innbygger mot {queries.peers_label(state)}, {state.aar}")
+    frame = queries.indicator_values(state, "ndu_total_per_innb")
     row = total.iloc[0] if len(total) else None
     if row is None or frame["value"].notna().sum() == 0:
         reason = row["reason"] if row is not None and "reason" in row else None
@@ -140,14 +146,14 @@ def total_gap(state: st.State) -> StorySlide:
                               0, "story-2-samlet", state.lang)
     gap, gap_nc = row.get("gap_nok"), row.get("gap_need_corrected_nok")
     if en:
-        notes = (f"{name} spent {fmt.kr(row['per_resident'])} per resident; {views.peers_label(state)} "
-                 f"{fmt.kr(peer)} ({views.konv_label(state)} average). Times the residents, that is "
+        notes = (f"{name} spent {fmt.kr(row['per_resident'])} per resident; {queries.peers_label(state)} "
+                 f"{fmt.kr(peer)} ({queries.konv_label(state)} average). Times the residents, that is "
                  f"{fmt.mill_kr(gap, sign=True)} against the peers.")
         if not fmt.is_missing(gap_nc):
             notes += f" Corrected for expenditure need: {fmt.mill_kr(gap_nc, sign=True)}."
     else:
-        notes = (f"{name} brukte {fmt.kr(row['per_resident'])} per innbygger; {views.peers_label(state)} "
-                 f"{fmt.kr(peer)} ({views.konv_label(state)} snitt). Ganget med innbyggertallet blir det "
+        notes = (f"{name} brukte {fmt.kr(row['per_resident'])} per innbygger; {queries.peers_label(state)} "
+                 f"{fmt.kr(peer)} ({queries.konv_label(state)} snitt). Ganget med innbyggertallet blir det "
                  f"{fmt.mill_kr(gap, sign=True)} mot gruppen.")
         if not fmt.is_missing(gap_nc):
             notes += f" Korrigert for utgiftsbehov: {fmt.mill_kr(gap_nc, sign=True)}."
@@ -156,65 +162,65 @@ def total_gap(state: st.State) -> StorySlide:
 
 def gaps_by_service(state: st.State) -> StorySlide:
     en, name = _en(state), _name(state)
-    g = views.gaps(state)
+    g = queries.gaps(state)
     services = g[g["service"] != "TOTAL"].copy()
-    services["name"] = services["service"].map(lambda s: views.service_name(s, state.lang))
+    services["name"] = services["service"].map(lambda s: queries.service_name(s, state.lang))
     caption = _caption(state, ["12362", "07459"], "«Other services and overlap» = the total gap minus the services "
                        "shown, so the bars add up to the total gap" if en else "«Øvrige tjenester og overlapp» = samlet "
                        "avvik minus tjenestene som er vist, så søylene summerer til samlet avvik")
     if services["gap_nok"].notna().any():
-        chart = figures.gap_waterfall(services, name, views.peers_label(state), caption, state.lang)
+        chart = figures.gap_waterfall(services, name, queries.peers_label(state), caption, state.lang)
         chart.id = "story-3-tjenester"
     else:
         chart = missing_chart("story-3-tjenester", f"{name}: " + ("gaps by service" if en else "avvik per tjeneste"),
                               "net operating expenditure per service" if en else "netto driftsutgifter per tjeneste",
                               None, "drivers fetch --tables 12362", caption, state.lang)
-    return StorySlide(_section(state, 2), chart, views.summary_text(state))
+    return StorySlide(_section(state, 2), chart, queries.summary_text(state))
 
 
 def largest_services(state: st.State, n: int = 3) -> list[str]:
     """The services with the largest gaps in kroner (either sign), largest first."""
-    g = views.gaps(state)
+    g = queries.gaps(state)
     s = g[~g["service"].isin(["TOTAL", "OTHER"]) & g["gap_nok"].notna()]
     return s.reindex(s["gap_nok"].abs().sort_values(ascending=False).index)["service"].head(n).tolist()
 
 
 def service_driver(state: st.State, service: str, number: int) -> StorySlide:
     en, name = _en(state), _name(state)
-    sname = views.service_name(service, state.lang)
+    sname = queries.service_name(service, state.lang)
     chart_id = f"story-{number}-{service.lower()}"
-    frame, reason = views.decomposition(state, service)
-    g = views.gaps(state)
+    frame, reason = queries.decomposition(state, service)
+    g = queries.gaps(state)
     row = g[g["service"] == service].iloc[0]
     if frame is not None and frame["nok"].notna().sum() > 0:
         title = (f"{sname}: why the gap — need, coverage, unit cost" if en
                  else f"{sname}: hvorfor avviket – behov, dekningsgrad, enhetskostnad")
         labels = _labels(frame, en)
-        chart = figures.decomposition(frame, title, _caption(state, views.service_tables(service)), state.lang,
+        chart = figures.decomposition(frame, title, _caption(state, queries.service_tables(service)), state.lang,
                                       labels, chart_id=chart_id)
         parts = [f"{labels.get(r['component'], r['component'])}: {fmt.mill_kr(r['nok'], sign=True)}"
                  for _, r in frame[frame["nok"].notna()].iterrows()]
         split = "; ".join(parts)
     else:
-        values = views.service_values(state, service)
-        title = (f"{sname}: net operating expenditure per resident, {views.peers_label(state)}" if en
-                 else f"{sname}: netto driftsutgifter per innbygger, {views.peers_label(state)}")
+        values = queries.service_values(state, service)
+        title = (f"{sname}: net operating expenditure per resident, {queries.peers_label(state)}" if en
+                 else f"{sname}: netto driftsutgifter per innbygger, {queries.peers_label(state)}")
         caption = _caption(state, ["12362", "07459"])
         if values is None or values["value"].notna().sum() == 0:
-            chart = missing_chart(chart_id, title, sname, reason, views.fetch_command(service), caption, state.lang)
+            chart = missing_chart(chart_id, title, sname, reason, queries.fetch_command(service), caption, state.lang)
         else:
             peer = row.get("peer_per_resident")
             chart = figures.peer_rank(values, state.kommune, title, "NOK per resident" if en else "kr per innbygger",
                                       caption, None if fmt.is_missing(peer) else float(peer),
                                       "Peers' average" if en else "Gruppens snitt", 0, chart_id, state.lang)
         split = (("Coverage and unit cost cannot be separated yet: " if en
-                  else "Dekningsgrad og enhetskostnad kan ikke skilles ennå: ") + (reason or views.fetch_command(service)))
+                  else "Dekningsgrad og enhetskostnad kan ikke skilles ennå: ") + (reason or queries.fetch_command(service)))
     if en:
         notes = (f"{sname}: {name} spends {fmt.kr(row['per_resident'])} per resident against {fmt.kr(row['peer_per_resident'])} "
-                 f"for {views.peers_label(state)}, {fmt.mill_kr(row['gap_nok'], sign=True)} in total. {split}.")
+                 f"for {queries.peers_label(state)}, {fmt.mill_kr(row['gap_nok'], sign=True)} in total. {split}.")
     else:
         notes = (f"{sname}: {name} bruker {fmt.kr(row['per_resident'])} per innbygger mot {fmt.kr(row['peer_per_resident'])} "
-                 f"i {views.peers_label(state)}, til sammen {fmt.mill_kr(row['gap_nok'], sign=True)}. {split}.")
+                 f"i {queries.peers_label(state)}, til sammen {fmt.mill_kr(row['gap_nok'], sign=True)}. {split}.")
     return StorySlide(_section(state, 3), chart, notes)
 
 
@@ -225,15 +231,15 @@ def what_if(state: st.State, service: str, lever: str = "coverage") -> dict:
     api = data.api()
     result = dict(api.what_if(data.get_panel(), state.kommune, state.aar, service, lever, state.peers, state.konv))
     en = _en(state)
-    sname = views.service_name(service, state.lang).lower()
+    sname = queries.service_name(service, state.lang).lower()
     lever_name = LEVERS[lever][en]
     if result.get("available") and not fmt.is_missing(result.get("nok")):
         nok = result["nok"]
         if en:
-            result["sentence"] = (f"If our {lever_name} in {sname} matched the median of {views.peers_label(state)}, net spending "
+            result["sentence"] = (f"If our {lever_name} in {sname} matched the median of {queries.peers_label(state)}, net spending "
                                   f"would change by {fmt.mill_kr(nok, sign=True)}, all else equal.")
         else:
-            result["sentence"] = (f"Hvis vår {lever_name} i {sname} var lik medianen i {views.peers_label(state)}, ville netto "
+            result["sentence"] = (f"Hvis vår {lever_name} i {sname} var lik medianen i {queries.peers_label(state)}, ville netto "
                                   f"driftsutgifter endret seg med {fmt.mill_kr(nok, sign=True)}, alt annet likt.")
     else:
         reason = result.get("reason") or ""
@@ -245,18 +251,18 @@ def what_if(state: st.State, service: str, lever: str = "coverage") -> dict:
 def what_if_slide(state: st.State, service: str, lever: str = "coverage", number: int = 7) -> StorySlide:
     en, name = _en(state), _name(state)
     res = what_if(state, service, lever)
-    sname = views.service_name(service, state.lang)
+    sname = queries.service_name(service, state.lang)
     lever_name = LEVERS[lever][en]
     title = (f"What if: {sname.lower()}, {lever_name} at the peers' level" if en
              else f"Hva om: {sname.lower()}, {lever_name} som gruppens")
-    caption = _caption(state, views.service_tables(service))
+    caption = _caption(state, queries.service_tables(service))
     chart_id = f"story-{number}-hva-om"
     if not res.get("available"):
         chart = missing_chart(chart_id, title, f"{lever_name} ({sname.lower()})", res.get("reason"),
-                              views.fetch_command(service), caption, state.lang)
+                              queries.fetch_command(service), caption, state.lang)
         return StorySlide(_section(state, 4), chart, res["sentence"])
     unit = "%" if lever == "coverage" else "kr"
-    labels = [name, f"{views.peers_label(state)} ({views.konv_label(state)})"]
+    labels = [name, f"{queries.peers_label(state)} ({queries.konv_label(state)})"]
     values = [res["own"], res["peer"]]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[figures.HIGHLIGHT, figures.PEER],
                            text=[fmt.number(v, 1 if unit == "%" else 0) for v in values], textposition="outside",
@@ -304,7 +310,7 @@ def _what_if_default(state: st.State, top: list[str], lever: str) -> tuple[str, 
     before the other; None when no service can be answered."""
     levers = [lever, *[x for x in LEVERS if x != lever]]
     for lv in levers:
-        for service in [*top, *[s for s in views.SERVICES if s not in top]]:
+        for service in [*top, *[s for s in queries.SERVICES if s not in top]]:
             try:
                 if what_if(state, service, lv).get("available"):
                     return service, lv
@@ -317,27 +323,27 @@ def all_charts(state: st.State) -> list[figures.Chart]:
     """Every chart for the municipality: the storyline, then each service's rank and decomposition."""
     charts = [s.chart for s in build(state)]
     seen = {c.id for c in charts}
-    for service in views.SERVICES:
-        values = views.service_values(state, service)
-        sname = views.service_name(service, state.lang)
+    for service in queries.SERVICES:
+        values = queries.service_values(state, service)
+        sname = queries.service_name(service, state.lang)
         if values is not None and values["value"].notna().any():
-            g = views.gaps(state)
+            g = queries.gaps(state)
             row = g[g["service"] == service]
             peer = row["peer_per_resident"].iloc[0] if len(row) else None
             en = _en(state)
-            title = (f"{sname}: net operating expenditure per resident, {views.peers_label(state)}" if en
-                     else f"{sname}: netto driftsutgifter per innbygger, {views.peers_label(state)}")
+            title = (f"{sname}: net operating expenditure per resident, {queries.peers_label(state)}" if en
+                     else f"{sname}: netto driftsutgifter per innbygger, {queries.peers_label(state)}")
             chart = figures.peer_rank(values, state.kommune, title, "NOK per resident" if en else "kr per innbygger",
                                       _caption(state, ["12362", "07459"]), None if fmt.is_missing(peer) else float(peer),
                                       "Peers' average" if en else "Gruppens snitt", 0, f"rank-{service}", state.lang)
             if chart.id not in seen:
                 charts.append(chart)
                 seen.add(chart.id)
-        frame, _reason = views.decomposition(state, service)
+        frame, _reason = queries.decomposition(state, service)
         if frame is not None and frame["nok"].notna().sum() > 0 and f"decomp-{service}" not in seen:
             title = (f"{sname}: why the gap — need, coverage, unit cost" if _en(state)
                      else f"{sname}: hvorfor avviket – behov, dekningsgrad, enhetskostnad")
-            charts.append(figures.decomposition(frame, title, _caption(state, views.service_tables(service)), state.lang,
+            charts.append(figures.decomposition(frame, title, _caption(state, queries.service_tables(service)), state.lang,
                                                 _labels(frame, _en(state)), chart_id=f"decomp-{service}"))
             seen.add(f"decomp-{service}")
     return charts

@@ -54,7 +54,7 @@ def loaded_panel():
 
 
 def api():
-    """The engine's api (pages call it through drivers.ui.views, which caches per view), with a saved peer set's
+    """The engine's api (pages call it through drivers.report.queries, which caches per view), with a saved peer set's
     name resolved to its current members at each call (drivers.peersets.resolving)."""
     from drivers import peersets
     from drivers.engine import api as engine_api
@@ -122,3 +122,24 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def read_boundaries(level: str, detail: str = "S") -> str:
+    """The stored GeoJSON text for `level` (kommune | fylke) from the database in use (opened read-only)."""
+    con = store.connect(database_path(), read_only=True)
+    try:
+        return store.read_boundaries(con, level, detail)
+    finally:
+        con.close()
+
+
+def read_changes(path, revisions_per_table: int) -> dict:
+    """The last fetch's changes per table, the largest revisions per table and region, and the tables' origins
+    in the database at `path` (opened read-only)."""
+    con = store.connect(path, read_only=True)
+    try:
+        return {"changes": store.read_fetch_changes(con),
+                "revisions": store.read_revisions(con, limit_per_table=revisions_per_table, per_region=True),
+                "origins": sorted(set(store.read_tables(con)["origin"].dropna()))}
+    finally:
+        con.close()
