@@ -82,6 +82,16 @@ def group_number(code: str | None) -> str:
 
 
 def peers_label(state: st.State) -> str:
+    """The peer group's name; under the ASSS conventions it says the municipality is left out (as the engine's
+    peer_label), so every chart title, legend and tile names the choice."""
+    label = _peers_name(state)
+    if state.konv.endswith("-excl-self") and state.peers != "naboer":
+        name = data.meta().name(state.kommune)
+        label += f" excluding {name}" if state.lang == "en" else f" uten {name}"
+    return label
+
+
+def _peers_name(state: st.State) -> str:
     lang = state.lang
     if state.peers == "kostragruppe":
         return group_label(_row(state.kommune).get("group_code"), lang)
