@@ -232,19 +232,6 @@ def seeded_db(tmp_path):
     return db, _db_state(db)
 
 
-@pytest.fixture
-def fast_cli(monkeypatch):
-    """`drivers fetch` in-process with the client on virtual time."""
-    clock = VirtualClock()
-
-    def client(base, **kw):
-        return SSBClient(base, limiter=RateLimiter(clock=clock, sleep=clock.sleep), clock=clock,
-                         backoff=Backoff(max_attempts=3, rng=random.Random(1)), **kw)
-
-    monkeypatch.setattr("drivers.commands.fetch.SSBClient", client)
-    return clock
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -16,7 +16,7 @@ import random
 
 import pandas as pd
 import pytest
-from fakessb.server import NOT_JSONSTAT, FakeSSB, Faults, VirtualClock
+from fakessb.server import NOT_JSONSTAT, FakeSSB, Faults
 from fakessb.tables import POPULATION_CSV, RAW, revised, table_07459, table_12134, value_at
 
 from drivers import catalog, cli, jsonstat, store
@@ -41,19 +41,6 @@ def _data_paths(server) -> list[str]:
 
 def _cache_bodies(cache_dir) -> dict:
     return {p: p.read_bytes() for p in sorted(cache_dir.rglob("*.json"))}
-
-
-@pytest.fixture
-def fast_cli(monkeypatch):
-    """`drivers fetch` in-process with the client on virtual time."""
-    clock = VirtualClock()
-
-    def client(base, **kw):
-        return SSBClient(base, limiter=RateLimiter(clock=clock, sleep=clock.sleep), clock=clock,
-                         backoff=Backoff(max_attempts=3, rng=random.Random(1)), **kw)
-
-    monkeypatch.setattr("drivers.commands.fetch.SSBClient", client)
-    return clock
 
 
 # ---- 1. repeated codes ------------------------------------------------------------------------------------------

@@ -46,4 +46,17 @@ def make_client(vclock, tmp_path):
     return build
 
 
-__all__ = ["Faults", "fake_ssb", "make_client", "vclock"]
+__all__ = ["Faults", "fake_ssb", "fast_cli", "make_client", "vclock"]
+
+
+@pytest.fixture
+def fast_cli(monkeypatch):
+    """`drivers fetch` in-process with the client on virtual time."""
+    clock = VirtualClock()
+
+    def client(base, **kw):
+        return SSBClient(base, limiter=RateLimiter(clock=clock, sleep=clock.sleep), clock=clock,
+                         backoff=Backoff(max_attempts=3, rng=random.Random(1)), **kw)
+
+    monkeypatch.setattr("drivers.commands.fetch.SSBClient", client)
+    return clock
