@@ -18,7 +18,7 @@ from drivers.engine import gaps as gapmod
 from drivers.engine import indicators as reg
 from drivers.engine import peers as peermod
 from drivers.engine import summary as summ
-from drivers.engine.averages import CONVENTION_NB, base, check_convention, excludes_self
+from drivers.engine.averages import CONVENTION_NB, base, check_convention, excludes_self, peer_average
 from drivers.engine.panel import NEED_NOTE_EN, NEED_NOTE_NB, Panel
 from drivers.errors import UserError
 
@@ -300,10 +300,7 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: PeerArg = "kost
 
 
 def _timeseries(panel: Panel, i: int, ind, peers: PeerArg, convention: str, exclude_oslo: bool, k: int) -> pd.DataFrame:
-    from drivers.engine.averages import peer_average
-
-    years = sorted(set().union(*(panel.measure_years(m, ind.numerator.get("dims") if m == ind.measures[0] else None)
-                                 for m in ind.measures[:len(ind.numerator.get("measures") or [1])])))
+    years = sorted(set().union(*(panel.measure_years(m, dims) for m, dims in ind.numerator_parts)))
     if years:
         years = list(range(years[0], years[-1] + 1))  # a year inside the span with no figure is a gap
     rows = []

@@ -43,9 +43,16 @@ class Indicator:
     extra: dict = field(default_factory=dict)
 
     @property
+    def numerator_parts(self) -> list[tuple[str, str | None]]:
+        """(measure, dims) of the numerator: its one measure, or the parts of a sum ("measures", no dims)."""
+        if "measures" in self.numerator:
+            return [(m, None) for m in self.numerator["measures"]]
+        return [(self.numerator["measure"], self.numerator.get("dims"))]
+
+    @property
     def measures(self) -> list[str]:
         """Catalog measure ids this indicator reads."""
-        out = list(self.numerator.get("measures") or [self.numerator["measure"]])
+        out = [m for m, _ in self.numerator_parts]
         den = self.denominator or {}
         if "measure" in den:
             out.append(den["measure"])

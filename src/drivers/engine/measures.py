@@ -153,8 +153,7 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     raw = ma.value * float(num_spec.get("scale", 1.0))
     reasons_all: list[str] = []
     if np.isnan(ma.value).all():
-        reasons_all += [_missing_reason(panel, m, [ind.table], year, None if "measures" in num_spec else num_spec.get("dims"))
-                        for m in ind.measures[:len(num_spec.get("measures") or [1])]]
+        reasons_all += [_missing_reason(panel, m, [ind.table], year, dims) for m, dims in ind.numerator_parts]
     backcast = ma.backcast.copy()
     weighted_ok = True
     need_year = None
@@ -192,7 +191,7 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
             if ma.status[i]:
                 reason[i] = f"SSB-status «{ma.status[i]}»: tallet er ikke publisert"
             elif np.isnan(ma.value[i]):
-                m = (num_spec.get("measures") or [num_spec.get("measure")])[0]
+                m = ind.numerator_parts[0][0]
                 tab = (reg.measure_spec(m) or {}).get("table", ind.table)
                 reason[i] = f"kommunen mangler {m} for {year}; hent med {reg.fetch_hint([tab])}"
             elif (ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need")

@@ -322,9 +322,8 @@ def indicator_years(ind: str) -> list[int]:
     """Years in which any municipality has a figure for the indicator (its first measure)."""
     from drivers.engine import indicators
 
-    spec = indicators.get(ind).numerator
-    measure = (spec.get("measures") or [spec.get("measure")])[0]
-    return data.get_panel().measure_years(measure, spec.get("dims") if "measure" in spec else None)
+    measure, dims = indicators.get(ind).numerator_parts[0]
+    return data.get_panel().measure_years(measure, dims)
 
 
 def indicator_table(ind: str) -> str:
