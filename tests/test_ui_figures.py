@@ -6,7 +6,6 @@ import plotly.io as pio
 import pytest
 
 from drivers import figures
-from drivers.i18n import STRINGS, t
 
 
 def test_template_is_registered_and_norwegian():
@@ -55,14 +54,6 @@ def test_timeseries_drops_empty_years_and_draws_norm():
     assert list(chart.figure.data[0].x) == [2024, 2025]
     assert chart.figure.data[0].line.color == figures.HIGHLIGHT
     assert chart.figure.layout.shapes[0].y0 == 2.0
-
-
-def test_i18n_has_both_languages():
-    for key, (nb, en) in STRINGS.items():
-        assert nb and en, key
-    assert t("nav_oversikt", "en") == "Overview" and t("nav_oversikt") == "Oversikt"
-    assert t("profile_population_note", "nb", year=2025) == "1. januar 2025"
-    assert t("no-such-key") == "no-such-key"
 
 
 def test_peer_rank_long_lists_keep_selected_and_all_data():
