@@ -15,6 +15,7 @@ from pathlib import Path
 
 from drivers.engine.averages import CONVENTIONS
 from drivers.errors import UserError
+from drivers.i18n import LANGS
 
 
 def add_parser(subparsers) -> None:
@@ -24,7 +25,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--peers", default="kostragruppe",
                    help="kostragruppe | fylke | landet | landet-uten-oslo | naboer | a saved set name")
     p.add_argument("--convention", default="weighted", choices=CONVENTIONS, help="peer averaging")
-    p.add_argument("--lang", default="nb", choices=["nb", "en"])
+    p.add_argument("--lang", default="nb", choices=list(LANGS))
     p.add_argument("--out", type=Path, default=None, help="ZIP file to write (default drivers-<region>-<year>.zip "
                    "unless only --deck is given)")
     p.add_argument("--deck", type=Path, default=None, help="PPTX file to write (the seminar storyline)")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from drivers.engine.averages import CONVENTIONS
 from drivers.errors import UserError
+from drivers.i18n import LANGS
 
 SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
 INDICATOR_FIELDS = [
@@ -44,7 +45,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--format", default="table", choices=["table", "json", "csv"])
     p.add_argument("--exclude-oslo", action="store_true", help="ta Oslo ut av sammenligningsgruppen")
     p.add_argument("--k", type=int, default=10, help="antall naboer for --peers naboer")
-    p.add_argument("--lang", default="nb", choices=["nb", "en"])
+    p.add_argument("--lang", default="nb", choices=list(LANGS))
     p.add_argument("--db", type=Path, default=None, help="databasefil (standard: hentet database, ellers snapshot)")
     p.set_defaults(run=run)
 

@@ -1,8 +1,7 @@
 """Words in one place: every UI text and engine reason as a key, worded per language.
 
 Each language is one module in this package (`nb.py`, `en.py`) holding `WORDS: dict[str, str]`; a new language is
-a copy of `nb.py` under its code. `t(key, lang, **values)` formats one text; `reason_text(reason, lang)` words a
-reason code the engine returned (`drivers.engine.reasons.Reason`). A key missing in a language falls back to
+a copy of `nb.py` under its code. `t(key, lang, **values)` formats one text. A key missing in a language falls back to
 bokmål, and a key missing everywhere is shown as itself, so a gap is visible, never a crash
 (tests/test_i18n.py holds that every language has every key with the same placeholders).
 """
@@ -42,26 +41,3 @@ def t(key: str, lang: str = DEFAULT, **values) -> str:
     if text is None:
         text = words(DEFAULT).get(key, key)
     return text.format(**values) if values else text
-
-
-def reason_text(reason, lang: str = DEFAULT) -> str | None:
-    """A reason from the engine (a Reason code with arguments, or None) worded in `lang`.
-
-    Arguments that are reasons themselves are worded first; a list of them is joined with "; ". A plain string is
-    returned as it is (a text that already went through this function)."""
-    if reason is None:
-        return None
-    if isinstance(reason, str):
-        return reason
-    if isinstance(reason, (list, tuple)) and not hasattr(reason, "code"):
-        return "; ".join(dict.fromkeys(x for x in (reason_text(r, lang) for r in reason) if x))
-    args = {name: _word_arg(value, lang) for name, value in reason.args}
-    return t(f"reason.{reason.code}", lang, **args)
-
-
-def _word_arg(value, lang: str):
-    if hasattr(value, "code") and hasattr(value, "args"):
-        return reason_text(value, lang)
-    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "code") for v in value):
-        return reason_text(list(value), lang)
-    return value

@@ -55,6 +55,7 @@ WORDS: dict[str, str] = {
     "dd_clear_selection": "Clear selection",
     "dd_no_options_found": "No options found",
     # --- ui-shell ---
+    "error_no_page": "That page does not exist. The dashboard has these pages: Overview (/) and Services (/tjenester).",
     # --- end ui-shell ---
     # --- page-oversikt ---
     # --- end page-oversikt ---

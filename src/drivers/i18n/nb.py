@@ -55,6 +55,7 @@ WORDS: dict[str, str] = {
     "dd_clear_selection": "Fjern valget",
     "dd_no_options_found": "Ingen treff",
     # --- ui-shell ---
+    "error_no_page": "Den siden finnes ikke. Dashbordet har blant annet sidene Oversikt (/) og Tjenester (/tjenester).",
     # --- end ui-shell ---
     # --- page-oversikt ---
     # --- end page-oversikt ---

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
+from drivers import i18n
 from drivers.errors import UserError
 from drivers.report import data
 
@@ -91,9 +92,7 @@ def _first(value):
 def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
     """Validate query parameters against the data. Unknown extra parameters are ignored (links stay tolerant)."""
     query = {k: _first(v) for k, v in (query or {}).items()}
-    lang = query.get("lang") or DEFAULT_LANG
-    if lang not in ("nb", "en"):
-        lang = DEFAULT_LANG
+    lang = i18n.known(query.get("lang") or DEFAULT_LANG)
     meta = data.meta()
     home = url("/", None)
 

@@ -2,16 +2,16 @@
 
 import dash
 
+from drivers.i18n import known, t
 from drivers.report.state import StateError, suggest_kommune, url
 from drivers.ui import components
 
 
 def layout(**query):
-    lang = query.get("lang") if query.get("lang") in ("nb", "en") else "nb"
-    message = ("That page does not exist. The dashboard has these pages: Overview (/) and Services (/tjenester)."
-               if lang == "en" else
-               "Den siden finnes ikke. Dashbordet har blant annet sidene Oversikt (/) og Tjenester (/tjenester).")
-    suggestions = [("Oversikt", url("/", None, lang=lang)), ("Tjenester", url("/tjenester", None, lang=lang))]
+    lang = known(query.get("lang"))
+    message = t("error_no_page", lang)
+    suggestions = [(t("nav_oversikt", lang), url("/", None, lang=lang)),
+                   (t("nav_tjenester", lang), url("/tjenester", None, lang=lang))]
     try:
         suggestions += suggest_kommune("")[:3]
     except Exception:  # noqa: BLE001 - the 404 page must render even without data

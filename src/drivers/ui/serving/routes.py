@@ -18,6 +18,7 @@ from collections.abc import Callable
 import flask
 
 from drivers.errors import UserError
+from drivers.i18n import known
 from drivers.report import state as st
 from drivers.report.cache import Cache
 from drivers.ui.serving import parts, prejson, switch, warmup
@@ -50,7 +51,7 @@ def page(path: str, extra: tuple[str, ...] = (), check: Callable[[st.State], st.
                 state = st.parse(query, allowed_extra=extra)  # the one parse of this request's view
                 tree = view(state)
             except UserError as err:
-                return components.error_view(err, query.get("lang") if query.get("lang") in ("nb", "en") else "nb")
+                return components.error_view(err, known(query.get("lang")))
             if not switch.enabled():
                 return tree
             tree = parts.fill(tree)
