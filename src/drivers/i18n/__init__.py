@@ -1,7 +1,7 @@
-"""Words in one place: every UI text and engine reason as a key, worded per language.
+"""UI texts by key, one module per language.
 
-Each language is one module in this package (`nb.py`, `en.py`) holding `WORDS: dict[str, str]`; a new language is
-a copy of `nb.py` under its code. `t(key, lang, **values)` formats one text. A key missing in a language falls back to
+Each language is one module in this package (`nb.py`, `en.py`) holding `WORDS: dict[str, str]`, its own name under
+"lang_name" included; a new language is a copy of `nb.py` under its code. `t(key, lang, **values)` formats one text. A key missing in a language falls back to
 bokmål, and a key missing everywhere is shown as itself, so a gap is visible, never a crash
 (tests/test_i18n.py holds that every language has every key with the same placeholders).
 """
@@ -11,19 +11,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from functools import cache
 
 DEFAULT = "nb"
 # Languages are the modules of this package: adding en.py's sibling adds a language.
 LANGS: tuple[str, ...] = tuple(sorted((m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")),
                                       key=lambda code: (code != DEFAULT, code)))
-NAMES = {"nb": "Bokmål", "en": "English"}
+_WORDS: dict[str, Mapping[str, str]] = {code: importlib.import_module(f"{__name__}.{code}").WORDS for code in LANGS}
 
 
-@cache
 def words(lang: str) -> Mapping[str, str]:
     """The WORDS of one language (bokmål for an unknown code)."""
-    return importlib.import_module(f"{__name__}.{lang if lang in LANGS else DEFAULT}").WORDS
+    return _WORDS.get(lang, _WORDS[DEFAULT])
 
 
 def known(lang: object) -> str:

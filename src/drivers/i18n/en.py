@@ -1,7 +1,7 @@
-"""English words: every UI text and engine reason, by key. A new language is a copy of this file."""
+"""English words: the UI texts, by key. A new language is a copy of this file."""
 
 WORDS: dict[str, str] = {
-    # --- common (shell, controls, dropdown) ---
+    "lang_name": "English",
     "app_title": "What drives the municipal economy?",
     "nav_oversikt": "Overview",
     "nav_tjenester": "Services",
@@ -47,6 +47,7 @@ WORDS: dict[str, str] = {
     "selected": "Selected municipality",
     "peer_avg": "Peers",
     "loading": "Loading …",
+    # dcc.Dropdown's own texts (its `labels`); {num_selected} is filled in by the dropdown
     "dd_select_all": "Select all",
     "dd_deselect_all": "Deselect all",
     "dd_selected_count": "{num_selected} selected",
@@ -54,29 +55,5 @@ WORDS: dict[str, str] = {
     "dd_clear_search": "Clear search",
     "dd_clear_selection": "Clear selection",
     "dd_no_options_found": "No options found",
-    # --- ui-shell ---
     "error_no_page": "That page does not exist. The dashboard has these pages: Overview (/) and Services (/tjenester).",
-    # --- end ui-shell ---
-    # --- page-oversikt ---
-    # --- end page-oversikt ---
-    # --- page-tjenester ---
-    # --- end page-tjenester ---
-    # --- page-sammenlign ---
-    # --- end page-sammenlign ---
-    # --- page-kart ---
-    # --- end page-kart ---
-    # --- page-metode ---
-    # --- end page-metode ---
-    # --- page-presentasjon ---
-    # --- end page-presentasjon ---
-    # --- figures ---
-    # --- end figures ---
-    # --- components ---
-    # --- end components ---
-    # --- report ---
-    # --- end report ---
-    # --- reasons ---
-    # --- end reasons ---
-    # --- commands ---
-    # --- end commands ---
 }

@@ -1,7 +1,7 @@
-"""Norwegian bokmål words: every UI text and engine reason, by key. A new language is a copy of this file."""
+"""Norwegian bokmål words: the UI texts, by key. A new language is a copy of this file."""
 
 WORDS: dict[str, str] = {
-    # --- common (shell, controls, dropdown) ---
+    "lang_name": "Bokmål",
     "app_title": "Hva driver kommuneøkonomien?",
     "nav_oversikt": "Oversikt",
     "nav_tjenester": "Tjenester",
@@ -47,6 +47,7 @@ WORDS: dict[str, str] = {
     "selected": "Valgt kommune",
     "peer_avg": "Sammenligningsgruppen",
     "loading": "Laster …",
+    # dcc.Dropdown's own texts (its `labels`); {num_selected} is filled in by the dropdown
     "dd_select_all": "Velg alle",
     "dd_deselect_all": "Fjern alle",
     "dd_selected_count": "{num_selected} valgt",
@@ -54,29 +55,5 @@ WORDS: dict[str, str] = {
     "dd_clear_search": "Tøm søket",
     "dd_clear_selection": "Fjern valget",
     "dd_no_options_found": "Ingen treff",
-    # --- ui-shell ---
     "error_no_page": "Den siden finnes ikke. Dashbordet har blant annet sidene Oversikt (/) og Tjenester (/tjenester).",
-    # --- end ui-shell ---
-    # --- page-oversikt ---
-    # --- end page-oversikt ---
-    # --- page-tjenester ---
-    # --- end page-tjenester ---
-    # --- page-sammenlign ---
-    # --- end page-sammenlign ---
-    # --- page-kart ---
-    # --- end page-kart ---
-    # --- page-metode ---
-    # --- end page-metode ---
-    # --- page-presentasjon ---
-    # --- end page-presentasjon ---
-    # --- figures ---
-    # --- end figures ---
-    # --- components ---
-    # --- end components ---
-    # --- report ---
-    # --- end report ---
-    # --- reasons ---
-    # --- end reasons ---
-    # --- commands ---
-    # --- end commands ---
 }

@@ -29,7 +29,7 @@ from drivers.report import data
 DEFAULT_KOMMUNE = "3222"
 DEFAULT_PEERS = "kostragruppe"
 DEFAULT_KONV = "weighted"
-DEFAULT_LANG = "nb"
+DEFAULT_LANG = i18n.DEFAULT
 PEER_SETS = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
 # The municipality is in its own group, as in SSB's group figures; "-excl-self" leaves it out (ASSS practice).
 CONVENTIONS = ["weighted", "unweighted", "weighted-excl-self", "unweighted-excl-self"]
@@ -92,7 +92,7 @@ def _first(value):
 def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
     """Validate query parameters against the data. Unknown extra parameters are ignored (links stay tolerant)."""
     query = {k: _first(v) for k, v in (query or {}).items()}
-    lang = i18n.known(query.get("lang") or DEFAULT_LANG)
+    lang = i18n.known(query.get("lang"))
     meta = data.meta()
     home = url("/", None)
 

@@ -19,7 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from drivers import fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.i18n import t
+from drivers.i18n import LANGS, t
 from drivers.report import data
 from drivers.report import state as st
 from drivers.report.cache import cached
@@ -111,7 +111,7 @@ def control_bar(state: st.State) -> html.Div:
             field("ctl_konv", dcc.RadioItems(id=ctl("konv"), value=state.konv, inline=True, className="radio",
                                                       options=[{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS])),
             html.Div(dcc.RadioItems(id=ctl("lang"), value=lang, inline=True, className="radio lang",
-                                    options=[{"label": "Bokmål", "value": "nb"}, {"label": "English", "value": "en"}]),
+                                    options=[{"label": t("lang_name", code), "value": code} for code in LANGS]),
                      className="ctl ctl-lang"),
         ],
         className="control-bar",
