@@ -12,6 +12,9 @@ one transaction (store.write_fetched_table), together with what changed against 
 (cells revised, added, removed; every revised cell's old and new value and status), so an interrupted or
 failed fetch leaves that table as it was. Progress goes to stderr as one bar per table; the closing summary
 counts requests, cells, retries, 429s and seconds.
+
+Long on purpose: the whole fetch of one table (incremental check, plan, chunks, parse, one write) reads top to
+bottom here; the HTTP itself is in drivers.ssb and the SQL in drivers.store.
 """
 
 from __future__ import annotations

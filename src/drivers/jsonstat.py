@@ -19,6 +19,9 @@ the symbol in `value`) becomes NaN with that string as its status, unless a stat
 The decoder is vectorised: JSON-stat is row-major (the last dimension varies fastest), so each dimension's
 category index per cell is a repeat/tile of a range, and the string columns are pandas Categoricals built from
 those integer codes. pyjstat is the reference implementation in tests and the baseline in bench/ingest.py.
+
+Long on purpose: JSON-stat 1.x and 2.0, their status symbols and time codes go through one vectorised decoder,
+so both versions are parsed (and tested) by the same code.
 """
 
 from __future__ import annotations

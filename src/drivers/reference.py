@@ -3,6 +3,9 @@
 No DuckDB here and no network: `drivers.snapshot` puts these frames into the store. Region codes follow the
 store: municipalities 4 digits (2024 structure), counties 2 digits, KOSTRA groups EKG01..EKG17, the nation
 'EAK' and the nation without Oslo 'EAKUO' (SSB's KOSTRA codes).
+
+Long on purpose: one pure reader per file in ../shared, each shaped by that file's PROVENANCE entry; they
+share the code-mapping and checking helpers, and a reader split from them would repeat them.
 """
 
 from __future__ import annotations

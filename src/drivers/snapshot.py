@@ -39,6 +39,9 @@ Left out, with the reason:
   verbatim export the long CSV was made from (same numbers; the tests cross-check cells against it);
 - ssb/derived/sondreolsen-kommunedata_12134_KOSAGD230000_netto-driftsresultat-pct_2025_vestland.csv: the same
   43 figures as the .json loaded above.
+
+Long on purpose: it is the one recipe that turns every file of ../shared into a database, step by step in the
+order listed above, so what the snapshot holds and lacks can be read from one file.
 """
 
 from __future__ import annotations

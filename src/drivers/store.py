@@ -48,6 +48,9 @@ writer. Callers that load several tables open one `writer` per table, so every f
 the table in progress is all-or-nothing. The copy costs one file copy per session (tens of ms for the
 snapshot), small against SSB's rate limit of 30 calls a minute. `write_table` itself also runs in one
 transaction (`transaction`), so it is atomic on any connection.
+
+Long on purpose: every DuckDB statement of the project lives here (tests/test_architecture.py holds that),
+so the schema, the loads and the reads stay in one place; each function is one query or one transaction.
 """
 
 from __future__ import annotations

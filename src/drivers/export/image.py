@@ -13,6 +13,9 @@ saying 300 dpi so Word and LibreOffice place it 16 cm wide. Screen PNG: 1280 × 
 Maps export offline: plotly.js loads a base-map topojson for every geo subplot (from cdn.plot.ly by default),
 even with every base layer hidden. The renderer's page preloads an empty topology under every name plotly.js
 can ask for, and points `topojsonURL` at a local folder holding the same, so no image needs the network.
+
+Long on purpose: the Chromium session's life (start, warm tabs, offline base maps, shutdown) and the captions
+drawn into every picture belong to one renderer; split, each half would need the other's state.
 """
 
 from __future__ import annotations
