@@ -3,6 +3,10 @@
 Everything expensive is computed for all municipalities at once and held on the Panel per
 (year, peers, convention, options), so a dashboard callback asking for one municipality is a lookup. Driver
 tables are held compactly (drivertable.Table) in a bounded cache (table_cache_size).
+
+Long on purpose: this is the engine's one public surface (the contract above); each function is a short
+wrapper over a module of its own (drivertable, decompose, gaps, summary, peers), kept together so a caller
+reads one file to know what the engine offers.
 """
 
 from __future__ import annotations

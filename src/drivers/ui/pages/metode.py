@@ -2,8 +2,8 @@
 with SSB's `updated` date, preliminary or final, and when it was fetched; what the data lacks and the command
 that fetches it; licences and the third-party copies the snapshot is built from.
 
-Over 400 lines: six sections, each mostly its bokmål and English text side by side; they shrink when the words
-move to one place (issue 12, item 5)."""
+Long on purpose: six sections of one page (indicators, sources, gaps, licences, copies, conventions), each a
+short builder; splitting them would scatter one page's layout over several files."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 municipality and each peer on the indicators (sort, filter, CSV), and what changes between the weighted
 (Σ/Σ) and the unweighted (mean of municipalities) peer average. `visning=` picks the indicator view.
 
-Over 400 lines: four grids, each with its column definitions and bokmål/English texts; the computations are in
-pages/_compare.py. The texts move out with issue 12, item 5."""
+Long on purpose: four grids of one page, each with its column definitions and callbacks; the computations are
+in pages/_compare.py."""
 
 from __future__ import annotations
 
