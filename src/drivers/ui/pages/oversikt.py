@@ -6,8 +6,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, html
 
-from drivers import figures, fmt
-from drivers.i18n import t
+from drivers import figures, fmt, i18n
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.report import state as st
@@ -41,30 +40,27 @@ def profile(state: st.State) -> list:
     pop = p.get("population")
     free = p.get("frie_inntekter_per_innb")
     need = p.get("need_index")
+    need_note = i18n.t("profile_need_note", lang) + ("" if not fmt.is_missing(need) else ". " + i18n.t("ov.need_missing", lang))
     tiles = [
-        components.stat(t("profile_population", lang), fmt.number(pop),
-                        t("profile_population_note", lang, year=state.aar + 1) + " (SSB 07459)"),
-        components.stat(t("profile_group", lang), views.group_number(m.get("group_code")),
-                        views.group_label(m.get("group_code"), lang) + (", 2020-inndelingen" if lang != "en" else ", 2020 grouping")),
-        components.stat(t("profile_county", lang), m.get("county_name") or m.get("county"), f"{m.get('county')}"),
-        components.stat(t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING,
-                        t("profile_need_note", lang) + ("" if not fmt.is_missing(need) else
-                                                        (". Kommunen mangler i kilden" if lang != "en"
-                                                         else ". Not in the source"))),
+        components.stat(i18n.t("profile_population", lang), fmt.number(pop),
+                        i18n.t("profile_population_note", lang, year=state.aar + 1) + " (SSB 07459)"),
+        components.stat(i18n.t("profile_group", lang), views.group_number(m.get("group_code")),
+                        i18n.t("ov.group_note", lang, group=views.group_label(m.get("group_code"), lang))),
+        components.stat(i18n.t("profile_county", lang), m.get("county_name") or m.get("county"), f"{m.get('county')}"),
+        components.stat(i18n.t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING, need_note),
     ]
     if fmt.is_missing(free):
-        tiles.append(html.Div([html.Div(t("profile_free_income", lang), className="stat-label"),
-                               components.missing_notice(
-                                   "frie inntekter per innbygger (SSB 12134)" if lang != "en" else "free income per resident (SSB 12134)",
-                                   "drivers fetch --tables 12134", lang)], className="stat stat-missing"))
+        tiles.append(html.Div([html.Div(i18n.t("profile_free_income", lang), className="stat-label"),
+                               components.missing_notice(i18n.t("ov.free_income_missing", lang), "drivers fetch --tables 12134",
+                                                         lang)], className="stat stat-missing"))
     else:
-        tiles.append(components.stat(t("profile_free_income", lang), fmt.kr(free), f"SSB 12134, {state.aar}"))
-    return [html.H2(f"{t('profile_title', lang)}: {data.meta().name(state.kommune)}"), html.Div(tiles, className="stats")]
+        tiles.append(components.stat(i18n.t("profile_free_income", lang), fmt.kr(free), f"SSB 12134, {state.aar}"))
+    return [html.H2(f"{i18n.t('profile_title', lang)}: {data.meta().name(state.kommune)}"), html.Div(tiles, className="stats")]
 
 
 def summary(state: st.State) -> list:
-    text = views.summary_text(state)
-    return [html.H2(t("summary_title", state.lang)), html.P(text, className="summary-text")]
+    text = i18n.reason_text(views.summary_text(state), state.lang)
+    return [html.H2(i18n.t("summary_title", state.lang)), html.P(text, className="summary-text")]
 
 
 def gap_section(state: st.State) -> list:
@@ -73,60 +69,60 @@ def gap_section(state: st.State) -> list:
     total = g[g["service"] == "TOTAL"]
     services = g[g["service"] != "TOTAL"].copy()
     services["name"] = services["service"].map(lambda s: views.service_name(s, lang))
-    out = [html.H2(t("gap_title", lang) + f" ({views.peers_label(state)}, {state.aar})")]
+    services["reason"] = services["reason"].map(lambda r: i18n.reason_text(r, lang))  # shown as the chart's notes
+    out = [html.H2(i18n.t("gap_title", lang) + f" ({views.peers_label(state)}, {state.aar})")]
     if views.no_peers(state):  # the notice at the top of the page says why and offers other sets
-        return out + [html.P("Ingen sammenligningskommuner i denne gruppen; velg en annen gruppe øverst." if lang != "en"
-                             else "No peer municipalities in this set; choose another set above.", className="reason")]
+        return out + [html.P(i18n.t("ov.no_peers", lang), className="reason")]
     if len(total) and not fmt.is_missing(total["gap_nok"].iloc[0]):
         r = total.iloc[0]
         out.append(html.Div([
-            components.stat("Netto driftsutgifter i alt per innbygger" if lang != "en" else "Net operating expenditure per resident",
-                            fmt.kr(r["per_resident"]), f"{views.peers_label(state)}: {fmt.kr(r['peer_per_resident'])}"),
-            components.stat("Forskjell i kroner" if lang != "en" else "Difference in NOK", fmt.mill_kr(r["gap_nok"], sign=True),
-                            "(egen − gruppens) kr per innbygger × innbyggere" if lang != "en"
-                            else "(own − peers) NOK per resident × residents", "stat-headline"),
+            components.stat(i18n.t("ov.total_label", lang), fmt.kr(r["per_resident"]),
+                            f"{views.peers_label(state)}: {fmt.kr(r['peer_per_resident'])}"),
+            components.stat(i18n.t("ov.diff_label", lang), fmt.mill_kr(r["gap_nok"], sign=True), i18n.t("ov.diff_note", lang),
+                            "stat-headline"),
         ], className="stats headline"))
     else:
         reason = total["reason"].iloc[0] if len(total) else None
-        out.append(components.missing_notice(
-            f"netto driftsutgifter i alt (AGD1) for {state.aar}" if lang != "en" else f"total net operating expenditure for {state.aar}",
-            "drivers fetch --tables 12362", lang, reason))
+        out.append(components.missing_notice(i18n.t("ov.total_missing", lang, year=state.aar), "drivers fetch --tables 12362", lang,
+                                             i18n.reason_text(reason, lang)))
     if services["gap_nok"].notna().any():
         caption = figures.source_line(views.tables(), ["12362", "07459"], state.aar, views.peers_label(state),
-                                      views.konv_label(state), "«Øvrige tjenester og overlapp» = samlet avvik minus "
-                                      "tjenestene som er vist, så søylene summerer til samlet avvik"
-                                      if lang != "en" else "«Other services and overlap» = the total gap minus the "
-                                      "services shown, so the bars add up to the total gap", lang)
+                                      views.konv_label(state), i18n.t("ov.waterfall_note", lang), lang)
         chart = figures.gap_waterfall(services, data.meta().name(state.kommune), views.peers_label(state), caption, lang)
         out.append(components.chart_card(chart, lang, wide=True))
     else:
-        out.append(components.missing_notice("netto driftsutgifter per tjeneste" if lang != "en" else "net expenditure per service",
-                                             "drivers fetch --tables 12362", lang))
+        out.append(components.missing_notice(i18n.t("ov.per_service_missing", lang), "drivers fetch --tables 12362", lang))
     return out
 
 
 def health_section(state: st.State) -> list:
+    """The 12134 key figures of views.HEALTH over the years; their words are keys by measure: the title
+    (ov.health.<measure>) and, where HEALTH gives a recommended level, its label and source
+    (ov.health_norm.<measure>, ov.health_source.<measure>); without one the caption says there is no norm."""
     lang = state.lang
-    out = [html.H2(t("health_title", lang))]
+    out = [html.H2(i18n.t("health_title", lang))]
     cards = []
     for spec in views.HEALTH:
-        frame = views.health_series(state, spec["measure"])
-        title = spec["title_en"] if lang == "en" else spec["title_nb"]
+        measure = spec["measure"]
+        frame = views.health_series(state, measure)
+        title = i18n.t(f"ov.health.{measure}", lang)
         if frame is None or frame["value"].notna().sum() == 0:
             cards.append(html.Div([html.H3(title, className="chart-title"),
                                    components.missing_notice(
                                        f"{title} ({data.meta().name(state.kommune)})",
                                        "drivers fetch --tables 12134", lang,
-                                       views.health_missing_reason(state, frame))], className="card chart-card"))
+                                       i18n.reason_text(views.health_missing_reason(state, frame), lang))],
+                                  className="card chart-card"))
             continue
         norm = spec.get("norm")
         years = frame.dropna(subset=["value", "peer_value"], how="all")["year"]
         caption = figures.source_line(views.tables(), ["12134"], f"{int(years.min())}–{int(years.max())}",
                                       views.peers_label(state), views.konv_label(state),
-                                      spec.get("norm_source_en" if lang == "en" else "norm_source_nb"), lang)
+                                      i18n.t(f"ov.health_source.{measure}" if norm is not None else "ov.health_no_norm", lang),
+                                      lang)
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,
-                                   norm=norm, norm_label=spec.get("norm_label_en" if lang == "en" else "norm_label"), decimals=1,
-                                   chart_id=f"health-{spec['measure']}", lang=lang)
+                                   norm=norm, norm_label=i18n.t(f"ov.health_norm.{measure}", lang) if norm is not None else None,
+                                   decimals=1, chart_id=f"health-{measure}", lang=lang)
         cards.append(components.chart_card(chart, lang))
     out.append(html.Div(cards, className="grid-3"))
     return out

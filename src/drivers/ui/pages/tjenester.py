@@ -7,7 +7,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from drivers import figures, fmt
+from drivers import figures, fmt, i18n
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.report import state as st
@@ -23,8 +23,7 @@ def check(state: st.State) -> st.State:
     service = state.extra.get("tjeneste", DEFAULT_SERVICE)
     if service not in views.SERVICES:
         raise st.StateError(
-            ("Unknown service «{}». Choose one of the links." if state.lang == "en"
-             else "Ukjent tjeneste «{}». Velg en av lenkene.").format(service[:20]),
+            i18n.t("tj.unknown_service", state.lang, service=service[:20]),
             [(views.service_name(s, state.lang), st.url("/tjenester", state, tjeneste=s)) for s in views.SERVICES],
             state.lang,
         )
@@ -62,24 +61,23 @@ def rank_card(state: st.State, service: str):
     lang = state.lang
     frame = views.service_values(state, service)
     name = views.service_name(service, lang)
-    unit = "kr per innbygger" if lang != "en" else "NOK per resident"
+    unit = i18n.t("tj.unit_per_resident", lang)
     if frame is None or frame["value"].notna().sum() == 0:
         return html.Div([html.H3(name), components.missing_notice(
-            f"netto driftsutgifter til {name.lower()} {state.aar}", "drivers fetch --tables 12362", lang)], className="card")
+            i18n.t("tj.rank_missing", lang, service=name.lower(), year=state.aar), "drivers fetch --tables 12362", lang)],
+            className="card")
     gap = views.gaps(state)
     row = gap[gap["service"] == service]
     peer_value = float(row["peer_per_resident"].iloc[0]) if len(row) else None
     caption = figures.source_line(views.tables(), ["12362", "07459"], state.aar, views.peers_label(state),
                                   views.konv_label(state), None, lang)
-    title = (f"{name}: net operating expenditure per resident, {views.peers_label(state)}" if lang == "en"
-             else f"{name}: netto driftsutgifter per innbygger, {views.peers_label(state)}")
+    title = i18n.t("tj.rank_title", lang, service=name, peers=views.peers_label(state))
     chart = figures.peer_rank(frame, state.kommune, title, unit, caption, peer_value,
-                              ("Peers' average" if lang == "en" else "Gruppens snitt"), 0, f"rank-{service}", lang)
+                              i18n.t("tj.peer_avg", lang), 0, f"rank-{service}", lang)
     rank, n = getattr(chart, "rank", (None, 0))
     line = []
     if rank:
-        line = [html.P([html.Strong(f"{rank}. av {n}" if lang != "en" else f"{rank} of {n}"),
-                        " (1 = høyest utgift per innbygger)" if lang != "en" else " (1 = highest spending per resident)"],
+        line = [html.P([html.Strong(i18n.t("tj.rank_of", lang, rank=rank, n=n)), " " + i18n.t("tj.rank_note", lang)],
                        className="rank-line")]
     card = components.chart_card(chart, lang)
     card.children = [card.children[0], *line, *card.children[1:]]
@@ -92,9 +90,8 @@ def per_resident_card(state: st.State, service: str):
     name = views.service_name(service, lang)
     cards = []
     target = views.target_label(service, lang)
-    for kind, unit_title in [("per_innb", "kr per innbygger" if lang != "en" else "NOK per resident"),
-                             ("per_maalgruppe", (f"kr per innbygger {target}" if lang != "en" else f"NOK per resident {target}")
-                              if target else None)]:
+    for kind, unit_title in [("per_innb", i18n.t("tj.unit_per_resident", lang)),
+                             ("per_maalgruppe", i18n.t("tj.unit_per_target", lang, target=target) if target else None)]:
         if unit_title is None:
             continue
         frame = views.service_timeseries(state, service, kind)
@@ -105,14 +102,13 @@ def per_resident_card(state: st.State, service: str):
         if len(have) < 2:
             years = ", ".join(str(int(y)) for y in have["year"]) or "–"
             cards.append(html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-                "tidsserie over flere år" if lang != "en" else "a time series over several years",
-                "drivers fetch --tables 12362 --years 2015-2025", lang,
-                (f"Dataene har bare {years} for denne tjenesten." if lang != "en" else f"The data has only {years} for this service."))],
+                i18n.t("tj.series_missing", lang), "drivers fetch --tables 12362 --years 2015-2025", lang,
+                i18n.t("tj.series_only", lang, years=years))],
                 className="card chart-card"))
             continue
         caption = figures.source_line(views.tables(), ["12362", "07459"], f"{int(have['year'].min())}–{int(have['year'].max())}",
                                       views.peers_label(state), views.konv_label(state),
-                                      "Innbyggere 31.12 (= 1.1. året etter)" if lang != "en" else "Residents at 31 Dec", lang)
+                                      i18n.t("tj.residents_note", lang), lang)
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "kr", caption,
                                    chart_id=f"ts-{service}-{kind}", lang=lang)
         cards.append(components.chart_card(chart, lang))
@@ -124,19 +120,16 @@ def coverage_tiles(state: st.State, service: str):
     """Coverage and unit cost against the peers, where the registry has them and the data holds them; SSB's own
     shares that a coverage adds up; our derivations are said to be ours, never shown as SSB's figures."""
     lang = state.lang
-    en = lang == "en"
     pair = views.coverage_indicators(service)
-    title = "Dekningsgrad og enhetskostnad" if not en else "Coverage and unit cost"
+    title = i18n.t("tj.coverage_title", lang)
     if not pair:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-            ("brukertall (dekningsgrad) og enhetskostnad for denne tjenesten" if not en
-             else "users (coverage) and unit cost for this service"), views.fetch_command(service), lang,
-            ("Indikatorregisteret har ennå ikke dekningsgrad for denne tjenesten." if not en
-             else "The indicator registry has no coverage measure for this service yet."))], className="card")
+            i18n.t("tj.coverage_missing", lang), views.fetch_command(service), lang,
+            i18n.t("tj.coverage_no_registry", lang))], className="card")
     tiles = []
-    specs = [(pair[0], "Dekningsgrad" if not en else "Coverage", "%", 1),
-             *[(p, "Herav" if not en else "Of which", "%", 1) for p in views.coverage_parts(service)],
-             (pair[1], "Enhetskostnad" if not en else "Unit cost", "kr", 0)]
+    specs = [(pair[0], i18n.t("tj.coverage", lang), "%", 1),
+             *[(p, i18n.t("tj.of_which", lang), "%", 1) for p in views.coverage_parts(service)],
+             (pair[1], i18n.t("tj.unit_cost", lang), "kr", 0)]
     for ind, label, unit, dec in specs:
         what = views.indicator_name(ind, lang)
         rows = views.indicator_values(state, ind)
@@ -150,8 +143,7 @@ def coverage_tiles(state: st.State, service: str):
                                                              _coverage_reason(state, ind))],
                                   className="stat stat-missing"))
             continue
-        derived = (" Vår utledning, ikke et SSB-tall." if not en else " Our derivation, not an SSB figure.") \
-            if views.is_derived(ind) else (f" SSB, {state.aar}." if not en else f" SSB, {state.aar}.")
+        derived = " " + (i18n.t("tj.derived", lang) if views.is_derived(ind) else f"SSB, {state.aar}.")
         peer_text = fmt.number(peer, dec) + f" {unit}" if not fmt.is_missing(peer) else fmt.MISSING
         tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
                                      f"{what}. {views.peers_label(state)}: {peer_text}.{derived}"))
@@ -160,17 +152,14 @@ def coverage_tiles(state: st.State, service: str):
 
 def _coverage_reason(state: st.State, ind: str) -> str | None:
     """Why the municipality has no figure: the engine's reason, or that the data holds the figure for other years."""
-    en = state.lang == "en"
     frame = views.indicator_values(state, ind)
     others = frame["value"].notna().sum()
     if others:
-        return (f"{data.meta().name(state.kommune)} has no figure for {state.aar}; the peers have." if en else
-                f"{data.meta().name(state.kommune)} mangler tallet for {state.aar}; sammenligningskommunene har det.")
+        return i18n.t("tj.reason_peers_have", state.lang, name=data.meta().name(state.kommune), year=state.aar)
     series = views.indicator_years(ind)
     if series:
         span = f"{series[0]}–{series[-1]}" if len(series) > 1 else str(series[0])
-        return (f"The data holds this figure for {span} only; choose that year above." if en else
-                f"Dataene har dette tallet bare for {span}; velg det året øverst.")
+        return i18n.t("tj.reason_years", state.lang, span=span)
     return None
 
 
@@ -183,9 +172,7 @@ def coverage_series_cards(state: st.State, service: str) -> list:
         tables = sorted({views.indicator_table(ind)})
         caption = figures.source_line(views.tables(), tables, f"{int(have['year'].min())}–{int(have['year'].max())}",
                                       views.peers_label(state), views.konv_label(state),
-                                      ("Over 100 % er mulig: barn går i barnehage i en annen kommune" if lang != "en"
-                                       else "Over 100 % is possible: children attend kindergarten in another municipality")
-                                      if ind.startswith("barnehage") else None, lang)
+                                      i18n.t("tj.kindergarten_note", lang) if ind.startswith("barnehage") else None, lang)
         title = views.indicator_name(ind, lang)
         chart = figures.timeseries(frame, data.meta().name(state.kommune), views.peers_label(state), title, "%", caption,
                                    decimals=1, chart_id=f"ts-{ind}", lang=lang)
@@ -197,39 +184,42 @@ def decomposition_card(state: st.State, service: str):
     lang = state.lang
     frame, reason = views.decomposition(state, service)
     name = views.service_name(service, lang)
-    title = (f"{name}: why the gap — need, coverage, unit cost" if lang == "en"
-             else f"{name}: hvorfor avviket – behov, dekningsgrad, enhetskostnad")
+    title = i18n.t("tj.decomp_title", lang, service=name)
     if frame is None or frame["nok"].notna().sum() == 0:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-            ("dekomponering av avviket" if lang != "en" else "the decomposition of the gap"),
-            views.fetch_command(service), lang, reason)], className="card")
-    labels = dict(zip(frame["component"], frame["name_en" if lang == "en" else "name_nb"], strict=True))
+            i18n.t("tj.decomp_missing", lang), views.fetch_command(service), lang, i18n.reason_text(reason, lang))],
+            className="card")
+    labels = _component_names(frame, lang)
+    frame = frame.assign(reason=frame["reason"].map(lambda r: i18n.reason_text(r, lang)))  # shown as the chart's notes
     caption = figures.source_line(views.tables(), views.service_tables(service), state.aar, views.peers_label(state),
-                                  views.konv_label(state), "Kostnadsindeks: Grønt hefte 2026, ikke SSB" if lang != "en"
-                                  else "Need index: Grønt hefte 2026, not SSB", lang)
+                                  views.konv_label(state), i18n.t("tj.decomp_note", lang), lang)
     return components.chart_card(figures.decomposition(frame, title, caption, lang, labels, chart_id=f"decomp-{service}"), lang)
+
+
+def _component_names(frame, lang: str) -> dict:
+    """component -> its name in `lang`: the engine's name worded by drivers.i18n where it is a Reason, else the
+    engine's own column for the language (name_en) where it has one, else its bokmål name."""
+    column = f"name_{lang}" if f"name_{lang}" in frame else "name_nb"
+    return {c: i18n.reason_text(nb, lang) if hasattr(nb, "key") else own
+            for c, nb, own in zip(frame["component"], frame["name_nb"], frame[column], strict=True)}
 
 
 def scatter_card(state: st.State, service: str):
     lang = state.lang
     frame = views.coverage_unit_cost(state, service)
     name = views.service_name(service, lang)
-    title = (f"{name}: coverage against unit cost" if lang == "en" else f"{name}: dekningsgrad mot enhetskostnad")
+    title = i18n.t("tj.scatter_title", lang, service=name)
     # fewer than three municipalities with both figures is not a comparison (e.g. 1–5 coverage: Lørenskog's
     # workbook covers five municipalities)
     if frame is None or len(frame.dropna(subset=["coverage", "unit_cost"])) < 3:
         return html.Div([html.H3(title, className="chart-title"), components.missing_notice(
-            ("dekningsgrad og enhetskostnad for kommunene i gruppen" if lang != "en" else "coverage and unit cost for the peers"),
-            views.fetch_command(service), lang,
-            ("Øyeblikksbildet har ikke tjenestestatistikken (brukere, plasser, elever) for de fleste kommuner."
-             if lang != "en" else "The snapshot lacks the service statistics (users, places, pupils) for most municipalities."))],
+            i18n.t("tj.scatter_missing", lang), views.fetch_command(service), lang, i18n.t("tj.scatter_no_data", lang))],
             className="card")
     caption = figures.source_line(views.tables(), views.service_tables(service), state.aar, views.peers_label(state),
-                                  None, ("Grå kurver: lik utgift per innbygger i målgruppen" if lang != "en"
-                                         else "Grey curves: equal spending per target-group resident"), lang)
+                                  None, i18n.t("tj.scatter_note", lang), lang)
     return components.chart_card(figures.coverage_unit_cost(
-        frame, state.kommune, title, "Dekningsgrad (%)" if lang != "en" else "Coverage (%)",
-        "Enhetskostnad (kr)" if lang != "en" else "Unit cost (NOK)", caption, f"scatter-{service}", lang), lang)
+        frame, state.kommune, title, i18n.t("tj.scatter_x", lang), i18n.t("tj.scatter_y", lang), caption,
+        f"scatter-{service}", lang), lang)
 
 
 # Time series (one engine pass per year) and the decomposition fill in right after the page is shown.
