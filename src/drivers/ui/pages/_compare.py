@@ -16,15 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from drivers import fmt
+from drivers import fmt, i18n
 
-# Views of the indicator registry (URL parameter `visning`): which indicator kinds the grid shows.
+# Views of the indicator registry (URL parameter `visning`): which indicator kinds the grid shows. A view's name
+# is the words' key "cmp.view.<view>".
 VIEWS = {
-    "per-innbygger": (("per_resident",), "Per innbygger", "Per resident"),
-    "maalgruppe": (("per_target",), "Per innbygger i målgruppen", "Per target-group resident"),
-    "behovskorrigert": (("need_corrected",), "Korrigert for utgiftsbehov", "Need-corrected"),
-    "andel": (("priority",), "Andel av netto driftsutgifter", "Share of net expenditure"),
-    "nokkeltall": (("ssb", "unit_cost"), "SSBs nøkkeltall", "SSB key figures"),
+    "per-innbygger": ("per_resident",),
+    "maalgruppe": ("per_target",),
+    "behovskorrigert": ("need_corrected",),
+    "andel": ("priority",),
+    "nokkeltall": ("ssb", "unit_cost"),
 }
 DEFAULT_VIEW = "per-innbygger"
 WEIGHTED, UNWEIGHTED = "weighted", "unweighted"
@@ -40,13 +41,12 @@ NOTICEABLE = 0.02
 
 
 def view_indicators(view: str, inds: list) -> list:
-    kinds = VIEWS.get(view, VIEWS[DEFAULT_VIEW])[0]
+    kinds = VIEWS.get(view, VIEWS[DEFAULT_VIEW])
     return [i for i in inds if i.kind in kinds]
 
 
 def view_label(view: str, lang: str) -> str:
-    entry = VIEWS.get(view, VIEWS[DEFAULT_VIEW])
-    return entry[2] if lang == "en" else entry[1]
+    return i18n.t(f"cmp.view.{view if view in VIEWS else DEFAULT_VIEW}", lang)
 
 
 def _clean(v):
@@ -143,22 +143,20 @@ def side_by_side(w: Wide, selected: str, members: list[str], inds: list, populat
     return head + rest
 
 
-def peer_rows(ww: Wide, wu: Wide, selected: str, inds: list, lang: str = "nb", ssb: Wide | None = None) -> list[dict]:
+def peer_rows(ww: Wide, wu: Wide, selected: str, inds: list, lang: str = i18n.DEFAULT, ssb: Wide | None = None) -> list[dict]:
     """Pinned rows: the peer average, weighted and unweighted, for every indicator of the view; and SSB's own
     published figure for the group where the data holds it (`ssb`: the weighted table, municipality included)."""
-    en = lang == "en"
     rows = []
     i = ssb.pos.get(selected) if ssb is not None and ssb.ssb_peer_value is not None else None
     if i is not None and any(ind.id in ssb.ipos and not math.isnan(ssb.ssb_peer_value[i, ssb.ipos[ind.id]]) for ind in inds):
-        row = {"kommune": "SSB's published group figure" if en else "SSBs publiserte tall for gruppen", "nr": "",
+        row = {"kommune": i18n.t("cmp.ssb_row", lang), "nr": "",
                "valgt": False, "snitt": True, "innbyggere": None}
         for ind in inds:
             j = ssb.ipos.get(ind.id)
             row[ind.id] = _clean(ssb.ssb_peer_value[i, j]) if j is not None else None
             row[f"{ind.id}__status"] = None
         rows.append(row)
-    for label, w in ((("Peer average, weighted" if en else "Gruppesnitt, vektet"), ww),
-                     (("Peer average, unweighted" if en else "Gruppesnitt, uvektet"), wu)):
+    for label, w in ((i18n.t("cmp.avg_weighted", lang), ww), (i18n.t("cmp.avg_unweighted", lang), wu)):
         i, ipos = w.pos.get(selected), w.ipos
         row = {"kommune": label, "nr": "", "valgt": False, "snitt": True, "innbyggere": None}
         for ind in inds:
@@ -169,11 +167,12 @@ def peer_rows(ww: Wide, wu: Wide, selected: str, inds: list, lang: str = "nb", s
     return rows
 
 
-def conventions(ww: Wide, wu: Wide, selected: str, inds: list, chosen: str, lang: str = "nb") -> pd.DataFrame:
+def conventions(ww: Wide, wu: Wide, selected: str, inds: list, chosen: str, lang: str = i18n.DEFAULT) -> pd.DataFrame:
     """Per indicator: own value, peer average both ways, their difference, and the own gap both ways.
 
     `noticeable` marks indicators whose two averages differ by more than NOTICEABLE (relative);
-    `verdict_changes` marks those where the municipality is above one average and below the other.
+    `verdict_changes` marks those where the municipality is above one average and below the other; `merknad` is
+    the engine's reason for a missing figure, worded in `lang`.
     """
     i = ww.pos.get(selected)
     iu = wu.pos.get(selected)
@@ -205,7 +204,7 @@ def conventions(ww: Wide, wu: Wide, selected: str, inds: list, chosen: str, lang
             "noticeable": bool(not math.isnan(rel) and abs(rel) > NOTICEABLE),
             "verdict_changes": flips,
             "valgt_snitt": chosen,
-            "merknad": reason,
+            "merknad": i18n.reason_text(reason, lang),
         })
     return pd.DataFrame(rows)
 

@@ -11,7 +11,7 @@ import dash
 import dash_ag_grid as dag
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from drivers import fmt, peersets
+from drivers import fmt, i18n, peersets
 from drivers.errors import UserError
 from drivers.report import data
 from drivers.report import queries as views
@@ -56,8 +56,7 @@ def check(state: st.State) -> st.State:
     view = state.extra.get("visning", cmp.DEFAULT_VIEW)
     if view not in cmp.VIEWS:
         raise st.StateError(
-            (f"Unknown view «{view[:40]}»." if state.lang == "en" else f"Ukjent visning «{view[:40]}».")
-            + (" Choose one of: " if state.lang == "en" else " Velg en av: ") + ", ".join(cmp.VIEWS),
+            i18n.t("sml.unknown_view", state.lang, view=view[:40], views=", ".join(cmp.VIEWS)),
             [(cmp.view_label(v, state.lang), st.url(PATH, state, visning=v)) for v in cmp.VIEWS], state.lang)
     return state
 
@@ -73,7 +72,7 @@ def layout(state: st.State):
 def view_control(state: st.State, view: str) -> html.Div:
     lang = state.lang
     return html.Div([
-        html.Label("Indicators" if lang == "en" else "Indikatorer", className="ctl-label"),
+        html.Label(i18n.t("sml.indicators", lang), className="ctl-label"),
         dcc.Dropdown(id=VIEW, value=view, clearable=False, searchable=False, labels=components.dropdown_labels(lang),
                      options=[{"label": cmp.view_label(v, lang), "value": v} for v in cmp.VIEWS]),
     ], className="ctl ctl-mid")
@@ -82,14 +81,11 @@ def view_control(state: st.State, view: str) -> html.Div:
 # ---- data for one view -----------------------------------------------------------------------------------------
 def _self_note(state: st.State, name: str) -> str:
     """Whether the municipality is in its own average: yes by default (SSB's group figures), no under ASSS."""
-    en = state.lang == "en"
     if state.peers == "naboer":
-        return "the neighbours' average, without the municipality itself" if en else "naboenes snitt, uten kommunen selv"
+        return i18n.t("sml.self.neighbours", state.lang)
     if state.konv.endswith(cmp.EXCL_SELF):
-        return (f"{name} is left out of the average, ASSS practice; not SSB's group figure" if en
-                else f"{name} er holdt utenfor snittet, ASSS-praksis; ikke SSBs gruppetall")
-    return (f"{name} is part of the average, as in SSB's group figures" if en
-            else f"{name} er med i snittet, som i SSBs gruppetall")
+        return i18n.t("sml.self.excluded", state.lang, name=name)
+    return i18n.t("sml.self.included", state.lang, name=name)
 
 
 # The driver table as arrays, per year, peer set and convention: the page reads it three times. Measured (six
@@ -116,7 +112,6 @@ def _population(panel, year: int) -> dict:
 
 def content(state: st.State, view: str) -> list:
     lang = state.lang
-    en = lang == "en"
     panel = data.get_panel()
     name = data.meta().name(state.kommune)
     inds = cmp.view_indicators(view, _indicators())
@@ -134,17 +129,14 @@ def content(state: st.State, view: str) -> list:
     lacking = [i for i in inds if i not in shown]
     caption = _caption(state, inds, plabel)
     grid_section = [
-        html.H2(f"{name} og hver kommune i {plabel}, {state.aar}" if not en else f"{name} and each municipality in {plabel}, {state.aar}"),
-        html.P(("Sort and filter in the column headers. The two grey rows at the bottom are the peer average, "
-                "weighted and unweighted.") if en else
-               ("Sorter og filtrer i kolonneoverskriftene. De to grå radene nederst er snittet for "
-                "sammenligningsgruppen, vektet og uvektet."), className="hint"),
-        html.Button("Last ned CSV" if not en else "Download CSV", id=CSV_BUTTON, className="button", n_clicks=0),
+        html.H2(i18n.t("sml.grid.title", lang, name=name, peers=plabel, year=state.aar)),
+        html.P(i18n.t("sml.grid.hint", lang), className="hint"),
+        html.Button(i18n.t("sml.csv", lang), id=CSV_BUTTON, className="button", n_clicks=0),
         side_by_side_grid(rows, pinned, shown, lang, f"{state.kommune}-{state.peers}-{view}-{state.aar}"),
         html.P(caption, className="caption"),
     ]
     if lacking:
-        reason = _first_reason(ww, state.kommune, lacking)
+        reason = i18n.reason_text(_first_reason(ww, state.kommune, lacking), lang)
         grid_section.append(components.missing_notice(
             ", ".join(i.name(lang) for i in lacking), _fetch_command(lacking), lang, reason))
     out.append(html.Section(grid_section, className="card", id="sml-side-by-side"))
@@ -176,7 +168,6 @@ def _fetch_command(inds) -> str:
 # ---- sections ----------------------------------------------------------------------------------------------
 def peer_section(state: st.State, members: list[str], plabel: str) -> html.Section:
     lang = state.lang
-    en = lang == "en"
     meta = data.meta()
     name = meta.name(state.kommune)
     names = sorted(meta.name(m) for m in members)
@@ -185,116 +176,97 @@ def peer_section(state: st.State, members: list[str], plabel: str) -> html.Secti
         if p != state.peers:
             links.append(dcc.Link(_peer_name(p, lang), href=st.url(PATH, state, peers=p), className="chip"))
     body = [
-        html.H2("Who is compared" if en else "Hvem sammenlignes"),
-        html.P([html.Strong(name), (" is compared with " if en else " sammenlignes med "), html.Strong(plabel),
-                f": {len(members)} " + ("other municipalities" if en else "andre kommuner") + " (" + _self_note(state, name)
-                + ")"]),
-        html.Details([html.Summary("Show the municipalities" if en else "Vis kommunene"),
+        html.H2(i18n.t("sml.peers.title", lang)),
+        html.P([html.Strong(name), i18n.t("sml.peers.compared_with", lang), html.Strong(plabel),
+                i18n.t("sml.peers.count", lang, n=len(members), note=_self_note(state, name))]),
+        html.Details([html.Summary(i18n.t("sml.peers.show", lang)),
                       html.P(", ".join(names), className="member-list")], open=len(names) <= 20),
-        html.Div([html.Span("Compare with instead: " if en else "Sammenlign heller med: "),
+        html.Div([html.Span(i18n.t("sml.peers.instead", lang)),
                   *[x for link in links for x in (link, html.Span(" · ", className="sep"))][:-1]], className="chips"),
     ]
     if not members:
-        body.insert(2, html.P(
-            f"{name} has no peers in {plabel}: choose another group below." if en else
-            f"{name} har ingen andre kommuner i {plabel}: velg en annen sammenligningsgruppe under.",
-            className="missing-notice", role="note"))
+        body.insert(2, html.P(i18n.t("sml.peers.none", lang, name=name, peers=plabel),
+                              className="missing-notice", role="note"))
     if state.peers == "landet-uten-oslo":
-        body.append(html.P("Oslo is left out of the average: as municipality and county it has tasks no other municipality has."
-                           if en else "Oslo er holdt utenfor snittet: som kommune og fylke har Oslo oppgaver ingen andre kommuner har.",
-                           className="hint"))
+        body.append(html.P(i18n.t("sml.peers.oslo", lang), className="hint"))
     return html.Section(body, className="card", id="sml-peers")
 
 
 def _peer_name(p: str, lang: str) -> str:
-    from drivers.i18n import t
+    return i18n.t(f"peers_{p}", lang)
 
-    return t(f"peers_{p}", lang)
+
+def _variable_label(variable: str, lang: str) -> str:
+    """A nearest-neighbour variable as the grid shows it (residents, not their log; its name if it has no words)."""
+    key = f"sml.nnvar.{variable}"
+    return i18n.t(key, lang) if i18n.has(key) else variable
 
 
 def neighbour_section(state: st.State) -> html.Section:
     lang = state.lang
-    en = lang == "en"
     panel = data.get_panel()
     nn = _api().nearest_neighbours(panel, state.kommune, state.aar, k=NN_K)
     structural = views.structural_variables(panel, state.aar)
     rows, variables = cmp.why_similar(nn, structural, state.kommune, data.meta().name(state.kommune))
-    labels = views.neighbour_variables()
     decimals = {"innbyggere": 0, "kostnadsindeks": 3, "frie_inntekter_per_innb": 0}
     cols = [
         {"field": "rang", "headerName": "#", "width": 70, "pinned": "left"},
-        {"field": "kommune", "headerName": "Municipality" if en else "Kommune", "pinned": "left", "minWidth": 170},
-        {"field": "avstand", "headerName": "Distance (0–1)" if en else "Avstand (0–1)", "type": "numericColumn",
+        {"field": "kommune", "headerName": i18n.t("sml.col.municipality", lang), "pinned": "left", "minWidth": 170},
+        {"field": "avstand", "headerName": i18n.t("sml.nn.distance", lang), "type": "numericColumn",
          "valueFormatter": _fmt_js(3), "width": 140},
     ]
     for v in variables:
-        label = labels.get(v, v).replace(" (log)", "")
-        cols.append({"headerName": label, "children": [
-            {"field": v, "headerName": "Value" if en else "Verdi", "type": "numericColumn",
+        cols.append({"headerName": _variable_label(v, lang), "children": [
+            {"field": v, "headerName": i18n.t("sml.nn.value", lang), "type": "numericColumn",
              "valueFormatter": _fmt_js(decimals.get(v, 1)), "width": 120},
-            {"field": f"{v}__andel", "headerName": "% of distance" if en else "% av avstand", "type": "numericColumn",
+            {"field": f"{v}__andel", "headerName": i18n.t("sml.nn.share", lang), "type": "numericColumn",
              "valueFormatter": _fmt_js(1), "width": 130,
              "cellStyle": {"styleConditions": [{"condition": "params.value != null && params.value >= 40",
                                                 "style": {"backgroundColor": "#FBE3D6"}}]}},
         ]})
     dropped = nn.attrs.get("dropped") or {}
-    explain = ("Nearest neighbours (CIPFA method): the structural variables are standardised over all municipalities and "
-               "the distance is the Euclidean distance between them, rebased so that the most different municipality "
-               "in the country is 1. «% of distance» says how much of the remaining difference each variable accounts "
-               "for: a small share means the two are alike on that variable. Shares above 40 % are shaded.") if en else (
-               "Nærmeste naboer (CIPFA-metoden): strukturvariablene standardiseres over alle kommuner, og avstanden er "
-               "den euklidske avstanden mellom dem, skalert slik at den mest ulike kommunen i landet har 1. "
-               "«% av avstand» sier hvor mye av forskjellen som gjenstår hver variabel står for: en liten andel betyr at "
-               "kommunene ligner på den variabelen. Andeler over 40 % er skravert.")
     body = [
-        html.H2("Why similar" if en else "Hvorfor like?"),
-        html.P(explain, className="hint"),
+        html.H2(i18n.t("sml.nn.title", lang)),
+        html.P(i18n.t("sml.nn.explain", lang), className="hint"),
         dag.AgGrid(id=NN_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
                    defaultColDef={"sortable": True, "resizable": True},
                    dashGridOptions={"domLayout": "autoHeight", "suppressMovableColumns": True},
                    getRowStyle={"styleConditions": [{"condition": "params.data.valgt",
                                                      "style": {"fontWeight": "700", "backgroundColor": "#FDF1EA"}}]},
                    style={"width": "100%"}),
-        html.P("Kilde: SSB 07459 (befolkning 1.1.), SSB 12134 (frie inntekter), kostnadsindeks fra Grønt hefte 2026 (ikke SSB)"
-               if not en else "Source: SSB 07459 (population 1 Jan), SSB 12134 (free income), cost index from Grønt hefte 2026 (not SSB)",
-               className="caption"),
+        html.P(i18n.t("sml.nn.source", lang), className="caption"),
     ]
     if dropped:
-        body.append(html.Ul([html.Li(r) for r in dropped.values()], className="chart-notes"))
+        body.append(html.Ul([html.Li(i18n.reason_text(r, lang)) for r in dropped.values()], className="chart-notes"))
     return html.Section(body, className="card", id="sml-naboer")
 
 
 def save_section(state: st.State, members: list[str]) -> html.Section:
     lang = state.lang
-    en = lang == "en"
     saved = [p for p in peersets.names() if p not in st.PEER_SETS]
     return html.Section([
-        html.H2("Make your own peer group" if en else "Lag en egen sammenligningsgruppe"),
-        html.P("Choose municipalities, give the group a name and save it; it then appears under «Compare with»."
-               if en else "Velg kommuner, gi gruppen et navn og lagre; den kommer da opp under «Sammenlign med».",
-               className="hint"),
+        html.H2(i18n.t("sml.save.title", lang)),
+        html.P(i18n.t("sml.save.hint", lang), className="hint"),
         dcc.Dropdown(id=SET_MEMBERS, options=components.kommune_options(), multi=True,
                      value=members if len(members) <= 40 else [], labels=components.dropdown_labels(lang),
-                     placeholder="Search by name or number" if en else "Søk på navn eller nummer"),
+                     placeholder=i18n.t("sml.save.search", lang)),
         html.Div([
             dcc.Input(id=SET_NAME, type="text", maxLength=40, debounce=False,
-                      placeholder="Name, e.g. nabokommuner" if en else "Navn, f.eks. nabokommuner",
-                      className="text-input"),
-            html.Button("Save group" if en else "Lagre gruppen", id=SET_SAVE, n_clicks=0, className="button"),
+                      placeholder=i18n.t("sml.save.name_ph", lang), className="text-input"),
+            html.Button(i18n.t("sml.save.button", lang), id=SET_SAVE, n_clicks=0, className="button"),
         ], className="row"),
         html.Div(id=SET_STATUS, role="status", className="status"),
         dcc.Store(id=SAVED),
-        html.P(("Saved groups: " if en else "Lagrede grupper: ") + (", ".join(saved) if saved else "–"), className="hint"),
+        html.P(i18n.t("sml.save.saved", lang, names=", ".join(saved) if saved else "–"), className="hint"),
     ], className="card", id="sml-lagre")
 
 
 def side_by_side_grid(rows: list[dict], pinned: list[dict], inds: list, lang: str, key: str) -> dag.AgGrid:
-    en = lang == "en"
     cols = [
-        {"field": "kommune", "headerName": "Municipality" if en else "Kommune", "pinned": "left", "minWidth": 230,
+        {"field": "kommune", "headerName": i18n.t("sml.col.municipality", lang), "pinned": "left", "minWidth": 230,
          "filter": "agTextColumnFilter"},
-        {"field": "nr", "headerName": "Nr.", "width": 90, "filter": "agTextColumnFilter"},
-        {"field": "innbyggere", "headerName": "Residents 31.12" if en else "Innbyggere 31.12", "type": "numericColumn",
+        {"field": "nr", "headerName": i18n.t("sml.col.nr", lang), "width": 90, "filter": "agTextColumnFilter"},
+        {"field": "innbyggere", "headerName": i18n.t("sml.col.residents", lang), "type": "numericColumn",
          "valueFormatter": _fmt_js(0), "filter": "agNumberColumnFilter", "width": 150},
     ]
     for ind in inds:
@@ -318,7 +290,6 @@ def side_by_side_grid(rows: list[dict], pinned: list[dict], inds: list, lang: st
 
 def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, plabel: str, caption: str) -> html.Section:
     lang = state.lang
-    en = lang == "en"
     frame = cmp.conventions(ww, wu, state.kommune, inds, state.konv, lang)
     name = data.meta().name(state.kommune)
     konv_w, konv_u = cmp.pair(state.konv)
@@ -335,39 +306,26 @@ def convention_section(state: st.State, ww: cmp.Wide, wu: cmp.Wide, inds: list, 
                                        "valueFormatter": {"function": f"params.value == null ? (params.data.merknad ? '–*' : '–') : {_NB}.format(',.' + params.data.desimaler + 'f')(params.value)"},
                                        "minWidth": 130, **kw}
     cols = [
-        {"field": "indikator", "headerName": "Indicator" if en else "Indikator", "pinned": "left", "minWidth": 340,
+        {"field": "indikator", "headerName": i18n.t("sml.conv.indicator", lang), "pinned": "left", "minWidth": 340,
          "filter": "agTextColumnFilter", "tooltipField": "indikator"},
-        {"field": "enhet", "headerName": "Unit" if en else "Enhet", "width": 90},
+        {"field": "enhet", "headerName": i18n.t("sml.conv.unit", lang), "width": 90},
         num("verdi", name),
-        num("vektet", ("Peers, weighted (Σ/Σ)" if en else "Gruppen, vektet (Σ/Σ)"),
-            **({"cellStyle": chosen_style} if chosen_w else {})),
-        num("uvektet", ("Peers, unweighted (mean)" if en else "Gruppen, uvektet (snitt)"),
-            **({"cellStyle": chosen_style} if not chosen_w else {})),
-        num("forskjell", ("Unweighted − weighted" if en else "Uvektet − vektet"), cellStyle=diff_style),
-        {"field": "forskjell_pct", "headerName": "Difference, %" if en else "Forskjell, %", "type": "numericColumn",
+        num("vektet", i18n.t("sml.conv.weighted", lang), **({"cellStyle": chosen_style} if chosen_w else {})),
+        num("uvektet", i18n.t("sml.conv.unweighted", lang), **({"cellStyle": chosen_style} if not chosen_w else {})),
+        num("forskjell", i18n.t("sml.conv.diff", lang), cellStyle=diff_style),
+        {"field": "forskjell_pct", "headerName": i18n.t("sml.conv.diff_pct", lang), "type": "numericColumn",
          "valueFormatter": _fmt_js(1), "cellStyle": diff_style, "width": 130},
-        num("avvik_vektet", (f"{name} − weighted" if en else f"{name} − vektet")),
-        num("avvik_uvektet", (f"{name} − unweighted" if en else f"{name} − uvektet")),
+        num("avvik_vektet", i18n.t("sml.conv.gap_weighted", lang, name=name)),
+        num("avvik_uvektet", i18n.t("sml.conv.gap_unweighted", lang, name=name)),
     ]
-    summary = (f"Changing the averaging moves the peer value by more than {int(cmp.NOTICEABLE * 100)} % for {noticeable} of "
-               f"{len(rows)} indicators; for {flips} of them {name} goes from above to below the peers or back (dark shading)."
-               if en else
-               f"Bytte av snittberegning flytter gruppens verdi mer enn {int(cmp.NOTICEABLE * 100)} % for {noticeable} av "
-               f"{len(rows)} indikatorer; for {flips} av dem går {name} fra over til under gruppen eller omvendt (mørk skravering).")
-    explain = ("Weighted (Σ/Σ) adds up the peers' numerators and denominators, as SSB's group averages do, so large "
-               "municipalities weigh more. Unweighted is the mean of the municipalities' own figures, so every "
-               "municipality counts the same. The column of the convention chosen above is highlighted."
-               if en else
-               "Vektet (Σ/Σ) legger sammen tellere og nevnere for gruppen, slik SSBs gruppesnitt gjør, så store kommuner "
-               "teller mer. Uvektet er snittet av kommunenes egne tall, så hver kommune teller likt. Kolonnen for "
-               "snittet som er valgt øverst, er uthevet.")
-    switch = dcc.Link(("Switch to unweighted" if en else "Bytt til uvektet") if chosen_w else
-                      ("Switch to weighted" if en else "Bytt til vektet"),
+    summary = i18n.t("sml.conv.summary", lang, pct=int(cmp.NOTICEABLE * 100), noticeable=noticeable, n=len(rows),
+                     flips=flips, name=name)
+    switch = dcc.Link(i18n.t("sml.conv.to_unweighted" if chosen_w else "sml.conv.to_weighted", lang),
                       href=st.url(PATH, state, konv=konv_u if chosen_w else konv_w), className="chip",
                       id="sml-konv-switch")
     body = [
-        html.H2("Weighted or unweighted average: what changes" if en else "Vektet eller uvektet snitt: hva endrer seg"),
-        html.P(explain, className="hint"),
+        html.H2(i18n.t("sml.conv.title", lang)),
+        html.P(i18n.t("sml.conv.explain", lang), className="hint"),
         html.P([html.Strong(summary), " ", switch]),
         dag.AgGrid(id=CONV_GRID, rowData=rows, columnDefs=cols, className="ag-theme-alpine",
                    defaultColDef={"sortable": True, "resizable": True},
@@ -391,18 +349,16 @@ def _export_csv(n_clicks):
     return bool(n_clicks)
 
 
-def save_set(name: str | None, members: list[str] | None, lang: str = "nb") -> tuple[str, str | None]:
+def save_set(name: str | None, members: list[str] | None, lang: str = i18n.DEFAULT) -> tuple[str, str | None]:
     """Save a named peer set (drivers.peersets); (message, saved name or None). Bad input gives one clear message."""
     name = (name or "").strip()
     if name and not st._NAME_RE.match(name):
-        return (("Use letters, digits, - and _ only (at most 40)." if lang == "en"
-                 else "Bruk bare bokstaver, tall, - og _ (høyst 40 tegn)."), None)
+        return i18n.t("sml.save.bad_name", lang), None
     try:
         codes = peersets.save(name, list(members or []), panel=data.get_panel())
     except UserError as err:
         return str(err), None
-    return ((f"Saved «{name}» with {len(codes)} municipalities." if lang == "en"
-             else f"Lagret «{name}» med {len(codes)} kommuner."), name)
+    return i18n.t("sml.save.done", lang, name=name, n=len(codes)), name
 
 
 @dash.callback(
@@ -418,7 +374,7 @@ def _save_set(n_clicks, name, members, lang):
     # Both outputs are in the page, so Dash does not run this when the page is inserted.
     if not n_clicks:
         return dash.no_update, dash.no_update
-    message, saved = save_set(name, members, lang or "nb")
+    message, saved = save_set(name, members, i18n.known(lang))
     return message, saved or dash.no_update
 
 
