@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from drivers import chartmargins, fmt
+from drivers import chartmargins, fmt, i18n
 
 # Our maps draw only their own boundaries (geo.visible=False), yet plotly.js fetches a base-map topojson for every
 # geo subplot; this empty topology, served locally, stands in for all of them (dashboard and static export alike).
@@ -88,7 +88,8 @@ def apply_theme(layout: dict | None = None, highlight: str | None = None, peer: 
 
 @dataclass
 class Chart:
-    """A chart and what it stands on. `data` has Norwegian headers with units; `caption` names source and year."""
+    """A chart and what it stands on. `data` has headers with units in the chart's language; `caption` names source
+    and year."""
 
     id: str
     title: str
@@ -107,34 +108,35 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
                 peers_label: str | None = None, konv_label: str | None = None, extra: str | None = None,
                 lang: str = "nb") -> str:
     """'Kilde: SSB, KOSTRA tabell 12362 (snapshot …), 2024 · Sammenligning: … · Snitt: …'."""
-    en = lang == "en"
     parts = []
     info = _table_info(tables)
     for tid in table_ids:
-        text = f"{'table' if en else 'tabell'} {tid}"
+        text = i18n.t("fig.source_table", lang, table=tid)
         row = info.get(str(tid))
         if row is not None:
             updated = row.get("updated")
             if updated is not None and not pd.isna(updated):
-                text += f", {'updated' if en else 'oppdatert'} {pd.Timestamp(updated):%d.%m.%Y}"
+                text += ", " + i18n.t("fig.source_updated", lang, date=f"{pd.Timestamp(updated):%d.%m.%Y}")
             release = row.get("release")
             if isinstance(release, str) and release:
-                release = {"endelig": "final", "foreløpig": "preliminary", "foreløpige": "preliminary",
-                           "endelige": "final"}.get(release, release) if en else release
-                text += f", {release} {'figures' if en else 'tall'}"
+                word = i18n.t(_RELEASE[release], lang) if release in _RELEASE else release
+                text += ", " + i18n.t("fig.source_release", lang, release=word)
         parts.append(text)
-    line = ("Source: Statistics Norway (SSB), KOSTRA " if en else "Kilde: Statistisk sentralbyrå (SSB), KOSTRA ")
-    line += "; ".join(parts) if parts else ""
+    line = i18n.t("fig.source", lang, tables="; ".join(parts))
     if year is not None:
-        line += f" · {'Year' if en else 'År'} {year}"
+        line += " · " + i18n.t("fig.source_year", lang, year=year)
     if peers_label:
-        line += f" · {'Compared with' if en else 'Sammenligning'}: {peers_label}"
+        line += " · " + i18n.t("fig.source_peers", lang, peers=peers_label)
     if konv_label:
-        line += f" · {'Average' if en else 'Snitt'}: {konv_label}"
+        line += " · " + i18n.t("fig.source_avg", lang, konv=konv_label)
     if extra:
         line += f" · {extra}"
     return line
 
+
+# SSB's release words (table metadata, bokmål) -> their key, so each language names the release its own way
+_RELEASE = {"endelig": "fig.release_final", "endelige": "fig.release_final_pl", "foreløpig": "fig.release_prelim",
+            "foreløpige": "fig.release_prelim_pl"}
 
 _TABLE_INFO: dict[int, tuple[pd.DataFrame, dict]] = {}
 
@@ -156,7 +158,6 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
 
     `gaps`: service, name (label), gap_nok. Rows without a gap are left out of the bars (listed in notes).
     """
-    en = lang == "en"
     have = gaps[gaps["gap_nok"].notna()].copy()
     missing = gaps[gaps["gap_nok"].isna() & (gaps["service"] != "OTHER")]
     other = have[have["service"] == "OTHER"]  # the total minus the services: last, so the end bar is the total
@@ -164,32 +165,32 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
     have = pd.concat([have.reindex(have["gap_nok"].abs().sort_values(ascending=False).index), other])
     mill = have["gap_nok"] / 1e6
     total = float(mill.sum())
-    end = ("Total gap" if en else "Samlet avvik") if len(other) else ("Sum of services" if en else "Sum tjenester")
+    end = i18n.t("fig.total_gap" if len(other) else "fig.sum_services", lang)
     fig = go.Figure(
         go.Waterfall(
             orientation="v",
             x=[*have["name"], end],
             y=[*mill, total],
             measure=["relative"] * len(have) + ["total"],
-            text=[fmt.number(v, 1, ) for v in [*mill, total]],
+            text=[fmt.number(v, 1) for v in [*mill, total]],
             textposition="outside",
             textfont=dict(size=16),
             increasing=dict(marker=dict(color=MORE)),
             decreasing=dict(marker=dict(color=LESS)),
             totals=dict(marker=dict(color=HIGHLIGHT)),
             connector=dict(line=dict(color="#9AA5B1", width=1)),
-            hovertemplate="%{x}: %{y:,.1f} " + ("NOK m" if en else "mill. kr") + "<extra></extra>",
+            hovertemplate="%{x}: %{y:,.1f} " + i18n.t("fig.mill_kr_short", lang) + "<extra></extra>",
         )
     )
-    title = (f"{name}: spending above (+) or below (−) {peers_label}, NOK million" if en
-             else f"{name}: mer- (+) eller mindreforbruk (−) mot {peers_label}, mill. kr")
-    _layout(fig, title, height=480, yaxis_title="NOK million" if en else "mill. kr", showlegend=False)
+    title = i18n.t("fig.waterfall_title", lang, name=name, peers=peers_label)
+    _layout(fig, title, height=480, yaxis_title=i18n.t("fig.mill_kr", lang), showlegend=False)
     fig.update_xaxes(tickangle=-30)
     table = pd.DataFrame({
-        ("Service" if en else "Tjeneste"): [*have["name"], end],
-        ("Gap (NOK million)" if en else "Avvik (mill. kr)"): [*mill.round(1), round(total, 1)],
+        i18n.t("fig.col_service", lang): [*have["name"], end],
+        i18n.t("fig.col_gap", lang): [*mill.round(1), round(total, 1)],
     })
-    notes = [f"{r['name']}: {r.get('reason') or ('no figure' if en else 'mangler tall')}" for _, r in missing.iterrows()]
+    notes = [f"{r['name']}: {i18n.reason_text(r.get('reason'), lang) or i18n.t('fig.no_figure', lang)}"
+             for _, r in missing.iterrows()]
     chartmargins.reserve(fig, plot_width=900)  # a wide card
     return Chart("gap-waterfall", title, fig, table, caption, notes)
 
@@ -220,21 +221,17 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
                       annotation_font=dict(size=15, color=NORM))
     _layout(fig, title, yaxis_title=unit)
     fig.update_xaxes(dtick=1, tickformat="d")
-    table = pd.DataFrame({"År" if lang != "en" else "Year": frame["year"], f"{name} ({unit})": frame["value"]})
+    table = pd.DataFrame({i18n.t("fig.col_year", lang): frame["year"], f"{name} ({unit})": frame["value"]})
     if "peer_value" in frame:
         table[f"{peers_label} ({unit})"] = frame["peer_value"]
     notes = []
     if back.any():
-        table["Tilbakeført" if lang != "en" else "Back-cast"] = np.where(back, "ja" if lang != "en" else "yes", "")
+        table[i18n.t("fig.col_backcast", lang)] = np.where(back, i18n.t("fig.yes", lang), "")
         years = ", ".join(str(int(y)) for y in frame["year"][back])
-        notes.append(f"Open markers ({years}): years before today's municipality number (2024), carried over from the "
-                     "earlier number, or for a municipality merged in 2020 the sum of its parts" if lang == "en" else
-                     f"Åpne punkter ({years}): år før dagens kommunenummer (2024), ført over fra det tidligere "
-                     "nummeret, eller for en kommune slått sammen i 2020 summen av kommunene den ble laget av")
+        notes.append(i18n.t("fig.backcast_note", lang, years=years))
     gaps = frame.loc[frame["value"].isna(), "year"]
     if len(gaps):
-        notes.append(("No figure for " if lang == "en" else "Ingen tall for ") + ", ".join(str(int(y)) for y in gaps)
-                     + (" (a gap in the line, not 0)" if lang == "en" else " (et brudd i linjen, ikke 0)"))
+        notes.append(i18n.t("fig.gap_years", lang, years=", ".join(str(int(y)) for y in gaps)))
     chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption, notes)
 
@@ -248,7 +245,6 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     With more than `max_bars` municipalities (e.g. the whole country) the chart shows the top ten, the bottom
     ten and the selected municipality with its neighbours; `data` keeps every row.
     """
-    en = lang == "en"
     full = frame[frame["value"].notna()].sort_values("value")
     missing = frame[frame["value"].isna()]
     have = full
@@ -259,10 +255,7 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
         if pos is not None:
             keep |= set(range(max(0, pos - 4), min(len(full), pos + 5)))
         have = full.iloc[sorted(keep)]
-        shown_note = (f"Showing {len(have)} of {len(full)} municipalities (top, bottom and around the selected one); "
-                      "all are in the Excel/CSV download" if en else
-                      f"Viser {len(have)} av {len(full)} kommuner (høyest, lavest og rundt den valgte); "
-                      "alle står i Excel/CSV-nedlastingen")
+        shown_note = i18n.t("fig.shown_of", lang, shown=len(have), n=len(full))
     colors = [HIGHLIGHT if r == selected else NEUTRAL for r in have["region"]]
     rank = None
     if selected in set(full["region"]):
@@ -283,7 +276,7 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     height = max(360, 26 * len(have) + 120)
     _layout(fig, title, height=height, xaxis_title=unit, showlegend=False)
     fig.update_yaxes(tickfont=dict(size=14 if len(have) > 20 else 16))
-    table = pd.DataFrame({("Municipality" if en else "Kommune"): full["name"][::-1], f"{unit}": full["value"][::-1]})
+    table = pd.DataFrame({i18n.t("fig.col_municipality", lang): full["name"][::-1], f"{unit}": full["value"][::-1]})
     notes = ([shown_note] if shown_note else []) + [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}"
                                                     for _, r in missing.iterrows()]
     chartmargins.reserve(fig)
@@ -318,7 +311,9 @@ def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: 
         ymax = have["unit_cost"].max() * 1.2
         fig.update_yaxes(range=[0, ymax])
     _layout(fig, title, xaxis_title=x_label, yaxis_title=y_label)
-    table = have.rename(columns={"name": "Kommune", "coverage": x_label, "unit_cost": y_label})[["Kommune", x_label, y_label]]
+    municipality = i18n.t("fig.col_municipality", lang)
+    table = have.rename(columns={"name": municipality, "coverage": x_label, "unit_cost": y_label})[
+        [municipality, x_label, y_label]]
     chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption)
 
@@ -343,15 +338,14 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
         pad = 0.35 * max(hi - lo, 1e-9)
         fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0)])
     _layout(fig, title, height=max(300, 70 * len(have) + 120),
-            xaxis_title="NOK million" if lang == "en" else "mill. kr", showlegend=False)
+            xaxis_title=i18n.t("fig.mill_kr", lang), showlegend=False)
     fig.update_yaxes(autorange="reversed")
-    table = pd.DataFrame({("Component" if lang == "en" else "Komponent"): names,
-                          ("NOK million" if lang == "en" else "mill. kr"): mill.round(1)})
+    table = pd.DataFrame({i18n.t("fig.col_component", lang): names, i18n.t("fig.mill_kr", lang): mill.round(1)})
     # what could not be split, and which bar is our own derivation; rows with nothing to hold (nothing left
     # unsplit, no member without figures) are not listed
     unsplit = frame[frame["nok"].isna() & ~frame["component"].isin(["not_split", "peer_subset", "averaging"])]
     derived = have[have["reason"].fillna("").str.contains("vår utledning|our derivation")] if "reason" in have else have[:0]
-    notes = [f"{labels.get(r['component'], r['component'])}: {r.get('reason') or ''}"
+    notes = [f"{labels.get(r['component'], r['component'])}: {i18n.reason_text(r.get('reason'), lang) or ''}"
              for _, r in pd.concat([derived, unsplit]).iterrows()]
     chartmargins.reserve(fig)
     return Chart(chart_id, title, fig, table, caption, notes)

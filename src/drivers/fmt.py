@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import math
 
+from drivers import i18n
+
 THIN = " "  # thousands separator: a plain space, as in the contract ("1 234,5")
 MISSING = "–"
 
-# SSB's symbols for missing or suppressed cells (https://www.ssb.no/en/help/explanation-of-symbols).
-STATUS_NB = {
-    ".": "ikke mulig å oppgi tall",
-    "..": "tall mangler",
-    ":": "vises ikke av konfidensialitetshensyn",
-    "-": "null (ingen verdi)",
-    "...": "oppgave mangler ennå",
-}
-STATUS_EN = {
-    ".": "not possible to give a figure",
-    "..": "figure missing",
-    ":": "suppressed for confidentiality",
-    "-": "nil",
-    "...": "not yet available",
+# SSB's symbols for missing or suppressed cells (https://www.ssb.no/en/help/explanation-of-symbols): symbol -> the
+# key of what it means, worded in every language file of drivers.i18n.
+STATUS_KEYS = {
+    ".": "fmtx.status_dot",
+    "..": "fmtx.status_dotdot",
+    ":": "fmtx.status_colon",
+    "-": "fmtx.status_dash",
+    "...": "fmtx.status_ellipsis",
 }
 
 
@@ -79,10 +75,10 @@ def pct(value, decimals: int = 1) -> str:
 
 def status_text(status: str | None, lang: str = "nb") -> str:
     """What an SSB status symbol means, e.g. ":" -> "vises ikke av konfidensialitetshensyn"."""
-    table = STATUS_EN if lang == "en" else STATUS_NB
     if not status:
-        return "no value" if lang == "en" else "ingen verdi"
-    return table.get(status, status)
+        return i18n.t("fmtx.no_value", lang)
+    key = STATUS_KEYS.get(status)
+    return i18n.t(key, lang) if key else status
 
 
 def missing_label(status: str | None, lang: str = "nb") -> str:

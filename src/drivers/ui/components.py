@@ -19,7 +19,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 from drivers import fmt
 from drivers.errors import UserError
 from drivers.figures import Chart
-from drivers.i18n import LANGS, t
+from drivers.i18n import LANGS, reason_text, t
 from drivers.report import data
 from drivers.report import state as st
 from drivers.report.cache import cached
@@ -157,10 +157,10 @@ def chart_card(chart: Chart, lang: str = "nb", wide: bool = False) -> html.Figur
 
 
 def missing_notice(what: str, command: str | None, lang: str = "nb", reason: str | None = None) -> html.Div:
-    """Says a figure is not in the data, and which command fetches it."""
+    """Says a figure is not in the data, why (the engine's reason, worded in `lang`), and which command fetches it."""
     body = [html.Strong(t("missing_title", lang) + ": "), html.Span(what)]
     if reason:
-        body += [html.Br(), html.Span(reason, className="reason")]
+        body += [html.Br(), html.Span(reason_text(reason, lang), className="reason")]
     if command:
         body += [html.Br(), html.Span(t("missing_fetch", lang) + " "), html.Code(command)]
     return html.Div(body, className="missing-notice", role="note")
@@ -175,17 +175,13 @@ def guarded(build: Callable[..., object], *args, lang: str = "nb", what: str = "
         return html.Div(missing_notice(what or getattr(build, "__name__", ""), None, lang, str(exc)), className="card")
     except Exception:  # noqa: BLE001 - one broken card must not take the page down
         log.exception("could not build %s for %s", getattr(build, "__name__", build), args)
-        text = ("This part could not be computed; the error is logged on the server." if lang == "en"
-                else "Denne delen kunne ikke beregnes; feilen er logget på serveren.")
-        return html.Div(html.P(text, className="reason"), className="card missing-notice")
+        return html.Div(html.P(t("comp_ui.failed", lang), className="reason"), className="card missing-notice")
 
 
 def no_peers_notice(state: st.State, peers_label: str) -> html.Div:
     """The chosen peer set has no other municipality (Oslo is alone in KOSTRA group 13): offer other sets."""
     lang = state.lang
-    text = (f"{data.meta().name(state.kommune)} has no other municipality in {peers_label}. Compare with:" if lang == "en"
-            else f"{data.meta().name(state.kommune)} er alene i {peers_label}, så det finnes ingen å sammenligne med. "
-                 "Velg en annen sammenligningsgruppe:")
+    text = t("comp_ui.no_peers", lang, name=data.meta().name(state.kommune), peers=peers_label)
     links = [dcc.Link(t(f"peers_{p}", lang), href=st.url(_current_path(state), state, peers=p), className="service-tab")
              for p in st.PEER_SETS if p != state.peers]
     return html.Div([html.P(text), html.Div(links, className="service-tabs")], className="missing-notice no-peers")

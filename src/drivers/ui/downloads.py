@@ -17,6 +17,7 @@ import hashlib
 from dash import html
 from flask import Response, request
 
+from drivers import i18n
 from drivers.errors import UserError
 from drivers.report.cache import Cache
 
@@ -56,29 +57,20 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
     shows the route's one-line message instead of a silently failed download."""
     from drivers.report import state as st
 
-    en = state.lang == "en"
+    lang = state.lang
     shared = {k: None for k in state.extra}  # page parameters (tjeneste, indikator, …) do not change the files
     links = [
-        html.A("Download all charts (ZIP)" if en else "Last ned alle figurer (ZIP)",
-               href=st.url(PACK_ROUTE, state, **shared), id=PACK_LINK, className="export-button"),
-        html.A("Download seminar deck (PPTX)" if en else "Last ned seminarpresentasjon (PPTX)",
-               href=st.url(DECK_ROUTE, state, **shared), id=DECK_LINK, className="export-button"),
+        html.A(i18n.t("dl.pack", lang), href=st.url(PACK_ROUTE, state, **shared), id=PACK_LINK, className="export-button"),
+        html.A(i18n.t("dl.deck", lang), href=st.url(DECK_ROUTE, state, **shared), id=DECK_LINK, className="export-button"),
     ]
-    note = (f"Every chart for {name} {state.aar} as PNG (print and screen), SVG, Excel and CSV with an index file, and "
-            f"the budget-seminar slides, compared with {peers_label} ({konv_label} average). Made on the server: "
-            "the pack takes a little while." if en else
-            f"Alle figurene for {name} {state.aar} som PNG (trykk og skjerm), SVG, Excel og CSV med en innholdsfil, og "
-            f"lysbildene til budsjettseminaret, sammenlignet med {peers_label} ({konv_label} snitt). Lages på "
-            "serveren: pakken tar litt tid.")
+    note = i18n.t("dl.note", lang, name=name, year=state.aar, peers=peers_label, konv=konv_label)
     # Shown on click (clientside callback in pages/oversikt.py): the pack takes a while to make, and a page that
     # seems to do nothing invites a second click, which makes the server build it twice.
     waiting = {
-        "data-pack": ("Making the chart pack on the server; the download starts by itself when it is ready." if en
-                      else "Figurpakken lages på serveren; nedlastingen starter av seg selv når den er klar."),
-        "data-deck": ("Making the seminar deck; the download starts by itself when it is ready." if en
-                      else "Seminarpresentasjonen lages; nedlastingen starter av seg selv når den er klar."),
+        "data-pack": i18n.t("dl.wait_pack", lang),
+        "data-deck": i18n.t("dl.wait_deck", lang),
     }
-    return html.Div([html.H2("Til økonomiplanen og seminaret" if not en else "For the plan and the seminar"),
+    return html.Div([html.H2(i18n.t("dl.heading", lang)),
                      html.Div(links, className="export-buttons"), html.P(note, className="export-note"),
                      html.P(id=EXPORT_STATUS, className="export-status", role="status", **waiting)],
                     id=EXPORTS, className="card exports")
@@ -151,7 +143,7 @@ def deck_file() -> Response:
             raise UserError("spak må være coverage eller unit_cost")
         service = request.args.get("hva_om") or None
         slides = story.build(state, service, lever)
-        title = f"Budsjettseminar: {data.meta().name(state.kommune)} {state.aar}"
+        title = i18n.t("deck.cover_title", state.lang, name=data.meta().name(state.kommune), year=state.aar)
         payload = deck.build_deck(slides, title=title, subtitle=story.heading(state), theme=theme.load())
         return _file(payload, "application/vnd.openxmlformats-officedocument.presentationml.presentation",
                      f"seminar-{state.kommune}-{state.aar}.pptx")

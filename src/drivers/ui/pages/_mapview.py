@@ -18,15 +18,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from drivers import chartmargins, figures, fmt
+from drivers import chartmargins, figures, fmt, i18n
 from drivers.errors import UserError
 from drivers.figures import Chart
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.report.cache import Cache
 
-CREDIT_NB = "Kart: © Kartverket (CC BY 4.0), forenklet via github.com/robhop/fylker-og-kommuner"
-CREDIT_EN = "Map: © Kartverket (CC BY 4.0), simplified via github.com/robhop/fylker-og-kommuner"
 MISSING_COLOR = "#D3D7DC"
 OUTLINE = "#FFFFFF"
 COUNTY_LINE = "#3E4C59"
@@ -104,7 +102,8 @@ def _values(panel, indicator, year: int) -> MapValues:
         "name": [panel.name(c) for c in codes],
         "value": np.asarray(comp.value, dtype=float),
         "status": list(comp.status),
-        "reason": list(comp.reason),
+        # object dtype: pandas would store the engine's Reasons as plain str, losing what words them per language
+        "reason": pd.Series(list(comp.reason), dtype=object),
     })
     rows = {r["region"]: r for r in frame.to_dict("records")}
     have = frame[frame["value"].notna()].sort_values("value", ascending=False, kind="stable")
@@ -128,13 +127,12 @@ def rank_text(values: MapValues, region: str, lang: str = "nb") -> str | None:
     if r is None:
         return None
     n = values.stats["n_have"]
-    return f"no. {r} of {n} (highest first)" if lang == "en" else f"nr. {r} av {n} (høyest først)"
+    return i18n.t("map.rank", lang, rank=r, n=n)
 
 
 def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str = "nb",
                 polarity: str = "neutral") -> dict:
     """The map without the selection, as a plain figure dict (built once per indicator, year and language)."""
-    en = lang == "en"
     frame = mv.frame
     have = frame[frame["value"].notna()]
     missing = frame[frame["value"].isna()]
@@ -151,7 +149,7 @@ def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str =
             hovertemplate="%{customdata[0]} (%{location})<br>%{customdata[1]}<extra></extra>",
             colorbar=dict(title=dict(text=unit, side="top"), thickness=16, len=0.7, x=0.98,
                           tickformat=",." + str(mv.decimals) + "f"),
-            name=("With a value" if en else "Med tall"), showlegend=False,
+            name=i18n.t("map.with_value", lang), showlegend=False,
         ))
     if len(missing):
         fig.add_trace(go.Choropleth(
@@ -160,7 +158,7 @@ def base_figure(mv: MapValues, geo_url: str, county_url: str | None, lang: str =
             marker_line_color=OUTLINE, marker_line_width=0.4,
             customdata=np.stack([missing["name"], [_hover_value(np.nan, s, mv.decimals, unit, lang) for s in missing["status"]]], axis=-1),
             hovertemplate="%{customdata[0]} (%{location})<br>%{customdata[1]}<extra></extra>",
-            name=("No figure (grey)" if en else "Mangler tall (grå)"), showlegend=True,
+            name=i18n.t("map.no_figure_grey", lang), showlegend=True,
         ))
     if county_url:
         # Outlines only: transparent fill, and 'skip' keeps hover and clicks on the municipalities below.
@@ -184,7 +182,6 @@ def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: 
     """The map: coloured municipalities, grey missing ones, county outlines, the selected one outlined.
 
     `base` is `base_figure(...)` for the same arguments, if the caller keeps one (it costs most of the time)."""
-    en = lang == "en"
     frame = mv.frame
     base = base if base is not None else base_figure(mv, geo_url, county_url, lang, polarity)
     traces = list(base["data"])
@@ -203,19 +200,16 @@ def choropleth(mv: MapValues, selected: str, title: str, caption: str, geo_url: 
     missing = frame[frame["value"].isna()]
     notes = []
     if len(missing):
-        notes.append((f"Grey: {len(missing)} municipalities without a figure for this indicator "
-                      f"(shown as missing, not as 0). " if en else
-                      f"Grått: {len(missing)} kommuner uten tall for denne indikatoren (vist som manglende, ikke som 0). ")
-                     + _reason_summary(missing, lang))
+        summary = _reason_summary(missing, lang)
+        notes.append(" ".join(filter(None, [i18n.t("map.grey_note", lang, n=len(missing)), summary])))
     if frame["value"].notna().sum() > 10:
-        notes.append("The colour scale spans the 2nd to 98th percentile; values outside it get the end colours."
-                     if en else "Fargeskalaen går fra 2. til 98. persentil; verdier utenfor får endefargene.")
-    notes.append(CREDIT_EN if en else CREDIT_NB)
+        notes.append(i18n.t("map.scale_note", lang))
+    notes.append(i18n.t("map.credit", lang))
     table = pd.DataFrame({
-        ("Municipality number" if en else "Kommunenummer"): frame["region"],
-        ("Municipality" if en else "Kommune"): frame["name"],
-        f"{'Value' if en else 'Verdi'} ({mv.unit})": frame["value"],
-        ("SSB status" if en else "SSB-status"): frame["status"],
+        i18n.t("map.col_region", lang): frame["region"],
+        i18n.t("map.col_name", lang): frame["name"],
+        i18n.t("map.col_value", lang, unit=mv.unit): frame["value"],
+        i18n.t("map.col_status", lang): frame["status"],
     })
     inline = {geo_url: "kommune", **({county_url: "fylke"} if county_url else {})}
     return MapChart("kart", title, browser_figure, table, caption, notes, inline)
@@ -264,6 +258,6 @@ def _reason_summary(missing: pd.DataFrame, lang: str) -> str:
     reasons = [r for r in missing["reason"] if isinstance(r, str) and r]
     if not reasons:
         return ""
-    common = pd.Series(reasons).value_counts()
-    top = common.index[0]
-    return (f"Most common reason: {top}" if lang == "en" else f"Vanligste årsak: {top}")
+    common = pd.Series([str(r) for r in reasons]).value_counts()
+    top = next(r for r in reasons if r == common.index[0])  # the engine's Reason itself, to word it in `lang`
+    return i18n.t("map.common_reason", lang, reason=i18n.reason_text(top, lang))

@@ -7,7 +7,7 @@ import dash
 import numpy as np
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from drivers import figures, fmt
+from drivers import figures, fmt, i18n
 from drivers.errors import UserError
 from drivers.report import data
 from drivers.report import queries as views
@@ -84,7 +84,7 @@ def _indicator_options(panel, lang: str, year: int) -> list[dict]:
         have = int(np.count_nonzero(~np.isnan(np.asarray(views.indicator_components(panel, ind, year).value, dtype=float))))
         label = f"{ind.name(lang)} ({ind.unit})"
         if not have:
-            label += " – mangler i dataene" if lang != "en" else " – not in the data"
+            label += " – " + i18n.t("kart.not_in_data", lang)
         out.append({"label": label, "value": ind.id})
     return out
 
@@ -96,8 +96,7 @@ def check(state: st.State) -> st.State:
     if wanted not in known:
         shown = wanted[:60]
         raise st.StateError(
-            (f"Unknown indicator «{shown}»." if state.lang == "en" else f"Ukjent indikator «{shown}».")
-            + (" Choose one from the list on the map page." if state.lang == "en" else " Velg en fra listen på kartsiden."),
+            i18n.t("kart.unknown_indicator", state.lang, shown=shown),
             [(known[i].name(state.lang), st.url(PATH, state, indikator=i)) for i in list(known)[:5]]
             + [(known[DEFAULT_INDICATOR].name(state.lang), st.url(PATH, state, indikator=DEFAULT_INDICATOR))],
             state.lang,
@@ -117,7 +116,7 @@ def layout(state: st.State):
 def indicator_control(state: st.State, ind) -> html.Div:
     lang = state.lang
     return html.Div([
-        html.Label("Indicator" if lang == "en" else "Indikator", className="ctl-label"),
+        html.Label(i18n.t("kart.indicator", lang), className="ctl-label"),
         dcc.Dropdown(id=INDICATOR, options=indicator_options(lang, state.aar), value=ind.id,
                      clearable=False, className="ctl-indikator", labels=components.dropdown_labels(lang)),
     ], className="ctl ctl-wide")
@@ -125,17 +124,15 @@ def indicator_control(state: st.State, ind) -> html.Div:
 
 def content(state: st.State, ind) -> list:
     lang = state.lang
-    en = lang == "en"
     panel = data.get_panel()
     if not mv.has_boundaries():
-        return [components.missing_notice("kommunegrenser (Kartverket)" if not en else "municipal boundaries (Kartverket)",
-                                          "drivers snapshot build", lang)]
+        return [components.missing_notice(i18n.t("kart.boundaries", lang), "drivers snapshot build", lang)]
     values = mv.values(panel, ind, state.aar)
     name = data.meta().name(state.kommune)
     title = f"{ind.name(lang)}, {state.aar}"
     extra = None
     if ind.kind == "need_corrected":
-        extra = "Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB" if not en else "Cost index: Grønt hefte 2026 (KMD), not SSB"
+        extra = i18n.t("kart.cost_index", lang)
     tables = [t for t in str(ind.table).replace("+", ",").split(",") if t]
     if ind.denominator and "population" in (ind.denominator or {}):
         tables.append("07459")
@@ -154,20 +151,19 @@ def content(state: st.State, ind) -> list:
     tiles = [
         components.stat(name, f"{fmt.number(own['value'], d)} {ind.unit}" if not fmt.is_missing(own["value"])
                         else fmt.missing_label(own["status"], lang),
-                        rank or (own["reason"] if isinstance(own["reason"], str) else None), "stat-headline"),
-        components.stat("Median, all municipalities" if en else "Median, alle kommuner",
+                        rank or (i18n.reason_text(own["reason"], lang) if isinstance(own["reason"], str) else None),
+                        "stat-headline"),
+        components.stat(i18n.t("kart.median", lang),
                         f"{fmt.number(stats['median'], d)} {ind.unit}" if stats["n_have"] else fmt.MISSING,
-                        (f"{stats['n_have']} of {stats['n']} with a figure" if en
-                         else f"{stats['n_have']} av {stats['n']} med tall")),
-        components.stat("Lowest – highest" if en else "Lavest – høyest",
+                        i18n.t("kart.n_have", lang, n_have=stats["n_have"], n=stats["n"])),
+        components.stat(i18n.t("kart.range", lang),
                         f"{fmt.number(stats['min'], d)} – {fmt.number(stats['max'], d)} {ind.unit}"
                         if stats["n_have"] else fmt.MISSING),
     ]
     out.append(html.Div(tiles, className="stats"))
-    out.append(html.P("Click a municipality to select it." if en else "Klikk på en kommune for å velge den.",
-                      className="hint"))
+    out.append(html.P(i18n.t("kart.hint", lang), className="hint"))
     out.append(map_card(chart, lang))
-    out.append(html.P(mv.CREDIT_EN if en else mv.CREDIT_NB, className="map-credit"))
+    out.append(html.P(i18n.t("map.credit", lang), className="map-credit"))
     return out
 
 

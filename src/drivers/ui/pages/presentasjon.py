@@ -8,6 +8,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from drivers import i18n
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.report import state as st
@@ -33,11 +34,12 @@ def _what_if_choice(state: st.State) -> tuple[str | None, str]:
     service = state.extra.get("hva_om")
     lever = state.extra.get("spak", "coverage")
     if service is not None and service not in views.SERVICES:
-        raise st.StateError(f"Ukjent tjeneste «{service[:20]}» for hva om-lysbildet.",
-                            [(views.service_name(s), st.url("/presentasjon", state, hva_om=s)) for s in views.SERVICES],
+        raise st.StateError(i18n.t("deck.unknown_service", state.lang, service=service[:20]),
+                            [(views.service_name(s, state.lang), st.url("/presentasjon", state, hva_om=s))
+                             for s in views.SERVICES],
                             state.lang)
     if lever not in ("coverage", "unit_cost"):
-        raise st.StateError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad).",
+        raise st.StateError(i18n.t("deck.bad_lever", state.lang),
                             [(lv, st.url("/presentasjon", state, spak=lv)) for lv in ("coverage", "unit_cost")], state.lang)
     return service, lever
 
@@ -61,25 +63,24 @@ def layout(state: st.State):
         number = 0
     if not 1 <= number <= total:
         raise st.StateError(
-            (f"Lysbilde «{str(raw)[:10]}» finnes ikke; presentasjonen har {total} lysbilder." if state.lang != "en"
-             else f"Slide «{str(raw)[:10]}» does not exist; the presentation has {total} slides."),
+            i18n.t("deck.no_slide", state.lang, raw=str(raw)[:10], total=total),
             [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
     return slide_view(state, slides, number, total)
 
 
 def _nav(state: st.State, number: int, total: int) -> html.Nav:
-    en = state.lang == "en"
+    lang = state.lang
     prev_href = st.url("/presentasjon", state, lysbilde=max(1, number - 1))
     next_href = st.url("/presentasjon", state, lysbilde=min(total, number + 1))
     return html.Nav([
         dcc.Link("←", href=prev_href, id=PREV, className="pres-arrow" + (" disabled" if number == 1 else ""),
-                 title="Forrige (pil venstre)" if not en else "Previous (left arrow)"),
+                 title=i18n.t("deck.prev", lang)),
         html.Span(f"{number} / {total}", id=COUNTER, className="pres-counter"),
         dcc.Link("→", href=next_href, id=NEXT, className="pres-arrow" + (" disabled" if number == total else ""),
-                 title="Neste (pil høyre)" if not en else "Next (right arrow)"),
+                 title=i18n.t("deck.next", lang)),
         html.A("PowerPoint", href=_deck_href(state), className="pres-download"),
-        html.A("Figurpakke (ZIP)", href=st.url("/last-ned/pakke.zip", state, lysbilde=None), className="pres-download"),
-        dcc.Link("Avslutt" if not en else "Exit", href=st.url("/", state, lysbilde=None), className="pres-exit"),
+        html.A(i18n.t("deck.pack", lang), href=st.url("/last-ned/pakke.zip", state, lysbilde=None), className="pres-download"),
+        dcc.Link(i18n.t("deck.exit", lang), href=st.url("/", state, lysbilde=None), className="pres-exit"),
     ], className="pres-nav")
 
 
@@ -90,11 +91,11 @@ def _deck_href(state: st.State) -> str:
 
 def _what_if_picker(state: st.State) -> html.Div:
     """Links that choose the what-if: service × lever (kept in the URL like every other choice)."""
-    en = state.lang == "en"
+    lang = state.lang
     service, lever = _what_if_choice(state)
-    levers = [("coverage", "dekningsgrad" if not en else "coverage"), ("unit_cost", "enhetskostnad" if not en else "unit cost")]
+    levers = [(key, i18n.t(f"deck.lever_{key}", lang)) for key in ("coverage", "unit_cost")]
     return html.Div([
-        html.Span("Velg hva om: " if not en else "Choose what-if: "),
+        html.Span(i18n.t("deck.choose", lang) + " "),
         *[dcc.Link(views.service_name(s, state.lang), href=st.url("/presentasjon", state, hva_om=s),
                    className="pres-choice" + (" active" if s == service else "")) for s in views.SERVICES],
         html.Span(" · "),
@@ -104,14 +105,13 @@ def _what_if_picker(state: st.State) -> html.Div:
 
 
 def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
-    en = state.lang == "en"
+    lang = state.lang
     name = data.meta().name(state.kommune)
     if number == 1:
         body = [
-            html.H1(f"Budsjettseminar: {name} {state.aar}" if not en else f"Budget seminar: {name} {state.aar}",
-                    id=TITLE, className="pres-title pres-cover"),
-            html.P(f"{'Sammenlignet med' if not en else 'Compared with'} {views.peers_label(state)} · "
-                   f"{views.konv_label(state)} {'snitt' if not en else 'average'}", className="pres-subtitle"),
+            html.H1(i18n.t("deck.cover_title", lang, name=name, year=state.aar), id=TITLE, className="pres-title pres-cover"),
+            html.P(i18n.t("deck.subtitle", lang, peers=views.peers_label(state), konv=views.konv_label(state)),
+                   className="pres-subtitle"),
             html.Ol([html.Li(f"{s.section}: {s.chart.title}") for s in slides], className="pres-agenda"),
         ]
     else:
@@ -124,7 +124,7 @@ def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
             dcc.Graph(id=GRAPH, figure=fig, className="pres-graph", config={"displaylogo": False, "responsive": True},
                       style={"height": "62vh"}),
             html.P(slide.chart.caption, className="pres-caption"),
-            html.Details([html.Summary("Notater" if not en else "Notes"), html.P(slide.notes)], id=NOTES,
+            html.Details([html.Summary(i18n.t("deck.notes", lang)), html.P(slide.notes)], id=NOTES,
                          className="pres-notes"),
         ]
         if slide.chart.id.endswith("hva-om"):  # the what-if slide: the summary sentence shown, and the choice of service/lever
