@@ -20,7 +20,7 @@ from drivers.export import theme
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.ui import components, downloads, ids, serving, shell
-from drivers.ui.serving import switch
+from drivers.ui.serving import guard, switch
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     shell.register(app)
     # deferred parts, their prefetch, and the warm-up of the pages a user opens next (off with DRIVERS_SERVING=plain)
     serving.install(app)
+    # hostile requests are short 4xx answers, never a 500 or a traceback: callback payloads checked against the
+    # registered callbacks before Dash dispatches them, a body over MAX_CONTENT_LENGTH a 413 (drivers.ui.serving.guard)
+    app.server.config["MAX_CONTENT_LENGTH"] = guard.MAX_BODY
+    guard.install(app)
     downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:
         data.get_panel()
