@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from engine_data import build_duckdb, shared_frames, shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.cli import main
 from drivers.engine import api, indicators
 from drivers.errors import UserError

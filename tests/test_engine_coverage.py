@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from test_engine_group_figures import panel  # noqa: F401 - the snapshot panel fixture
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.config import Settings
 from drivers.engine import api
 

@@ -10,6 +10,7 @@ from engine_data import shared_panel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api
 from drivers.engine.decompose import Inputs, logmean, split
 

@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers import peersets
 from drivers.cli import main
 from drivers.engine import api, indicators

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from engine_data import snapshot_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api, indicators
 
 SERVICES = [s for s in indicators.services()]

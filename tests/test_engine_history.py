@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from engine_data import CODE_HISTORY, require_shared, shared_frames, shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api, measures
 from drivers.engine import indicators as reg
 from drivers.engine.panel import Panel

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from engine_data import shared_frames, shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api, indicators
 from drivers.engine.panel import Panel
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from engine_data import shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api, peers
 from drivers.errors import UserError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.config import PROJECT_ROOT
 from drivers.engine import indicators
 

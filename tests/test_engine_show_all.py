@@ -11,6 +11,7 @@ import math
 import pytest
 from engine_data import snapshot_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.commands import show
 from drivers.engine import api, indicators
 

@@ -13,6 +13,7 @@ import math
 import pytest
 from engine_data import LORENSKOG_XLSX, shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api, measures
 from drivers.engine import indicators as reg
 

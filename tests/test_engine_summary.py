@@ -9,6 +9,7 @@ import re
 import pytest
 from engine_data import shared_panel
 
+import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers.engine import api
 
 # Norwegian words and units that must not appear in the English summary (case-insensitive substrings)

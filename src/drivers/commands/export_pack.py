@@ -88,10 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if args.deck is not None:
         t0 = time.perf_counter()
         slides = story.build(state, args.what_if, args.lever)
-        from drivers.report import data
-
-        title = (f"Budget seminar: {data.meta().name(state.kommune)} {state.aar}" if state.lang == "en"
-                 else f"Budsjettseminar: {data.meta().name(state.kommune)} {state.aar}")
-        write_atomic(args.deck, deck.build_deck(slides, title=title, subtitle=story.heading(state), theme=look))
+        write_atomic(args.deck, deck.build_deck(slides, title=story.deck_title(state), subtitle=story.heading(state),
+                                                theme=look))
         print(f"drivers: wrote {args.deck} ({len(slides) + 1} slides, {time.perf_counter() - t0:.1f} s)")
     return 0

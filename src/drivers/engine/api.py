@@ -22,8 +22,9 @@ from drivers.engine import gaps as gapmod
 from drivers.engine import indicators as reg
 from drivers.engine import peers as peermod
 from drivers.engine import summary as summ
-from drivers.engine.averages import CONVENTION_NB, base, check_convention, excludes_self, peer_average
-from drivers.engine.panel import NEED_NOTE_EN, NEED_NOTE_NB, Panel
+from drivers.engine.averages import base, check_convention, convention_term, excludes_self, peer_average
+from drivers.engine.panel import Panel, need_note_term
+from drivers.engine.reasons import Named, Reason, joined, term, why, worded
 from drivers.errors import UserError
 
 PEER_SETS = list(peermod.BUILTIN)
@@ -100,16 +101,17 @@ def gaps(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "k
     rows = {c: table.column(c, slice(i * m, (i + 1) * m)).tolist() for c in ["indicator", "peer_label", *gapmod.COLUMNS]}
     need, used = panel.need_index(year)
     out = gapmod.service_gaps(rows, reg.services(), None if math.isnan(need[i]) else float(need[i]))
-    out.attrs["need_note"] = NEED_NOTE_NB
+    out.attrs["need_note"] = need_note_term()
     out.attrs["need_index_year"] = used
     out.attrs["peer_label"] = rows["peer_label"][0]
-    out.attrs["convention_nb"] = CONVENTION_NB[convention]
+    out.attrs["convention_nb"] = convention_term(convention)
     return out
 
 
 # ---- decomposition -------------------------------------------------------------------------------------
 def _service_inputs(panel: Panel, service: str, year: int):
-    """Arrays N, NDU, T, B, KBDU, I over all municipalities for one service, and why any are missing."""
+    """Arrays N, NDU, T, B, KBDU, I over all municipalities for one service, why any are missing (Reasons) and
+    how to fetch them."""
 
     def compute():
         svc = reg.services().get(service) if service != "TOTAL" else {"target": None, "coverage_measure": None, "fetch_tables": ["12362"]}
@@ -118,8 +120,8 @@ def _service_inputs(panel: Panel, service: str, year: int):
         ndu = panel.measure("ndu_1000kr", dims, year).value * 1000.0
         target = svc.get("target")
         t = panel.residents_kostra(year, *target) if target else np.full(panel.n, np.nan)
-        missing: dict[str, str] = {}
-        hints: dict[str, str] = {}
+        missing: dict[str, Reason] = {}
+        hints: dict[str, Reason] = {}
         cov = svc.get("coverage_measure")
         if cov:
             # users B = coverage × target group: SSB gives the coverage, not the user counts (kostra-method §5.7)
@@ -127,28 +129,27 @@ def _service_inputs(panel: Panel, service: str, year: int):
             b = pct / 100.0 * t
             names = [cov] if isinstance(cov, str) else list(cov)
             tab = ",".join(dict.fromkeys((reg.measure_spec(c) or {}).get("table", "?") for c in names))
-            hints["B"] = f"hent {' og '.join(names)} med {reg.fetch_hint([tab])}"
+            hints["B"] = why("fetch_measures", measures=joined(names, term("fmt.and")), fetch=reg.fetch_hint([tab]))
             if np.isnan(pct).all():
-                missing["B"] = (f"mangler dekningsgrad ({' + '.join(names)}, tabell {tab}) for {year}; "
-                                f"hent med {reg.fetch_hint([tab])}")
+                missing["B"] = why("coverage_missing", measures=" + ".join(names), table=tab, year=year,
+                                   fetch=reg.fetch_hint([tab]))
         elif service == "TOTAL":
             b = np.full(panel.n, np.nan)
-            missing["B"] = "dekningsgrad og enhetskostnad finnes per tjeneste, ikke for samlede utgifter"
+            missing["B"] = why("total_not_by_service")
         else:
             b = np.full(panel.n, np.nan)
-            missing["B"] = (f"ingen brukertall for {svc.get('name_nb', service).lower()} i katalogen ennå; "
-                            "dekningsgrad og enhetskostnad kan ikke skilles")
+            missing["B"] = why("no_user_counts", service=Named.of(nb=svc.get("name_nb", service),
+                                                                  en=svc.get("name_en")).lower())
         kb = panel.measure("kbdu_1000kr", f"KOKart0000=AGD4;KOKfunksjon0000={service}", year).value * 1000.0
         if service == "TOTAL":
-            missing["KBDU"] = "netto/brutto-andelen deles per tjeneste, ikke for samlede utgifter"
+            missing["KBDU"] = why("total_no_net_gross")
         else:
-            hints["KBDU"] = f"hent kbdu_1000kr med {reg.fetch_hint(['12362'])}"
+            hints["KBDU"] = why("fetch_measures", measures="kbdu_1000kr", fetch=reg.fetch_hint(["12362"]))
         if service != "TOTAL" and np.isnan(kb).all():
-            missing["KBDU"] = ("mangler korrigerte brutto driftsutgifter (kbdu_1000kr, tabell 12362 art AGD4); "
-                               f"hent med {reg.fetch_hint(['12362'])}")
+            missing["KBDU"] = why("kbdu_missing", fetch=reg.fetch_hint(["12362"]))
         need, _ = panel.need_index(year)
         if np.isnan(need).all():
-            missing["I"] = "mangler kostnadsindeks (utgiftsbehov) i databasen"
+            missing["I"] = why("need_index_missing")
         return {"N": n, "NDU": ndu, "T": t, "B": b, "KBDU": kb, "I": need}, missing, bool(target), hints
 
     return panel.memo(("service_inputs", service, year), compute)
@@ -170,6 +171,8 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
         rows, n_members = _decompose_rows(panel, i, year, service, peers, convention, exclude_oslo, k)
         # columns as lists, then one DataFrame: row dicts and column assignments cost ~10× the LMDI itself
         data = {c: [r[c] for r in rows] for c in ("component", "name_nb", "name_en", "nok", "available", "reason")}
+        for c in ("name_nb", "reason"):  # object columns keep the Reasons (a str column would make them plain text)
+            data[c] = pd.Series(data[c], dtype=object)
         avail = [r["nok"] for r in rows if r["available"]]
         gap = float(np.sum(avail)) if avail else math.nan
         data["share"] = [x / gap for x in data["nok"]] if gap else [math.nan] * len(rows)
@@ -177,7 +180,7 @@ def decompose(panel: Panel, region: str, year: int | None = None, service: str =
         out = pd.DataFrame(data)
         out.attrs.update(gap_nok=gap, service=service, region=panel.municipalities[i], year=year,
                          reason=None if avail else rows[0]["reason"], n_peer_members=n_members,
-                         need_note=NEED_NOTE_NB, convention_nb=CONVENTION_NB[convention])
+                         need_note=need_note_term(), convention_nb=convention_term(convention))
         return out
 
     res = panel.lru(key, compute)
@@ -199,13 +202,13 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: PeerAr
         rows = dec.split(own, {key_: v[idx] for key_, v in arrays.items()}, base(convention), has_target, missing, hints,
                          peer_value=_ssb_peer_value(panel, i, year, service, peers, convention, exclude_oslo, k))
         if not (idx != i).any():
-            why = peermod.empty_reason(peermod.peer_label(panel, i, peers, k, convention=convention),
-                                       panel.name(panel.municipalities[i]))
+            alone = peermod.empty_reason(peermod.peer_label(panel, i, peers, k, convention=convention),
+                                         panel.name(panel.municipalities[i]))
             for r in rows:
-                r.update(nok=math.nan, available=False, reason=why)
+                r.update(nok=math.nan, available=False, reason=alone)
         elif not any(r["available"] for r in rows) and not (own.N > 0 and np.isfinite(own.NDU)):
             for r in rows:
-                r["reason"] = f"kommunen mangler netto driftsutgifter eller innbyggere for {year}"
+                r["reason"] = why("own_spending_missing", year=year)
         return rows, int((idx != i).sum())  # the other members: 0 when the municipality is alone
 
     key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k)
@@ -258,18 +261,18 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
               "nok": math.nan,
               "own": math.nan, "peer": math.nan, "unit": "%" if lever == "coverage" else "kr", "available": False}
     if lack:
-        result["reason"] = "; ".join(dict.fromkeys(lack))
+        result["reason"] = joined(lack)
         return result
     own_ratio = arrays[top][i] / arrays[bottom][i]
     a, b = arrays[top][idx], arrays[bottom][idx]
     ok = ~(np.isnan(a) | np.isnan(b)) & (b > 0)
-    what = "dekningsgrad" if lever == "coverage" else "enhetskostnad"
+    what = term("comp.lever.coverage") if lever == "coverage" else term("comp.lever.unit_cost")
     if not np.isfinite(own_ratio) or own_ratio <= 0:
-        result["reason"] = f"kommunen mangler tall for {what} i {year}"
+        result["reason"] = why("own_lever_missing", what=what, year=year)
         return result
     if not ok.any():
-        result["reason"] = (f"ingen av de {len(idx)} kommunene i {peermod.peer_label(panel, i, peers, kw.get('k', 10), convention=convention)} "
-                            f"har tall for {what} i {year}")
+        result["reason"] = why("peers_lever_missing", n=len(idx), what=what, year=year,
+                               label=peermod.peer_label(panel, i, peers, kw.get("k", 10), convention=convention))
         return result
     if target == "median":
         peer_ratio = float(np.median(a[ok] / b[ok]))
@@ -327,6 +330,7 @@ def _timeseries(panel: Panel, i: int, ind, peers: PeerArg, convention: str, excl
         rows.append({"year": y, "value": value, "peer_value": peer, "backcast": bool(c.backcast[i]),
                      "status": c.status[i], "gap_nok": gap, "reason": reason})
     out = pd.DataFrame(rows, columns=["year", "value", "peer_value", "backcast", "status", "gap_nok", "reason"])
+    out["reason"] = pd.Series([r["reason"] for r in rows], dtype=object)  # Reasons kept, None where none
     out.attrs.update(indicator=ind.id, unit=ind.unit, region=panel.municipalities[i])
     return out
 
@@ -360,8 +364,8 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
         "county_name": panel.county_name(panel.county[i]),
         "need_index": None if math.isnan(need[i]) else float(need[i]),
         "need_index_year": used,
-        "need_note": NEED_NOTE_NB,
-        "need_note_en": NEED_NOTE_EN,
+        "need_note": need_note_term(),
+        "need_note_en": worded(need_note_term(), "en"),
         "frie_inntekter_per_innb": None if math.isnan(frie.value[i]) else float(frie.value[i]),
         "frie_inntekter_status": frie.status[i],
         "ndu_total_per_innb": None if math.isnan(total.value[i]) else float(total.value[i]),
@@ -370,34 +374,40 @@ def profile(panel: Panel, region: str, year: int | None = None) -> dict:
     }
 
 
-def summary_text(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
-                 convention: str = "weighted", lang: str = "nb", **kw) -> str:
-    """A few sentences on the largest gaps and what drives them, from the numbers above.
+def summary(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
+            convention: str = "weighted", **kw) -> Reason:
+    """A few sentences on the largest gaps and what drives them, from the numbers above, as a Reason (its str is
+    the bokmål text; drivers.i18n.reason_text words it in any language).
 
     Fast: the service gaps are a slice of the memoised driver table and only the three largest are split
     (summary_facts, _decompose_rows); the same text as summary_text_reference (api frames) in ~1 ms."""
     exclude_oslo, k = bool(kw.get("exclude_oslo", False)), int(kw.get("k", 10))
     year = _check(panel, year, peers, convention)
-    if lang not in ("nb", "en"):
-        raise UserError("språk må være nb eller en")
     i = panel.check_region(region)
-    key = ("summary", i, year, peers, convention, lang, exclude_oslo, k)
-    return panel.lru(key, lambda: _summary_fast(panel, i, year, peers, convention, lang, exclude_oslo, k))
+    key = ("summary", i, year, peers, convention, exclude_oslo, k)
+    return panel.lru(key, lambda: _summary_fast(panel, i, year, peers, convention, exclude_oslo, k))
+
+
+def summary_text(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
+                 convention: str = "weighted", lang: str = "nb", **kw) -> str:
+    """summary() in `lang`, as drivers.i18n words it (bokmål for a language it does not have)."""
+    return worded(summary(panel, region, year, peers, convention, **kw), lang)
 
 
 def summary_facts(panel: Panel, year: int, peers: PeerArg = "kostragruppe", convention: str = "weighted", *,
                   exclude_oslo: bool = False, k: int = 10) -> dict:
     """What the summary needs for every municipality at once, sliced from the driver table (no recomputation):
     services, their names, gap and need-corrected gap (n × services arrays, TOTAL last), peer-group labels
-    (nb, en) and sizes. Memoised per (year, peers, convention, options) in a bounded cache."""
+    (Reasons) and sizes. Memoised per (year, peers, convention, options) in a bounded cache."""
     year = _check(panel, year, peers, convention)
 
     def compute():
         full = _full_table(panel, year, peers, convention, exclude_oslo, k)
         inds = [x.id for x in reg.all()]
         n, m = panel.n, len(inds)
+        total = term("ind.total_ndu")
         svcs = [(c, s["name_nb"], s.get("name_en", s["name_nb"])) for c, s in reg.services().items()]
-        svcs.append(("TOTAL", "Samlede netto driftsutgifter", "Total net operating expenditure"))
+        svcs.append(("TOTAL", total, worded(total, "en")))
         svcs = [t for t in svcs if f"ndu_{t[0].lower()}_per_innb" in inds]
         cols = [inds.index(f"ndu_{c.lower()}_per_innb") for c, _, _ in svcs]
         gap = full.column("gap_nok").astype(float).reshape(n, m)[:, cols]
@@ -405,9 +415,7 @@ def summary_facts(panel: Panel, year: int, peers: PeerArg = "kostragruppe", conv
         return {
             "services": [c for c, _, _ in svcs], "name_nb": [a for _, a, _ in svcs], "name_en": [b for _, _, b in svcs],
             "gap": gap, "gap_nc": gap_nc,
-            "label_nb": full.column("peer_label", slice(None, None, m)) if m else np.array([], dtype=object),
-            "label_en": np.array([peermod.peer_label(panel, j, peers, k, lang="en", convention=convention) for j in range(n)],
-                                 dtype=object),
+            "label": full.column("peer_label", slice(None, None, m)) if m else np.array([], dtype=object),
             "n_members": full.column("n_peer_members", slice(None, None, m)) if m else np.zeros(0, dtype=np.int64),
         }
 
@@ -415,13 +423,13 @@ def summary_facts(panel: Panel, year: int, peers: PeerArg = "kostragruppe", conv
                      maxsize=max(64, table_cache_size(panel)))
 
 
-def _summary_fast(panel: Panel, i: int, year: int, peers: PeerArg, convention: str, lang: str, exclude_oslo: bool,
-                  k: int) -> str:
+def _summary_fast(panel: Panel, i: int, year: int, peers: PeerArg, convention: str, exclude_oslo: bool,
+                  k: int) -> Reason:
     f = summary_facts(panel, year, peers, convention, exclude_oslo=exclude_oslo, k=k)
     name = panel.name(panel.municipalities[i])
-    label = f["label_en" if lang == "en" else "label_nb"][i]
+    label = f["label"][i]
     if f["n_members"][i] == 0:
-        return summ.empty_text(name, label, year, lang)
+        return summ.empty_text(name, label, year)
     gap, gap_nc = f["gap"][i], f["gap_nc"][i]
     rows = [{"service": c, "name_nb": nb, "name_en": en, "gap_nok": float(gap[j]), "gap_need_corrected_nok": float(gap_nc[j])}
             for j, (c, nb, en) in enumerate(zip(f["services"], f["name_nb"], f["name_en"], strict=True))]
@@ -429,7 +437,7 @@ def _summary_fast(panel: Panel, i: int, year: int, peers: PeerArg, convention: s
     top = sorted(svc, key=lambda r: -abs(r["gap_nok"]))[:3]  # the summary names three
     decs = {r["service"]: _decompose_rows(panel, i, year, r["service"], peers, convention, exclude_oslo, k)[0]
             for r in top}
-    return summ.summary(name, label, year, rows, decs, convention, lang=lang)
+    return summ.summary(name, label, year, rows, decs, convention)
 
 
 def summary_text_reference(panel: Panel, region: str, year: int | None = None, peers: PeerArg = "kostragruppe",
@@ -440,16 +448,13 @@ def summary_text_reference(panel: Panel, region: str, year: int | None = None, p
     i = panel.check_region(region)
     g = gaps(panel, region, year, peers, convention, **kw)
     name = panel.name(panel.municipalities[i])
-    if lang == "en":
-        label = peermod.peer_label(panel, i, peers, int(kw.get("k", 10)), lang="en", convention=convention)
-    else:
-        label = g.attrs.get("peer_label", peers)
+    label = g.attrs.get("peer_label", peers)
     if len(g) and (g["n_peer_members"] == 0).all():
-        return summ.empty_text(name, label, year, lang)
+        return worded(summ.empty_text(name, label, year), lang)
     svc_rows = g[~g["service"].isin(["TOTAL", gapmod.OTHER]) & g["gap_nok"].notna()]
     top = svc_rows.assign(a=svc_rows["gap_nok"].abs()).nlargest(3, "a")["service"]
     decs = {svc: decompose(panel, region, year, svc, peers, convention, **kw) for svc in top}
-    return summ.summary(name, label, year, g, decs, convention, lang=lang)
+    return worded(summ.summary(name, label, year, g, decs, convention), lang)
 
 
 def group_value(panel: Panel, indicator: str, year: int, group: str | list[str] | PeerSet,

@@ -6,7 +6,7 @@
 By default the municipality is a member of its own KOSTRA group, county and country, as in SSB's published
 group figures (EKGxx, EAK, county rows: "the municipality itself included, sum over sum"). The conventions
 ending in "-excl-self" leave it out of its own average, as the ASSS network does (kostra-method.md §5.4);
-that is a choice, labelled as such wherever it is used (CONVENTION_NB, peers.peer_label).
+that is a choice, labelled as such wherever it is used (convention_term, peers.peer_label).
 
 A peer whose value is missing is left out (never counted as 0), as in SSB's ssb-kostra-python helper.
 """
@@ -15,20 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from drivers.engine.reasons import Reason, term
+
 EXCL_SELF = "-excl-self"
 CONVENTIONS = ["weighted", "unweighted", "weighted" + EXCL_SELF, "unweighted" + EXCL_SELF]
-CONVENTION_NB = {
-    "weighted": "vektet snitt (Σteller/Σnevner, kommunen selv med, som SSBs gruppetall)",
-    "unweighted": "uvektet snitt (gjennomsnitt av forholdstall, kommunen selv med, som Kolada)",
-    "weighted" + EXCL_SELF: "vektet snitt uten kommunen selv (Σteller/Σnevner, ASSS-praksis; ikke SSBs gruppetall)",
-    "unweighted" + EXCL_SELF: "uvektet snitt uten kommunen selv (ASSS-praksis; ikke SSBs gruppetall)",
-}
-CONVENTION_EN = {
-    "weighted": "weighted average (sum over sum, the municipality included, as SSB's group figures)",
-    "unweighted": "unweighted average (mean of ratios, the municipality included, as Kolada)",
-    "weighted" + EXCL_SELF: "weighted average without the municipality itself (ASSS practice; not SSB's group figure)",
-    "unweighted" + EXCL_SELF: "unweighted average without the municipality itself (ASSS practice; not SSB's group figure)",
-}
+
+
+def convention_term(convention: str) -> Reason:
+    """What the convention computes, as worded in drivers.i18n ("conv.long.<convention>")."""
+    return term(f"conv.long.{convention}")
 
 
 def check_convention(convention: str) -> str:

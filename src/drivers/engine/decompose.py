@@ -21,38 +21,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from drivers.engine.reasons import Reason, joined, term, why, worded
+
 COMPONENTS = ["need", "target_share", "coverage", "unit_cost", "net_gross", "not_split", "peer_subset", "averaging"]
 # users or need index for at least this share of the peers: split over those that have them (exact; the
 # difference to the whole group is its own row). 0.75 lets a group of 8 with one member lacking coverage
 # (EKG16: Utsira, Træna, Modalen have no 12209 figure) be split; 5 of 8 is not split.
 SUBSET_SHARE = 0.75
-NAMES_NB = {
-    "need": "Utgiftsbehov (kostnadsindeks)",
-    "target_share": "Andel i målgruppen (utover kostnadsindeksen)",
-    "coverage": "Dekningsgrad",
-    "unit_cost": "Enhetskostnad",
-    "net_gross": "Netto/brutto-andel (egenbetaling, kjøp, tilskudd)",
-    "not_split": "Ikke splittet (standard og effektivitet samlet)",
-    "peer_subset": "Gruppens kommuner uten alle tall",
-    "averaging": "Forskjell mellom snittkonvensjoner",
-}
-NAMES_EN = {
-    "need": "Expenditure need (cost index)",
-    "target_share": "Target-group share (beyond the cost index)",
-    "coverage": "Coverage",
-    "unit_cost": "Unit cost",
-    "net_gross": "Net/gross share (fees, purchases, grants)",
-    "not_split": "Not split (standard and efficiency together)",
-    "peer_subset": "Group members without every figure",
-    "averaging": "Averaging convention",
-}
 
 
-UNIT_COST_NET_NB = "Enhetskostnad (netto per bruker, inkl. netto/brutto-andel)"
-UNIT_COST_NET_EN = "Unit cost (net per user, incl. the net/gross share)"
-UNIT_COST_NET_NOTE = ("vår utledning, ikke et SSB-tall: netto driftsutgifter per bruker = utgift per innbygger i "
-                      "målgruppen ÷ dekningsgrad; korrigerte brutto driftsutgifter mangler, så netto/brutto-andelen "
-                      "ligger i denne delen")
+def component_name(component: str) -> Reason:
+    """A component's name ('Dekningsgrad', 'Coverage'), worded in drivers.i18n ("comp.<component>")."""
+    return term(f"comp.{component}")
 
 
 @dataclass
@@ -111,15 +91,16 @@ def _peer_need(peers: dict[str, np.ndarray], convention: str) -> float:
 
 def split(own: Inputs, peers, convention: str, has_target: bool, missing: dict[str, str] | None = None,
           hints: dict[str, str] | None = None, peer_value: float | None = None) -> list[dict]:
-    """The gap N·(x − x̄) as COMPONENTS rows with Norwegian and English names (see _split).
+    """The gap N·(x − x̄) as COMPONENTS rows with their names: name_nb (a Reason, worded in any language by
+    drivers.i18n) and name_en (its English wording) (see _split).
 
     peers: a list of Inputs or a dict of arrays (N, NDU, T, B, KBDU, I). peer_value: the group's figure x̄ when it
     is SSB's published one rather than the members' (some members lack figures); the difference between the
     two is the peer_subset row."""
     rows = _split(own, peer_arrays(peers), convention, has_target, missing, hints, peer_value)
     for r in rows:
-        r.setdefault("name_nb", NAMES_NB[r["component"]])
-        r.setdefault("name_en", NAMES_EN[r["component"]])
+        r.setdefault("name_nb", component_name(r["component"]))
+        r["name_en"] = worded(r["name_nb"], "en")
     return rows
 
 
@@ -128,8 +109,8 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
            peer_value: float | None = None) -> list[dict]:
     """The gap N·(x − x̄) split into COMPONENTS rows: component, nok, available, reason.
 
-    `missing` maps an input name (B, KBDU, I) to the Norwegian reason it is missing (with the fetch
-    command); an input is used only if present for the municipality and some peer.
+    `missing` maps an input name (B, KBDU, I) to the reason it is missing (with the fetch command); an input is
+    used only if present for the municipality and some peer.
     """
     missing = dict(missing or {})
     missing_hint = dict(hints or {})
@@ -139,17 +120,17 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
     rows = {c: {"component": c, "nok": math.nan, "available": False, "reason": None} for c in COMPONENTS}
     if not _ok(x_i, x_p):
         for r in rows.values():
-            r["reason"] = "netto driftsutgifter eller innbyggere mangler for kommunen eller sammenligningsgruppen"
+            r["reason"] = why("dec_spending_missing")
         return list(rows.values())
     total = own.N * (x_i - x_p)
     if x_i <= 0 or x_p <= 0:
         for r in rows.values():
-            r["reason"] = "negative eller null netto driftsutgifter: en multiplikativ (LMDI) deling er ikke definert"
-        rows["not_split"].update(nok=total, available=True, reason="hele avviket; kan ikke deles når utgiftene er ≤ 0")
+            r["reason"] = why("dec_not_positive")
+        rows["not_split"].update(nok=total, available=True, reason=why("dec_whole_gap"))
         return list(rows.values())
 
-    label = {"B": "dekningsgrad (brukertall)", "KBDU": "korrigerte brutto driftsutgifter", "I": "kostnadsindeks",
-             "T": "innbyggere i målgruppen"}
+    label = {"B": term("comp.input.B"), "KBDU": term("comp.input.KBDU"), "I": term("comp.input.I"),
+             "T": term("comp.input.T")}
     base_ok = np.isfinite(peers["NDU"]) & np.isfinite(peers["N"]) & (peers["N"] > 0)
     # the gap's own peer figure is taken over the members with spending and residents; every factor is then
     # averaged over the same members (a member with residents but no spending would bend the target share)
@@ -171,15 +152,12 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         if _ok(x_sub) and x_sub > 0:
             dropped = int(base_ok.sum() - sub.sum())
             subset_log = math.log(x_sub / x_p)
-            why = []
+            causes = []
             if x_p != x_members:
-                why.append("gruppens tall er SSBs publiserte, og noen kommuner i gruppen mangler tall i dataene for året "
-                           "(f.eks. sammenslått i 2020 eller delt i 2024)")
+                causes.append(why("dec_ssb_group_figure"))
             if dropped:
-                why.append(f"{dropped} av {int(base_ok.sum())} sammenligningskommuner mangler brukertall eller "
-                           "kostnadsindeks")
-            rows["peer_subset"]["reason"] = ("; ".join(why) + ": faktorene er beregnet for kommunene som har alle "
-                                             "tallene, og denne delen er forskjellen mellom gruppens tall og deres")
+                causes.append(why("dec_peers_lacking", n=dropped, total=int(base_ok.sum())))
+            rows["peer_subset"]["reason"] = why("dec_subset", causes=joined(causes) or "")
             peers = {f: v[sub] for f, v in peers.items()}
             base_ok = np.ones(int(sub.sum()), dtype=bool)
 
@@ -189,21 +167,21 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         if name in missing:
             return False
         if not _ok(getattr(own, name)) or getattr(own, name) <= 0:
-            missing[name] = f"kommunen mangler {label[name]}" + (f"; {missing_hint[name]}" if missing_hint.get(name) else "")
+            missing[name] = joined([why("dec_own_input_missing", input=label[name]), missing_hint.get(name)])
             return False
         have = int((base_ok & np.isfinite(peers[name])).sum())
         # users and KBDU must cover every peer; the need index misses two small municipalities
         # (Utsira, Modalen) in Grønt hefte's table, so 90 % of the peers is enough for it
         need_share = 0.9 if name in ("I", "T") else 1.0
         if have < need_share * int(base_ok.sum()) or have == 0:
-            missing[name] = (f"{label[name]} finnes bare for {have} av {int(base_ok.sum())} sammenligningskommuner"
-                             + (f"; {missing_hint.get(name)}" if missing_hint.get(name) else ""))
+            missing[name] = joined([why("dec_input_partial", input=label[name], n=have, total=int(base_ok.sum())),
+                                    missing_hint.get(name)])
             return False
         return True
 
     logs: dict[str, float] = {"peer_subset": subset_log} if subset_log is not None else {}
     if subset_log is None:
-        rows["peer_subset"]["reason"] = "alle sammenligningskommunene har tallene som trengs"
+        rows["peer_subset"]["reason"] = why("dec_all_peers_have")
     use_need = present("I")
     if use_need:
         i_p = _peer_need(peers, convention)
@@ -215,10 +193,10 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         t_share = math.log((own.T / own.N) / _peer_ratio(peers, convention, "T", "N"))
         logs["target_share"] = t_share - logs.get("need", 0.0)
         if not use_need:
-            rows["target_share"]["reason"] = "inkluderer utgiftsbehov (kostnadsindeks mangler)"
+            rows["target_share"]["reason"] = why("dec_includes_need")
         start = "T"
     else:
-        rows["target_share"]["reason"] = "tjenesten har ingen målgruppe (per innbygger)" if not has_target else missing.get("T")
+        rows["target_share"]["reason"] = why("dec_no_target") if not has_target else missing.get("T")
         if use_need:  # per-resident service: need is split off the rest directly
             start = "NEED"
 
@@ -246,13 +224,12 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         if comp not in logs:
             rows[comp]["reason"] = missing.get(inp) or missing.get("B") or missing.get("KBDU")
     if use_b and not use_k:
-        rows["unit_cost"].update(name_nb=UNIT_COST_NET_NB, name_en=UNIT_COST_NET_EN, reason=UNIT_COST_NET_NOTE)
+        rows["unit_cost"].update(name_nb=term("comp.unit_cost_net"), reason=why("dec_unit_cost_net"))
     if "not_split" not in logs:
-        rows["not_split"]["reason"] = "alle faktorer med data er splittet"
+        rows["not_split"]["reason"] = why("dec_all_split")
     else:
-        rows["not_split"]["reason"] = "samlet del for faktorene som mangler data: " + ", ".join(
-            NAMES_NB[c].lower() for c, _ in what if c not in logs
-        )
+        rows["not_split"]["reason"] = why("dec_not_split", parts=joined(
+            [component_name(c).lower() for c, _ in what if c not in logs], ", "))
 
     lm = own.N * logmean(x_i, x_p)
     total_log = math.log(x_i / x_p)
@@ -261,9 +238,7 @@ def _split(own: Inputs, peers: dict[str, np.ndarray], convention: str, has_targe
         lg = 0.0 if abs(lg) < 1e-12 else lg  # equal factors: exactly 0, not a rounding crumb
         rows[comp].update(nok=lm * lg, available=True)
         if comp == "averaging":
-            rows[comp]["reason"] = (
-                "0 ved vektet snitt; ved uvektet snitt er produktet av snittene ikke lik snittet av produktet"
-            )
+            rows[comp]["reason"] = why("dec_averaging")
     # make the rows add up to the krone (floating error only): put the residual on the largest part
     parts = [r for r in rows.values() if r["available"]]
     resid = total - sum(r["nok"] for r in parts)

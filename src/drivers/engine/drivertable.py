@@ -16,15 +16,16 @@ import pandas as pd
 from drivers.engine import indicators as reg
 from drivers.engine import measures, peers
 from drivers.engine.averages import (
-    CONVENTION_NB,
     base,
+    convention_term,
     excludes_self,
     peer_average,
     peer_average_partition,
     rank_within,
 )
 from drivers.engine.gaps import gap_nok
-from drivers.engine.panel import NEED_NOTE_NB, Panel
+from drivers.engine.panel import Panel, need_note_term
+from drivers.engine.reasons import Reason, joined, why
 
 COLUMNS = [
     "indicator", "name_nb", "name_en", "service", "category", "region", "name", "year", "value", "unit", "decimals",
@@ -135,7 +136,7 @@ def compute_table(
         "ssb_match": til([i.ssb_match for i in inds]),
         "reason": _coded(reason.ravel()),
     }
-    attrs = {"convention_nb": CONVENTION_NB[convention], "need_note": NEED_NOTE_NB}
+    attrs = {"convention_nb": convention_term(convention), "need_note": need_note_term()}
     return Table(columns, attrs, n, m)
 
 
@@ -237,7 +238,7 @@ def _rank(members: np.ndarray, value: np.ndarray, part) -> np.ndarray:
     return out
 
 
-def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str]) -> np.ndarray:
+def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, Reason]) -> np.ndarray:
     """Why a row lacks a peer value or a gap. `empty`: municipality index -> the reason its peer group has no
     other members, said on every one of its rows (instead of "no peer has figures", which would mislead)."""
     n, m = avg.shape
@@ -248,18 +249,16 @@ def _reasons(inds, comps, avg, gaps_nc, convention, labels, empty: dict[int, str
         col = c.reason.copy()
         no_peer = np.isnan(avg[:, j])
         if base(convention) == "weighted" and not c.weighted_ok:
-            msg = ("vektet snitt krever SSBs nevner (brutto driftsinntekter), som ikke er i databasen; "
-                   "velg uvektet snitt")
-            col[no_peer & ~np.isnan(c.value)] = msg
+            col[no_peer & ~np.isnan(c.value)] = why("weighted_needs_denominator")
         else:
             for i in np.flatnonzero(no_peer & ~np.isnan(c.value) & ~alone):
-                col[i] = f"ingen sammenligningskommuner ({labels[i]}) har tall"
+                col[i] = why("no_peer_figures", label=labels[i])
         if ind.need_correctable:
             nc_missing = np.isnan(gaps_nc[:, j]) & ~np.isnan(c.value) & ~no_peer
             for i in np.flatnonzero(nc_missing):
-                col[i] = (col[i] + "; " if col[i] else "") + "behovskorrigert avvik mangler: kommunen mangler kostnadsindeks"
-        for i, why in empty.items():
-            col[i] = f"{col[i]}; {why}" if col[i] else why
+                col[i] = joined([col[i], why("need_corrected_gap_missing")])
+        for i, alone_reason in empty.items():
+            col[i] = joined([col[i], alone_reason])
         out[:, j] = col
     return out
 

@@ -19,6 +19,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from drivers.engine.reasons import Named, joined, term, why, worded
+
 
 def gap_nok(denominator, value, peer_value):
     """N · (x − x̄) in kroner (NaN where any input is missing)."""
@@ -31,8 +33,11 @@ def gap_need_corrected_nok(residents, need_index, k, peer_k):
 
 
 OTHER = "OTHER"
-OTHER_NB = "Øvrige tjenester og overlapp"
-OTHER_EN = "Other services and overlap"
+
+
+def _names(name) -> dict:
+    """name_nb (a Reason, worded in any language by drivers.i18n) and name_en (its English wording)."""
+    return {"name_nb": name, "name_en": worded(name, "en")}
 
 COLUMNS = ["numerator", "value", "peer_value", "gap_nok", "gap_need_corrected_nok", "n_peers", "n_peer_members",
            "status", "reason"]
@@ -58,7 +63,7 @@ def service_gaps(table, services: dict[str, dict], need_index: float | None) -> 
         return x is None or (isinstance(x, float) and math.isnan(x))
 
     rows = []
-    total = {"name_nb": "Samlede netto driftsutgifter", "name_en": "Total net operating expenditure"}
+    total = _names(term("ind.total_ndu"))
     for code, svc in list(services.items()) + [("TOTAL", total)]:
         pid = f"ndu_{code.lower()}_per_innb"
         r = get(pid)
@@ -68,7 +73,7 @@ def service_gaps(table, services: dict[str, dict], need_index: float | None) -> 
         ndu = r["numerator"] / 1000.0 if not missing(r["numerator"]) else np.nan
         reason = r["reason"]
         if nc is not None and missing(nc["gap_nok"]) and not missing(nc["reason"]) and nc["reason"] != reason:
-            reason = "; ".join(x for x in [reason, f"behovskorrigert: {nc['reason']}"] if x)
+            reason = joined([reason, why("need_corrected", reason=nc["reason"])])
         rows.append(
             {
                 "service": code,
@@ -89,7 +94,11 @@ def service_gaps(table, services: dict[str, dict], need_index: float | None) -> 
             }
         )
     _add_other(rows, need_index)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if rows:  # object columns keep the Reasons (a str column would make them plain text), None where none
+        for c in ("name_nb", "reason"):
+            out[c] = pd.Series([r[c] for r in rows], dtype=object)
+    return out
 
 
 def _add_other(rows: list[dict], need_index) -> None:
@@ -105,15 +114,15 @@ def _add_other(rows: list[dict], need_index) -> None:
             return math.nan
         return float(t) - sum(float(r[col]) for r in services if not (r[col] is None or math.isnan(float(r[col]))))
 
-    lacking = [r["name_nb"].lower() for r in services if r["gap_nok"] is None or math.isnan(float(r["gap_nok"]))]
-    reason = ("totalen minus tjenestene over: funksjonsgrupper som ikke er vist (f.eks. plan og bygg, samferdsel, "
-              "næring, vann og avløp) og overlapp mellom funksjonsgruppene")
+    lacking = [Named.of(nb=r["name_nb"], en=r["name_en"]).lower() for r in services
+               if r["gap_nok"] is None or math.isnan(float(r["gap_nok"]))]
+    reason = why("other_services")
     if lacking:
-        reason += "; inkluderer også " + ", ".join(lacking) + " (uten tall for kommunen eller gruppen)"
+        reason = joined([reason, why("other_includes", services=joined(lacking, ", "))])
     if math.isnan(rest("gap_nok")):
-        reason = total["reason"] or "samlede netto driftsutgifter mangler, så resten kan ikke beregnes"
+        reason = total["reason"] or why("other_no_total")
     rows.insert(len(rows) - 1, {
-        "service": OTHER, "name_nb": OTHER_NB, "name_en": OTHER_EN,
+        "service": OTHER, **_names(term("ind.other_services")),
         "ndu_1000kr": rest("ndu_1000kr"), "per_resident": rest("per_resident"),
         "peer_per_resident": rest("peer_per_resident"), "gap_nok": rest("gap_nok"),
         "gap_need_corrected_nok": rest("gap_need_corrected_nok"), "need_index": need_index,

@@ -14,6 +14,7 @@ import json
 import pkgutil
 from dataclasses import dataclass, field
 
+from drivers.engine.reasons import Named
 from drivers.errors import UserError
 
 # The registry is package data shipped with the code (read through the package loader, never a path from outside).
@@ -61,8 +62,14 @@ class Indicator:
             out += [pct] if isinstance(pct, str) else list(pct)
         return out
 
+    @property
+    def names(self) -> Named:
+        """The registry's names, bokmål first (drivers.i18n words a Named in each language)."""
+        return Named.of(nb=self.name_nb, en=self.name_en)
+
     def name(self, lang: str = "nb") -> str:
-        return self.name_en if lang == "en" else self.name_nb
+        """The name in `lang` (bokmål for a language the registry has no name in)."""
+        return self.names.get(lang)
 
 
 @functools.cache

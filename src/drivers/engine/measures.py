@@ -14,7 +14,8 @@ import numpy as np
 
 from drivers.engine import indicators as reg
 from drivers.engine.indicators import Indicator
-from drivers.engine.panel import NEED_NOTE_NB, MeasureArray, Panel
+from drivers.engine.panel import MeasureArray, Panel, need_note_term
+from drivers.engine.reasons import Reason, joined, why
 
 
 def _div(a, b):
@@ -64,13 +65,13 @@ class Components:
     den: np.ndarray
     status: np.ndarray
     backcast: np.ndarray
-    reason: np.ndarray  # object: None or Norwegian text per municipality
+    reason: np.ndarray  # object: None or a Reason per municipality
     weighted_ok: bool
     need_year: int | None = None
 
 
 def _missing_reason(panel: Panel, measure: str, tables: list[str], year: int | None = None,
-                    dims: str | None = None) -> str:
+                    dims: str | None = None) -> Reason:
     """Why a measure is missing for every municipality: absent from the database, or held for other years only."""
     spec = reg.measure_spec(measure) or {}
     table = spec.get("table")
@@ -78,14 +79,14 @@ def _missing_reason(panel: Panel, measure: str, tables: list[str], year: int | N
     years = panel.measure_years(measure, dims) if year is not None else []
     if years:
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-        return (f"mangler {measure} (tabell {', '.join(tabs)}) for {year}; dataene har {span}; "
-                f"hent flere år med {reg.fetch_hint(tabs)}")
-    return f"mangler {measure} (tabell {', '.join(tabs)}) i databasen; hent med {reg.fetch_hint(tabs)}"
+        return why("measure_other_years", measure=measure, tables=", ".join(tabs), year=year, span=span,
+                   fetch=reg.fetch_hint(tabs))
+    return why("measure_missing", measure=measure, tables=", ".join(tabs), fetch=reg.fetch_hint(tabs))
 
 
-def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[str], np.ndarray, int | None]:
+def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[Reason], np.ndarray, int | None]:
     """Denominator array, reasons for missing parts, back-cast mask, need-index year used."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     backcast = np.zeros(panel.n, dtype=bool)
     need_year = None
     if "population" in den:
@@ -93,18 +94,18 @@ def _denominator(panel: Panel, den: dict, year: int) -> tuple[np.ndarray, list[s
         pop_year = year + int(den.get("year_offset", 1))
         arr = panel.residents(pop_year, lo, hi)
         if np.isnan(arr).all():
-            reasons.append(f"mangler befolkning 1.1.{pop_year} (tabell 07459); hent med {reg.fetch_hint(['07459'])}")
+            reasons.append(why("population_missing", year=pop_year, fetch=reg.fetch_hint(["07459"])))
         backcast |= panel.code_backcast(year)
         if den.get("times_need"):
             need, need_year = panel.need_index(year)
             arr = arr * need
             if np.isnan(need).all():
-                reasons.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
+                reasons.append(why("need_index_missing"))
         if den.get("times_measure_pct"):
-            pct, bc, why = coverage_pct(panel, den["times_measure_pct"], year)
+            pct, bc, lacking = coverage_pct(panel, den["times_measure_pct"], year)
             arr = arr * pct / 100.0
             backcast |= bc
-            reasons += why
+            reasons += lacking
         return arr, reasons, backcast, need_year
     ma = panel.measure(den["measure"], den.get("dims"), year)
     if np.isnan(ma.value).all():
@@ -117,7 +118,7 @@ def components(panel: Panel, ind: Indicator, year: int) -> Components:
     return panel.memo(("components", ind.id, year), lambda: _components(panel, ind, year))
 
 
-def coverage_pct(panel: Panel, measures_: str | list[str], year: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def coverage_pct(panel: Panel, measures_: str | list[str], year: int) -> tuple[np.ndarray, np.ndarray, list[Reason]]:
     """A percentage measure, or the sum of several (e.g. 80+ with home-based services + with an institution
     stay), over the municipalities: (value, back-cast mask, reasons for a measure missing everywhere).
     NaN wherever one of the parts is missing: a sum of what is there would understate."""
@@ -151,7 +152,7 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     num_spec = ind.numerator
     ma = _numerator(panel, num_spec, year)
     raw = ma.value * float(num_spec.get("scale", 1.0))
-    reasons_all: list[str] = []
+    reasons_all: list[Reason] = []
     if np.isnan(ma.value).all():
         reasons_all += [_missing_reason(panel, m, [ind.table], year, dims) for m, dims in ind.numerator_parts]
     backcast = ma.backcast.copy()
@@ -162,7 +163,7 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
             need, need_year = panel.need_index(year)
             value = raw / need
             if np.isnan(need).all():
-                reasons_all.append("mangler kostnadsindeks (utgiftsbehov) i databasen")
+                reasons_all.append(why("need_index_missing"))
         else:
             value = raw.copy()
         if ind.weight:
@@ -185,26 +186,26 @@ def _components(panel: Panel, ind: Indicator, year: int) -> Components:
     reason = np.full(n, None, dtype=object)
     missing = np.isnan(value)
     if reasons_all:
-        reason[missing] = "; ".join(dict.fromkeys(reasons_all))
+        reason[missing] = joined(reasons_all)
     else:
         for i in np.flatnonzero(missing):
             if ma.status[i]:
-                reason[i] = f"SSB-status «{ma.status[i]}»: tallet er ikke publisert"
+                reason[i] = why("ssb_status", status=ma.status[i])
             elif np.isnan(ma.value[i]):
                 m = ind.numerator_parts[0][0]
                 tab = (reg.measure_spec(m) or {}).get("table", ind.table)
-                reason[i] = f"kommunen mangler {m} for {year}; hent med {reg.fetch_hint([tab])}"
+                reason[i] = why("own_measure_missing", measure=m, year=year, fetch=reg.fetch_hint([tab]))
             elif (ind.kind == "need_corrected" or (ind.denominator or {}).get("times_need")
                   or ind.extra.get("divide_by_need")):
-                reason[i] = "kommunen mangler kostnadsindeks (utgiftsbehov)"
+                reason[i] = why("own_need_index_missing")
             elif (ind.denominator or {}).get("times_measure_pct"):
                 pct = ind.denominator["times_measure_pct"]
                 names = [pct] if isinstance(pct, str) else list(pct)
                 tabs = list(dict.fromkeys((reg.measure_spec(m) or {}).get("table", ind.table) for m in names))
-                reason[i] = (f"kommunen mangler dekningsgrad ({' + '.join(names)}) for {year}; "
-                             f"hent med {reg.fetch_hint(tabs)}")
+                reason[i] = why("own_coverage_missing", measures=" + ".join(names), year=year,
+                                fetch=reg.fetch_hint(tabs))
             else:
-                reason[i] = "nevneren mangler eller er null"
+                reason[i] = why("denominator_missing")
     status = np.where(missing, ma.status, None)
     return Components(value, num, den, status, backcast, reason, weighted_ok, need_year)
 
@@ -241,5 +242,5 @@ def ssb_aggregate(panel: Panel, ind: Indicator, year: int) -> dict[str, float]:
     return out
 
 
-def need_note(ind: Indicator) -> str | None:
-    return NEED_NOTE_NB if ind.kind == "need_corrected" else None
+def need_note(ind: Indicator) -> Reason | None:
+    return need_note_term() if ind.kind == "need_corrected" else None

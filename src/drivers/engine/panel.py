@@ -16,18 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from drivers.engine.reasons import Reason, term
 from drivers.errors import UserError
 
 OSLO = "0301"
 MAX_AGE = 105
-NEED_NOTE_NB = (
-    "Kostnadsindeksen er samlet utgiftsbehov (DKI) fra Grønt hefte 2026, tabell A-k, via en tredjepartskopi — "
-    "ikke SSB-tall og ikke sektorindekser; samme indeks er brukt for alle tjenester og år"
-)
-NEED_NOTE_EN = (
-    "The cost index is the total expenditure need (DKI) from Grønt hefte 2026, table A-k, via a third-party copy — "
-    "not SSB figures and not sector indices; the same index is used for every service and year"
-)
+
+
+def need_note_term() -> Reason:
+    """What the need index is and where it comes from (worded in drivers.i18n)."""
+    return term("ind.need_note")
 
 
 @dataclass(frozen=True)
@@ -121,9 +119,11 @@ class Panel:
         return self.names.get(code, code)
 
     def county_name(self, county: str) -> str:
-        """The county's name from the regions table (codes '32' or 'EKA32'), else 'fylke 32'."""
+        """The county's name from the regions table (codes '32' or 'EKA32'), else 'fylke 32' (a Reason, so it
+        is 'county 32' in English)."""
         names = self.memo(("county_names",), self._county_names)
-        return names.get(county, f"fylke {county}")
+        name = names.get(county)
+        return name if name is not None else term("peer.county_code", code=county)
 
     def _county_names(self) -> dict[str, str]:
         reg = self.regions

@@ -21,34 +21,21 @@ import pandas as pd
 from drivers.engine import indicators as reg
 from drivers.engine.averages import excludes_self
 from drivers.engine.panel import OSLO, Panel
+from drivers.engine.reasons import Reason, term, why
 from drivers.errors import UserError
 
 BUILTIN = ["kostragruppe", "fylke", "landet", "landet-uten-oslo", "naboer"]
-LABEL_NB = {
-    "kostragruppe": "KOSTRA-gruppe",
-    "fylke": "fylket",
-    "landet": "landet",
-    "landet-uten-oslo": "landet uten Oslo",
-    "naboer": "nærmeste naboer",
-}
-LABEL_EN = {
-    "kostragruppe": "KOSTRA group",
-    "fylke": "the county",
-    "landet": "Norway",
-    "landet-uten-oslo": "Norway excluding Oslo",
-    "naboer": "nearest neighbours",
-}
 
-# Structural variables for nearest neighbours (name -> Norwegian label).
-VARIABLES = {
-    "innbyggere": "Innbyggere (log)",
-    "andel_0_5": "Andel 0–5 år",
-    "andel_6_15": "Andel 6–15 år",
-    "andel_67_79": "Andel 67–79 år",
-    "andel_80": "Andel 80 år og over",
-    "kostnadsindeks": "Kostnadsindeks (DKI, ikke SSB)",
-    "frie_inntekter_per_innb": "Frie inntekter per innbygger",
-}
+# Structural variables for nearest neighbours; their labels are worded in drivers.i18n ("peer.var.<name>").
+VARIABLES = ("innbyggere", "andel_0_5", "andel_6_15", "andel_67_79", "andel_80", "kostnadsindeks",
+             "frie_inntekter_per_innb")
+
+
+def variable_label(name: str) -> Reason:
+    """A structural variable's label ('Innbyggere (log)', 'Kostnadsindeks (DKI, ikke SSB)', …)."""
+    return term(f"peer.var.{name}")
+
+
 # The variables that drive each service's need (used when neighbours are chosen per service).
 SERVICE_VARIABLES = {
     "FGK7": ["innbyggere", "andel_0_5", "kostnadsindeks"],
@@ -123,15 +110,16 @@ def structural_variables(panel: Panel, year: int) -> pd.DataFrame:
     return panel.memo(("structural", year), compute)
 
 
-def usable_variables(frame: pd.DataFrame, wanted: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Variables with enough coverage, and the Norwegian reason for each left out."""
+def usable_variables(frame: pd.DataFrame, wanted: list[str]) -> tuple[list[str], dict[str, Reason]]:
+    """Variables with enough coverage, and the reason for each left out."""
     used, dropped = [], {}
     for v in wanted:
         cov = frame[v].notna().mean() if v in frame else 0.0
         if cov >= MIN_COVERAGE and frame[v].std(skipna=True) > 0:
             used.append(v)
         else:
-            dropped[v] = f"{VARIABLES.get(v, v)} finnes bare for {cov:.0%} av kommunene; ikke brukt"
+            dropped[v] = why("variable_sparse", variable=variable_label(v) if v in VARIABLES else v,
+                             share=f"{cov:.0%}")
     return used, dropped
 
 
@@ -303,39 +291,33 @@ def partition(panel: Panel, peers: PeerArg, exclude_oslo: bool = False) -> tuple
     return labels, excluded
 
 
-def empty_reason(label: str, name: str, lang: str = "nb") -> str:
+def empty_reason(label: str, name: str) -> Reason:
     """Why a municipality has no peer values: its peer group has no member but itself (Oslo in EKG13)."""
-    if lang == "en":
-        return (f"the peer group {label} has no members other than {name} (the group's figure is the municipality's own): "
-                "there is no peer average, rank or gap to show; choose another peer group, e.g. Norway")
-    return (f"sammenligningsgruppen {label} har ingen andre kommuner enn {name} (gruppens tall er kommunens egne): "
-            "det er ikke noe snitt, rang eller avvik å vise; velg en annen sammenligningsgruppe, f.eks. landet")
+    return why("peer_group_alone", label=label, name=name)
 
 
-def peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int = 10, lang: str = "nb",
-               convention: str = "weighted") -> str:
-    """Name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10' / 'KOSTRA group 10' (county and
-    saved-set names are proper names and stay as they are). Under an "-excl-self" convention (ASSS) the label
-    says the municipality is left out: 'KOSTRA-gruppe 10 uten Lørenskog'."""
-    label = _peer_label(panel, region_index, peers, k, lang)
+def peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int = 10, convention: str = "weighted") -> str:
+    """Name of the peer group of one municipality, e.g. 'KOSTRA-gruppe 10' (a Reason: 'KOSTRA group 10' in
+    English; county and saved-set names are proper names and stay as they are). Under an "-excl-self" convention
+    (ASSS) the label says the municipality is left out: 'KOSTRA-gruppe 10 uten Lørenskog'."""
+    label = _peer_label(panel, region_index, peers, k)
     if excludes_self(convention) and peers != "naboer":
-        name = panel.name(panel.municipalities[region_index])
-        label += f" excluding {name}" if lang == "en" else f" uten {name}"
+        label = term("peer.excluding", label=label, name=panel.name(panel.municipalities[region_index]))
     return label
 
 
-def _peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int, lang: str) -> str:
-    en = lang == "en"
+def _peer_label(panel: Panel, region_index: int, peers: PeerArg, k: int) -> str:
     if isinstance(peers, PeerSet):
         return peers.name
     if peers == "kostragruppe":
         g = panel.group[region_index]
-        word = "KOSTRA group" if en else "KOSTRA-gruppe"
-        return f"{word} {int(str(g)[3:])}" if g else f"{word} ({'unknown' if en else 'ukjent'})"
+        return term("peer.kostragruppe", n=int(str(g)[3:])) if g else term("peer.kostragruppe_unknown")
     if peers == "fylke":
-        code = panel.county[region_index]
-        name = panel.county_name(code)
-        return f"county {code}" if en and name == f"fylke {code}" else name  # no name in the data: 'fylke NN'
+        return panel.county_name(panel.county[region_index])  # a name, or 'fylke NN' when the data has none
     if peers == "naboer":
-        return f"the {k} nearest neighbours" if en else f"{k} nærmeste naboer"
-    return (LABEL_EN if en else LABEL_NB).get(peers, peers)
+        return term("peer.naboer", k=k)
+    if peers == "landet":
+        return term("peer.landet")
+    if peers == "landet-uten-oslo":
+        return term("peer.landet_uten_oslo")
+    return peers

@@ -1,5 +1,7 @@
 """What a view shows (report layer, no Dash): thin adapters from a State to the engine's API, labels, and the
 registry look-ups pages need (indicators, fetch commands, neighbour variables), so pages never import the engine.
+What the engine says in words (reasons, labels, notes, the summary: drivers.engine.reasons) is handed out worded in
+the view's language (drivers.i18n.reason_text), so an English page shows English reasons.
 The engine caches its own results; only the driver table is cached here (see _driver_table). No DuckDB here: only
 the in-memory Panel."""
 
@@ -8,67 +10,46 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from drivers import fmt, peersets
+from drivers import fmt, i18n, peersets
 from drivers.i18n import t
 from drivers.report import data
 from drivers.report import state as st
 from drivers.report.cache import cached
 
 SERVICES = ["FGK7", "FGK8b", "FGK9", "FGK13", "FGK12", "FGK1b", "FGK2", "FGK17", "FGK15"]
-SERVICE_NAMES = {
-    "FGK7": ("Barnehage", "Kindergartens"),
-    "FGK8b": ("Grunnskole", "Primary and lower secondary school"),
-    "FGK9": ("Helse og omsorg", "Health and care"),
-    "FGK13": ("Barnevern", "Child welfare"),
-    "FGK12": ("Sosialtjeneste", "Social services"),
-    "FGK1b": ("Administrasjon", "Administration"),
-    "FGK2": ("Kultur", "Culture"),
-    "FGK17": ("Brann og ulykkesvern", "Fire and accident prevention"),
-    "FGK15": ("Kirke", "Church"),
-    "OTHER": ("Øvrige tjenester og overlapp", "Other services and overlap"),
-    "TOTAL": ("Totalt", "Total"),
-}
+# The services the dashboard names (their names are the words "rep.service.<code>"), with the rest and the total.
+SERVICE_NAMED = (*SERVICES, "OTHER", "TOTAL")
 
 # The chart shows one municipality, so the line is the level recommended for municipalities alone (1.75 %);
 # TBU's 2 % (3 % until 2013) is for the municipal sector as a whole (municipalities and counties together).
 # Sources: TBU-rapport kap. 3, figur 3.14A (regjeringen.no/contentassets/887f976224eb486ca773729f11184408/
 # kap3-filer/sheet028.htm) and Kommunal Rapport 2019-03 «Slik ble resultatet i Kommune-Norge»
 # (kommunal-rapport.no/okonomi/2019/03/slik-ble-resultatet-i-kommune-norge).
+# Their words are keys by measure (ov.health.<measure>, ov.health_norm.<measure>, ov.health_source.<measure>).
 NORM_KOMMUNE_PCT = 1.75
-TBU_SOURCE_NB = ("Stiplet linje: 1,75 %, anbefalt nivå for netto driftsresultat for kommunene (Kommunaldepartementets "
-                 "anbefaling; TBU deler normen i 1,75 % for kommunene og 4 % for fylkeskommunene; Kommunal Rapport, "
-                 "mars 2019). For kommunesektoren samlet er TBUs norm 2 % fra 2014 (3 % til 2013) (TBU-rapport, kap. 3, "
-                 "figur 3.14A «Netto driftsresultat og disposisjonsfond i kommunesektoren», regjeringen.no)")
-TBU_SOURCE_EN = ("Dashed line: 1.75 %, the recommended net operating result for municipalities (the Ministry of Local "
-                 "Government's recommendation; TBU splits the norm into 1.75 % for municipalities and 4 % for counties; "
-                 "Kommunal Rapport, March 2019). For the municipal sector as a whole TBU's norm is 2 % since 2014 "
-                 "(3 % until 2013) (TBU report, ch. 3, figure 3.14A, regjeringen.no)")
-NO_NORM_NB = "Ingen anbefalt nivå vist: prosjektets kilder har ingen norm for dette nøkkeltallet"
-NO_NORM_EN = "No recommended level shown: the project's sources give no norm for this figure"
-
 HEALTH = [
-    {"measure": "netto_driftsresultat_pct", "title_nb": "Netto driftsresultat, % av brutto driftsinntekter",
-     "title_en": "Net operating result, % of gross operating revenue", "norm": NORM_KOMMUNE_PCT,
-     "norm_label": "1,75 % (anbefalt for kommuner)", "norm_label_en": "1.75 % (recommended for municipalities)",
-     "norm_source_nb": TBU_SOURCE_NB, "norm_source_en": TBU_SOURCE_EN},
-    {"measure": "fri_egenkapital_drift_pct", "title_nb": "Disposisjonsfond (fri egenkapital drift), % av brutto driftsinntekter",
-     "title_en": "Unrestricted reserves (free operating equity), % of gross revenue",
-     "norm_source_nb": NO_NORM_NB, "norm_source_en": NO_NORM_EN},
-    {"measure": "langsiktig_gjeld_pct", "title_nb": "Langsiktig gjeld uten pensjonsforpliktelser, % av brutto driftsinntekter",
-     "title_en": "Long-term debt excl. pensions, % of gross revenue",
-     "norm_source_nb": NO_NORM_NB, "norm_source_en": NO_NORM_EN},
+    {"measure": "netto_driftsresultat_pct", "norm": NORM_KOMMUNE_PCT},
+    {"measure": "fri_egenkapital_drift_pct"},
+    {"measure": "langsiktig_gjeld_pct"},
 ]
 
 
 def service_name(code: str, lang: str = "nb") -> str:
-    pair = SERVICE_NAMES.get(code)
-    return (pair[1] if lang == "en" else pair[0]) if pair else code
+    return t(f"rep.service.{code}", lang) if code in SERVICE_NAMED else code
 
 
 def group_label(code: str | None, lang: str = "nb") -> str:
     if not isinstance(code, str):
         return fmt.MISSING
-    return f"{'KOSTRA group' if lang == 'en' else 'KOSTRA-gruppe'} {int(code[3:])} ({code})" if code.startswith("EKG") else code
+    return t("rep.group_label", lang, n=int(code[3:]), code=code) if code.startswith("EKG") else code
+
+
+def worded(frame: pd.DataFrame, lang: str, columns=("reason",)) -> pd.DataFrame:
+    """The engine's words in `columns` of `frame` (a copy the caller owns) worded in `lang`; None stays None."""
+    for c in columns:
+        if c in frame:
+            frame[c] = pd.Series([i18n.reason_text(x, lang) for x in frame[c]], index=frame.index, dtype=object)
+    return frame
 
 
 def _row(kommune: str) -> dict:
@@ -84,10 +65,9 @@ def group_number(code: str | None) -> str:
 def peers_label(state: st.State) -> str:
     """The peer group's name; under the ASSS conventions it says the municipality is left out (as the engine's
     peer_label), so every chart title, legend and tile names the choice."""
-    label = _peers_name(state)
+    label = i18n.reason_text(_peers_name(state), state.lang)  # a county without a name in the data: 'fylke 32'
     if state.konv.endswith("-excl-self") and state.peers != "naboer":
-        name = data.meta().name(state.kommune)
-        label += f" excluding {name}" if state.lang == "en" else f" uten {name}"
+        label = t("peer.excluding", state.lang, label=label, name=data.meta().name(state.kommune))
     return label
 
 
@@ -112,11 +92,7 @@ def no_peers(state: st.State) -> bool:
 
 
 def konv_label(state: st.State) -> str:
-    return {"weighted": ("vektet, kommunen selv med (som SSB)", "weighted, the municipality included (as SSB)"),
-            "unweighted": ("uvektet, kommunen selv med", "unweighted, the municipality included"),
-            "weighted-excl-self": ("vektet uten kommunen selv (ASSS-praksis)", "weighted without the municipality (ASSS)"),
-            "unweighted-excl-self": ("uvektet uten kommunen selv (ASSS-praksis)", "unweighted without the municipality (ASSS)"),
-            }[state.konv][state.lang == "en"]
+    return t(f"rep.konv.{state.konv}", state.lang)
 
 
 def page_title(state: st.State, nav_key: str) -> str:
@@ -132,8 +108,9 @@ def _gaps(kommune: str, aar: int, peers: str, konv: str) -> pd.DataFrame:
 
 
 def gaps(state: st.State) -> pd.DataFrame:
-    """Per service (and 'TOTAL' where the engine gives it): per_resident, peer_per_resident, gap_nok, reason."""
-    return _gaps(state.kommune, state.aar, peer_arg(state), state.konv).copy()
+    """Per service (and 'TOTAL' where the engine gives it): per_resident, peer_per_resident, gap_nok, reason (worded
+    in the view's language)."""
+    return worded(_gaps(state.kommune, state.aar, peer_arg(state), state.konv).copy(), state.lang)
 
 
 def _profile(kommune: str, aar: int) -> dict:
@@ -141,17 +118,18 @@ def _profile(kommune: str, aar: int) -> dict:
 
 
 def profile(state: st.State) -> dict:
-    return _profile(state.kommune, state.aar)
+    """The engine's profile; its notes and labels worded in the view's language."""
+    return {k: i18n.reason_text(v, state.lang) if isinstance(v, str) else v
+            for k, v in _profile(state.kommune, state.aar).items()}
 
 
-def _summary(kommune: str, aar: int, peers: str, konv: str, lang: str) -> str:
-    return data.api().summary_text(data.get_panel(), kommune, aar, peers, konv, lang=lang)
+def _summary(kommune: str, aar: int, peers: str, konv: str) -> str:
+    return data.api().summary(data.get_panel(), kommune, aar, peers, konv)
 
 
 def summary_text(state: st.State) -> str:
-    text = _summary(state.kommune, state.aar, peer_arg(state), state.konv, state.lang)
-    return text or ("No summary: the data has no net operating expenditure for this year." if state.lang == "en"
-                    else "Ingen oppsummering: dataene har ikke netto driftsutgifter for dette året.")
+    text = i18n.reason_text(_summary(state.kommune, state.aar, peer_arg(state), state.konv), state.lang)
+    return text or t("rep.no_summary", state.lang)
 
 
 def _timeseries(kommune: str, indicator: str, peers: str, konv: str) -> pd.DataFrame:
@@ -162,28 +140,25 @@ def health_series(state: st.State, measure: str) -> pd.DataFrame | None:
     """year, value, peer_value for a 12134 key figure, or None if the data has none at all."""
     if not data.get_panel().has_measure(measure):
         return None
-    return _timeseries(state.kommune, measure, peer_arg(state), state.konv).copy()
+    return worded(_timeseries(state.kommune, measure, peer_arg(state), state.konv).copy(), state.lang)
 
 
 def health_missing_reason(state: st.State, frame: pd.DataFrame | None) -> str:
-    en = state.lang == "en"
-    if frame is not None and "reason" in frame and frame["reason"].notna().any() and not en:
-        return str(frame["reason"].dropna().iloc[-1])
-    if frame is None:
-        return ("The snapshot holds no key figures from table 12134 for this municipality." if en
-                else "Øyeblikksbildet har ikke nøkkeltall fra tabell 12134 for denne kommunen.")
-    return ("The data has this figure for other municipalities only." if en
-            else "Dataene har dette tallet bare for andre kommuner.")
+    """Why a key figure has no line: the engine's last reason (in the view's language), else what the data lacks."""
+    if frame is not None and "reason" in frame and frame["reason"].notna().any():
+        return i18n.reason_text(frame["reason"].dropna().iloc[-1], state.lang)
+    return t("rep.health_no_12134" if frame is None else "rep.health_other_only", state.lang)
 
 
 SERVICE_TABLES = {"FGK7": ["13502"], "FGK8b": ["12255"], "FGK9": ["12209"], "FGK13": ["12279"],
                   "FGK12": ["14019"]}
-COMPONENT_LABELS = (
-    {"need": "Behov", "target_share": "Målgruppens andel", "coverage": "Dekningsgrad", "unit_cost": "Enhetskostnad",
-     "net_gross": "Netto/brutto (egenbetaling, tilskudd)"},
-    {"need": "Need", "target_share": "Target-group share", "coverage": "Coverage", "unit_cost": "Unit cost",
-     "net_gross": "Net/gross (fees, grants)"},
-)
+# The dashboard's short names of the decomposition's components (words "rep.comp_short.<component>").
+SHORT_COMPONENTS = ("need", "target_share", "coverage", "unit_cost", "net_gross")
+
+
+def component_labels(lang: str = "nb") -> dict[str, str]:
+    """component -> the dashboard's short name ('Behov', 'Need', …)."""
+    return {c: t(f"rep.comp_short.{c}", lang) for c in SHORT_COMPONENTS}
 
 
 def service_tables(service: str) -> list[str]:
@@ -204,7 +179,7 @@ def indicator_name(ind: str, lang: str = "nb") -> str:
 
     for i in indicators.all():
         if i.id == ind:
-            return i.name_en if lang == "en" else i.name_nb
+            return i.name(lang)
     return ind
 
 
@@ -215,11 +190,19 @@ def has_indicator(ind: str) -> bool:
 
 
 def target_label(service: str, lang: str = "nb") -> str | None:
+    """The service's target group in words ('1–5 år', '80 år og over', 'alle innbyggere'), from its age band."""
     from drivers.engine import indicators
+    from drivers.engine.panel import MAX_AGE
 
     svc = indicators.services().get(service) or {}
-    label = svc.get("target_label")
-    return label if lang != "en" or not label else label.replace("år og over", "and over").replace("år", "years")
+    if not svc.get("target_label"):
+        return None
+    lo, hi = svc.get("target") or (None, None)
+    if lo is None:
+        return t("rep.target.all", lang)
+    if hi >= MAX_AGE:
+        return t("rep.target.over", lang, lo=lo)
+    return t("rep.target.range", lang, lo=lo, hi=hi)
 
 
 @cached("views-driver-table", 64)
@@ -262,11 +245,11 @@ def service_values(state: st.State, service: str) -> pd.DataFrame | None:
 
 
 def service_timeseries(state: st.State, service: str, kind: str = "per_innb") -> pd.DataFrame | None:
-    """year, value, peer_value, status, reason over the years in the data."""
+    """year, value, peer_value, status, reason (worded in the view's language) over the years in the data."""
     ind = indicator_id(service, kind)
     if not has_indicator(ind):
         return None
-    return _timeseries(state.kommune, ind, peer_arg(state), state.konv).copy()
+    return worded(_timeseries(state.kommune, ind, peer_arg(state), state.konv).copy(), state.lang)
 
 
 def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> pd.DataFrame:
@@ -274,11 +257,20 @@ def _decompose(kommune: str, aar: int, service: str, peers: str, konv: str) -> p
 
 
 def decomposition(state: st.State, service: str) -> tuple[pd.DataFrame | None, str | None]:
-    """component, name_nb/name_en, nok (available ones sum to the gap), reason; plus the first reason for gaps."""
+    """component, name (in the view's language; the engine's name_nb/name_en too), nok (available ones sum to
+    the gap), reason (in the view's language); plus the first reason for gaps."""
     frame = _decompose(state.kommune, state.aar, service, peer_arg(state), state.konv).copy()
     frame.loc[~frame["available"].astype(bool), "nok"] = np.nan
+    frame["name"] = [i18n.reason_text(x, state.lang) for x in frame["name_nb"]]
+    frame = worded(frame, state.lang)
     reasons = [r for r in frame["reason"].dropna().unique() if r]
     return frame, (reasons[0] if reasons else None)
+
+
+def is_net_unit_cost(frame: pd.DataFrame) -> bool:
+    """True when the decomposition's unit cost is net spending per user (our derivation, named so by the engine)."""
+    names = dict(zip(frame["component"], frame["name_nb"], strict=False)) if "name_nb" in frame else {}
+    return getattr(names.get("unit_cost"), "key", None) == "comp.unit_cost_net"
 
 
 # Coverage and unit cost per service (registry ids). Where SSB gives the coverage but no user counts, unit cost
@@ -314,7 +306,7 @@ def coverage_series(state: st.State, service: str) -> list[tuple[str, pd.DataFra
     for ind in COVERAGE_SERIES.get(service, ()):
         frame = _timeseries(state.kommune, ind, peer_arg(state), state.konv)
         if frame["value"].notna().sum() >= 2:
-            out.append((ind, frame.copy()))
+            out.append((ind, worded(frame.copy(), state.lang)))
     return out
 
 
@@ -384,11 +376,11 @@ def indicator_components(panel, indicator, year: int):
     return measures.components(panel, indicator, year)
 
 
-def neighbour_variables() -> dict:
-    """The nearest-neighbour variables: name -> Norwegian label."""
+def neighbour_variables(lang: str = "nb") -> dict:
+    """The nearest-neighbour variables: name -> label in `lang`."""
     from drivers.engine import peers
 
-    return dict(peers.VARIABLES)
+    return {v: i18n.reason_text(peers.variable_label(v), lang) for v in peers.VARIABLES}
 
 
 def structural_variables(panel, year: int):

@@ -108,20 +108,14 @@ def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
             year = int(str(raw_year).strip())
         except ValueError:
             raise StateError(
-                _msg(lang, f"«{raw_year}» er ikke et årstall.", f"«{raw_year}» is not a year."),
+                i18n.t("rep.state.not_year", lang, value=raw_year),
                 _year_links(kommune, meta.years, lang),
                 lang,
             ) from None
         if year not in meta.years:
             span = f"{meta.years[0]}–{meta.years[-1]}" if len(meta.years) > 1 else str(meta.years[0])
             raise StateError(
-                _msg(
-                    lang,
-                    f"Dataene har ikke tall for {year}. Årene som finnes: {span}. "
-                    "Flere år hentes med `drivers fetch --years 2015-2025`.",
-                    f"The data has no figures for {year}. Years available: {span}. "
-                    "Fetch more with `drivers fetch --years 2015-2025`.",
-                ),
+                i18n.t("rep.state.no_year", lang, year=year, span=span),
                 _year_links(kommune, meta.years, lang),
                 lang,
             )
@@ -131,19 +125,14 @@ def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
         if not _NAME_RE.match(peers):
             peers = "?"
         raise StateError(
-            _msg(
-                lang,
-                f"Ukjent sammenligningsgruppe «{peers}». Velg en av: {', '.join(PEER_SETS)}.",
-                f"Unknown peer set «{peers}». Choose one of: {', '.join(PEER_SETS)}.",
-            ),
+            i18n.t("rep.state.unknown_peers", lang, peers=peers, choices=", ".join(PEER_SETS)),
             [(p, url("/", None, kommune=kommune, aar=year, peers=p, lang=lang)) for p in PEER_SETS],
             lang,
         )
     konv = query.get("konv") or DEFAULT_KONV
     if konv not in CONVENTIONS:
         raise StateError(
-            _msg(lang, f"Ukjent snittberegning «{konv[:40]}». Bruk {', '.join(CONVENTIONS)}.",
-                 f"Unknown averaging «{konv[:40]}». Use {', '.join(CONVENTIONS)}."),
+            i18n.t("rep.state.unknown_konv", lang, konv=konv[:40], choices=", ".join(CONVENTIONS)),
             [(c, url("/", None, kommune=kommune, aar=year, konv=c, lang=lang)) for c in CONVENTIONS] + [("/", home)],
             lang,
         )
@@ -185,15 +174,10 @@ def suggest_kommune(text: str, n: int = 5) -> list[tuple[str, str]]:
 def _unknown_kommune_msg(kommune: str, lang: str) -> str:
     shown = kommune[:40]
     if not re.fullmatch(r"\d{4}", kommune):
-        return _msg(lang, f"«{shown}» er ikke et kommunenummer (fire sifre, f.eks. 0301).",
-                    f"«{shown}» is not a municipality number (four digits, e.g. 0301).")
-    return _msg(lang, f"Fant ingen kommune med nummer {shown} i 2024-strukturen.",
-                f"No municipality numbered {shown} in the 2024 structure.")
+        return i18n.t("rep.state.not_kommune", lang, value=shown)
+    return i18n.t("rep.state.no_kommune", lang, value=shown)
 
 
 def _year_links(kommune: str, years: list[int], lang: str) -> list[tuple[str, str]]:
     return [(str(y), url("/", None, kommune=kommune, aar=y, lang=lang)) for y in reversed(years)]
 
-
-def _msg(lang: str, nb: str, en: str) -> str:
-    return en if lang == "en" else nb
