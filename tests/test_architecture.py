@@ -32,6 +32,9 @@ SRC = ROOT / "src"
 PKG = SRC / "drivers"
 
 HTTP = ("requests", "urllib.request", "http.client", "socket", "urllib3", "httpx", "aiohttp")
+# The one listening socket: `drivers serve --production` binds the port once (SO_REUSEPORT) for its server processes.
+# It serves, it never calls out, so it is not the HTTP the rule keeps in drivers/ssb/.
+SERVER_SOCKETS = {("drivers.commands.serve", "socket")}
 ENGINE_MAY_IMPORT = ("drivers.engine", "drivers.errors")
 ENGINE_NO_STDLIB = ("os", "pathlib", "tempfile", "shutil", "fcntl", "glob", "sqlite3")
 FILE_METHODS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "touch", "iterdir",
@@ -161,7 +164,7 @@ def violations(code, imports) -> list[Violation]:
         def add(rule: str, imp: Import = imp) -> None:
             out.append(Violation(rule, imp.path, imp.line, imp.target))
 
-        if any(_under(t, h) for h in HTTP) and not _under(m, "drivers.ssb"):
+        if any(_under(t, h) for h in HTTP) and not _under(m, "drivers.ssb") and (m, t) not in SERVER_SOCKETS:
             add("http")
         if _under(t, "duckdb") and m != "drivers.store":
             add("duckdb")
