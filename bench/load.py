@@ -72,7 +72,7 @@ def free_port() -> int:
 
 
 def start_server(db: Path | None = None, threads: int | None = None, connection_limit: int | None = None,
-                 env_extra: dict | None = None) -> subprocess.Popen:
+                 env_extra: dict | None = None, workers: int | None = None) -> subprocess.Popen:
     """`drivers serve --production` in a subprocess on a free loopback port; its stdout (the access log) and
     stderr (waitress's warnings) go to files, never to pipes nobody reads (a full pipe blocks the server)."""
     port = free_port()
@@ -84,12 +84,14 @@ def start_server(db: Path | None = None, threads: int | None = None, connection_
         cmd += ["--threads", str(threads)]
     if connection_limit:
         cmd += ["--connection-limit", str(connection_limit)]
+    if workers:
+        cmd += ["--workers", str(workers)]
     out = tempfile.NamedTemporaryFile(prefix="drivers-load-access-", suffix=".log", delete=False)  # noqa: SIM115
     err = tempfile.NamedTemporaryFile(prefix="drivers-load-server-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=out, stderr=err)
     out.close()
     err.close()
-    proc.port, proc.access_log, proc.server_log = port, Path(out.name), Path(err.name)
+    proc.port, proc.access_log, proc.server_log, proc.probes = port, Path(out.name), Path(err.name), 0
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -98,7 +100,9 @@ def start_server(db: Path | None = None, threads: int | None = None, connection_
         try:
             conn.request("GET", "/_dash-layout")
             if conn.getresponse().status == 200:
-                return proc
+                proc.probes += 1
+                if all_workers_up(proc):
+                    return proc
         except (OSError, http.client.HTTPException):
             pass
         finally:
@@ -106,6 +110,25 @@ def start_server(db: Path | None = None, threads: int | None = None, connection_
         time.sleep(0.3)
     proc.kill()
     raise SystemExit("server did not start within 180 s")
+
+
+def all_workers_up(proc: subprocess.Popen) -> bool:
+    """Every server process has said it serves (`drivers serve --production` runs one per core by default)."""
+    text = proc.access_log.read_text(errors="replace")
+    m = re.search(r"drivers: (\d+) server processes", text)
+    return text.count("drivers: serving ") >= (int(m.group(1)) if m else 1)
+
+
+def server_pids(pid: int) -> list[int]:
+    """The server's process and its children (the worker processes)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return [pid, *kids]
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -120,22 +143,31 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def rss_mb(pid: int) -> float:
+    """RSS of the server: its process and its worker processes, added up."""
+    return sum(_rss_one(p) for p in server_pids(pid))
+
+
+def _rss_one(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return 0.0
 
 
 def cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used."""
+    """User + system CPU seconds the server's processes have used."""
+    return sum(_cpu_one(p) for p in server_pids(pid))
+
+
+def _cpu_one(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
-        return float("nan")
+        return 0.0
 
 
 class RssWatcher(threading.Thread):
@@ -428,14 +460,16 @@ def report(stats: Stats, seconds: float, b95: float | None = None) -> None:
 
 
 def run_one(args, users: int) -> dict:
-    proc = start_server(args.db, args.threads, args.connection_limit)
+    proc = start_server(args.db, args.threads, args.connection_limit, workers=args.workers)
     watcher = RssWatcher(proc.pid)
     watcher.start()
     try:
         time.sleep(args.settle)  # the start-up warm-up of the default views has its own thread: let it finish
         asset, b50, b95 = baseline(proc.port)
+        pids = server_pids(proc.pid)
         print(f"\n== {users} simulated users for {args.seconds:.0f} s, think {args.think:g} s "
-              f"(server pid {proc.pid}, port {proc.port}; load average {os.getloadavg()[0]:.1f}) ==")
+              f"(server pid {proc.pid}, {max(1, len(pids) - 1)} server process(es), port {proc.port}; "
+              f"load average {os.getloadavg()[0]:.1f}) ==")
         print(f"baseline GET {asset}: p50 {b50:.1f} ms, p95 {b95:.1f} ms")
         cpu0, client0 = cpu_s(proc.pid), resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
@@ -452,8 +486,8 @@ def run_one(args, users: int) -> dict:
         print(f"waitress: connection limit reached {limit} times; requests queued behind its threads {queued} times "
               f"(deepest {deepest})")
         time.sleep(0.5)  # the last lines are written when each response has been sent
-        print(f"access log: {access_lines(proc)} lines for {stats.requests() + 202} requests sent "
-              f"(with the start-up probe's and the baseline's)")
+        print(f"access log: {access_lines(proc)} lines for {stats.requests() + proc.probes + 201} requests sent "
+              f"(with the start-up probes and the baseline's)")
         views = stats.lat.get("page view", [])
         print(f"{users} users on {cores} cores = {users / cores:.1f} users per core: page view p95 {pct(views, 95):.0f} ms, "
               f"{sum(stats.errors.values())} errors")
@@ -473,6 +507,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=None, help="waitress threads (default: drivers serve --production's)")
     ap.add_argument("--connection-limit", type=int, default=None,
                     help="waitress connection limit (default: drivers serve --production's; 100 is waitress's own)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="server processes (default: drivers serve --production's, one per core)")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds between server start and the baseline")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; figures are noisy on a shared machine")
