@@ -27,7 +27,7 @@ test: setup
 ## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests, in under a minute.
 test-fast: setup
 	$(BIN)/ruff check src tests bench app.py
-	$(BIN)/pytest -q -m "not browser and not kaleido and not slow" -p no:warnings
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not browser and not kaleido and not slow" -p no:warnings
 
 lint: setup
 	$(BIN)/ruff check src tests bench app.py

@@ -75,8 +75,13 @@ def test_show_json_for_every_municipality_2024(snap, peers):
     assert empty == (1 if peers in ("kostragruppe", "fylke") else 0)
 
 
-@pytest.mark.parametrize("year", [2024, 2025])
-@pytest.mark.parametrize("convention", ["weighted", "unweighted"])
+# Every municipality × every peer group is 5-9 s per case: the edit-test loop keeps one case, `make test` runs all.
+@pytest.mark.parametrize("year,convention", [
+    (2024, "unweighted"),
+    pytest.param(2024, "weighted", marks=pytest.mark.slow),
+    pytest.param(2025, "weighted", marks=pytest.mark.slow),
+    pytest.param(2025, "unweighted", marks=pytest.mark.slow),
+])
 def test_every_record_of_every_municipality(snap, year, convention):
     """The same record rules on the whole table (what `drivers show --format json` prints per municipality)."""
     for peers in PEERS:

@@ -69,7 +69,9 @@ def test_units_and_notation(panel):
     assert f"{total:,.1f}".replace(",", " ").replace(".", ",") + " mill. kr mindre" in nb
 
 
-@pytest.mark.parametrize("peers,convention", [("kostragruppe", "weighted"), ("naboer", "unweighted"),
+# Two of the three cases are `slow` (4-8 s each): the edit-test loop keeps one, `make test` runs all.
+@pytest.mark.parametrize("peers,convention", [pytest.param("kostragruppe", "weighted", marks=pytest.mark.slow),
+                                               pytest.param("naboer", "unweighted", marks=pytest.mark.slow),
                                                ("landet-uten-oslo", "weighted")])
 def test_fast_summary_equals_the_reference_path(panel, peers, convention):
     for region in list(panel.municipalities[::9]) + ["0301", "3222"]:
