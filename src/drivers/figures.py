@@ -2,8 +2,8 @@
 
 The template is made for a projector: large type, few lines, a colour-blind-safe palette (Okabe-Ito),
 neutral blues and greys for cost (more spending is not painted as "bad"), and one fixed highlight colour
-(vermillion) that always means "the selected municipality". Numbers use the Norwegian format
-(decimal comma, space for thousands) through the layout's `separators`.
+(vermillion) that always means "the selected municipality". Numbers use the chart language's marks (bokmål:
+decimal comma, space for thousands; English "1,234.5") through the layout's `separators` (words "fmtx.separators").
 """
 
 from __future__ import annotations
@@ -99,8 +99,10 @@ class Chart:
     notes: list[str] = field(default_factory=list)  # missing-value notes shown under the caption
 
 
-def _layout(fig: go.Figure, title: str, height: int = 440, **kw) -> go.Figure:
-    fig.update_layout(title=None, height=height, meta={"title": title}, **kw)
+def _layout(fig: go.Figure, title: str, height: int = 440, lang: str = "nb", **kw) -> go.Figure:
+    # the language's decimal and thousands marks for ticks and hover labels ("1 234,5", "1,234.5")
+    fig.update_layout(title=None, height=height, meta={"title": title}, separators=i18n.t("fmtx.separators", lang),
+                      **kw)
     return fig
 
 
@@ -172,7 +174,7 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
             x=[*have["name"], end],
             y=[*mill, total],
             measure=["relative"] * len(have) + ["total"],
-            text=[fmt.number(v, 1) for v in [*mill, total]],
+            text=[fmt.number(v, 1, lang=lang) for v in [*mill, total]],
             textposition="outside",
             textfont=dict(size=16),
             increasing=dict(marker=dict(color=MORE)),
@@ -183,7 +185,7 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
         )
     )
     title = i18n.t("fig.waterfall_title", lang, name=name, peers=peers_label)
-    _layout(fig, title, height=480, yaxis_title=i18n.t("fig.mill_kr", lang), showlegend=False)
+    _layout(fig, title, height=480, lang=lang, yaxis_title=i18n.t("fig.mill_kr", lang), showlegend=False)
     fig.update_xaxes(tickangle=-30)
     table = pd.DataFrame({
         i18n.t("fig.col_service", lang): [*have["name"], end],
@@ -217,9 +219,9 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
                                  line=dict(color=PEER, width=3, dash="dot"), marker=dict(size=9)))
     if norm is not None:
         fig.add_hline(y=norm, line=dict(color=NORM, width=2, dash="dash"),
-                      annotation_text=norm_label or fmt.number(norm, 1), annotation_position="top left",
+                      annotation_text=norm_label or fmt.number(norm, 1, lang=lang), annotation_position="top left",
                       annotation_font=dict(size=15, color=NORM))
-    _layout(fig, title, yaxis_title=unit)
+    _layout(fig, title, lang=lang, yaxis_title=unit)
     fig.update_xaxes(dtick=1, tickformat="d")
     table = pd.DataFrame({i18n.t("fig.col_year", lang): frame["year"], f"{name} ({unit})": frame["value"]})
     if "peer_value" in frame:
@@ -263,7 +265,7 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
         rank = order.index(selected) + 1
     fig = go.Figure(go.Bar(
         x=have["value"], y=have["name"], orientation="h", marker_color=colors,
-        text=[fmt.number(v, decimals) for v in have["value"]], textposition="outside", textfont=dict(size=14),
+        text=[fmt.number(v, decimals, lang=lang) for v in have["value"]], textposition="outside", textfont=dict(size=14),
         hovertemplate="%{y}: %{x:,." + str(decimals) + "f} " + unit + "<extra></extra>", cliponaxis=False,
     ))
     if peer_value is not None and not fmt.is_missing(peer_value):
@@ -274,7 +276,7 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
         lo, hi = float(min(0.0, have["value"].min())), float(max(0.0, have["value"].max()))
         fig.update_xaxes(range=[lo * 1.18, hi * 1.18 if hi > 0 else 1])
     height = max(360, 26 * len(have) + 120)
-    _layout(fig, title, height=height, xaxis_title=unit, showlegend=False)
+    _layout(fig, title, height=height, lang=lang, xaxis_title=unit, showlegend=False)
     fig.update_yaxes(tickfont=dict(size=14 if len(have) > 20 else 16))
     table = pd.DataFrame({i18n.t("fig.col_municipality", lang): full["name"][::-1], f"{unit}": full["value"][::-1]})
     notes = ([shown_note] if shown_note else []) + [f"{r['name']}: {fmt.missing_label(r.get('status'), lang)}"
@@ -310,7 +312,7 @@ def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: 
                                  showlegend=False, hovertemplate="%{text}<extra></extra>"))
         ymax = have["unit_cost"].max() * 1.2
         fig.update_yaxes(range=[0, ymax])
-    _layout(fig, title, xaxis_title=x_label, yaxis_title=y_label)
+    _layout(fig, title, lang=lang, xaxis_title=x_label, yaxis_title=y_label)
     municipality = i18n.t("fig.col_municipality", lang)
     table = have.rename(columns={"name": municipality, "coverage": x_label, "unit_cost": y_label})[
         [municipality, x_label, y_label]]
@@ -330,14 +332,14 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
     # "Utgiftsbehov (kostnadsindeks)" on two lines: the bars keep room in a half-width card
     wrapped = [n.replace(" (", "<br>(", 1) for n in names]
     fig = go.Figure(go.Bar(y=wrapped, x=mill, orientation="h", marker_color=[MORE if v >= 0 else LESS for v in mill],
-                           text=[fmt.number(v, 1) for v in mill], textposition="outside", cliponaxis=False,
+                           text=[fmt.number(v, 1, lang=lang) for v in mill], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#52606D", width=1))
     if len(mill):  # room for the value labels on both sides of zero
         lo, hi = float(min(0.0, mill.min())), float(max(0.0, mill.max()))
         pad = 0.35 * max(hi - lo, 1e-9)
         fig.update_xaxes(range=[lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0)])
-    _layout(fig, title, height=max(300, 70 * len(have) + 120),
+    _layout(fig, title, height=max(300, 70 * len(have) + 120), lang=lang,
             xaxis_title=i18n.t("fig.mill_kr", lang), showlegend=False)
     fig.update_yaxes(autorange="reversed")
     table = pd.DataFrame({i18n.t("fig.col_component", lang): names, i18n.t("fig.mill_kr", lang): mill.round(1)})

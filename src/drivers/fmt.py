@@ -1,4 +1,6 @@
-"""Norwegian number formatting for the dashboard and exports: "1 234,5", "38,2 mill. kr", "3,1 %".
+"""Number formatting for the dashboard and exports: "1 234,5", "38,2 mill. kr", "3,1 %" in bokmål, and each
+language's own marks and units ("1,234.5", "NOK 38.2 million", "3.1%") by its words in drivers.i18n
+("fmtx.separators", "fmtx.kr", "fmt.mill", "fmt.pct"); `lang` defaults to bokmål.
 
 Missing values are never shown as 0: they format as SSB's status symbol (or "–" without one), and
 `status_text` says what the symbol means.
@@ -34,43 +36,59 @@ def is_missing(value) -> bool:
         return value != value  # pd.NA and friends
 
 
-def number(value, decimals: int = 0, status: str | None = None) -> str:
-    """1234.5 -> "1 234,5" (decimal comma, space for thousands, "-" for negatives).
+def marks(lang: str = "nb") -> tuple[str, str]:
+    """(decimal mark, thousands mark) of a language: ("," , " ") in bokmål, (".", ",") in English (the words'
+    "fmtx.separators", written as plotly's layout.separators: decimal mark first)."""
+    sep = i18n.t("fmtx.separators", lang)
+    return sep[0], sep[1:2] or THIN
+
+
+def number(value, decimals: int = 0, status: str | None = None, lang: str = "nb") -> str:
+    """1234.5 -> "1 234,5" (decimal comma, space for thousands, "-" for negatives); "1,234.5" in English.
 
     A missing value gives SSB's status symbol if there is one, otherwise "–".
     """
     if is_missing(value):
         return status or MISSING
-    text = f"{abs(float(value)):,.{decimals}f}".replace(",", "\0").replace(".", ",").replace("\0", THIN)
-    if float(value) < 0 and text.strip("0, ") != "":
+    decimal, thousands = marks(lang)
+    text = f"{abs(float(value)):,.{decimals}f}".translate({ord(","): thousands, ord("."): decimal})
+    if float(value) < 0 and any(ch in "123456789" for ch in text):
         text = "-" + text
     return text
 
 
-def signed(value, decimals: int = 0) -> str:
+def signed(value, decimals: int = 0, lang: str = "nb") -> str:
     """Like `number` but always with a sign: "+1 234", "-56"."""
     if is_missing(value):
         return MISSING
-    text = number(value, decimals)
-    return text if text.startswith("-") or text.strip("0, ") == "" else "+" + text
+    text = number(value, decimals, lang=lang)
+    return text if text.startswith("-") or not any(ch in "123456789" for ch in text) else "+" + text
 
 
-def kr(value, decimals: int = 0) -> str:
-    """1234 -> "1 234 kr"."""
-    return MISSING if is_missing(value) else f"{number(value, decimals)} kr"
+def _unit(text: str, key: str, lang: str) -> str:
+    """A number with its unit the language's way ("38,2 mill. kr", "NOK 38.2 million"); a sign stays in front."""
+    sign = text[0] if text[:1] in ("+", "-") else ""
+    return sign + i18n.t(key, lang, n=text[len(sign):])
 
 
-def mill_kr(value_kr, decimals: int = 1, sign: bool = False) -> str:
-    """A kroner amount in millions: 38_200_000 -> "38,2 mill. kr" (sign=True gives "+38,2 mill. kr")."""
+def kr(value, decimals: int = 0, lang: str = "nb") -> str:
+    """1234 -> "1 234 kr" ("NOK 1,234" in English)."""
+    return MISSING if is_missing(value) else _unit(number(value, decimals, lang=lang), "fmtx.kr", lang)
+
+
+def mill_kr(value_kr, decimals: int = 1, sign: bool = False, lang: str = "nb") -> str:
+    """A kroner amount in millions: 38_200_000 -> "38,2 mill. kr" (sign=True gives "+38,2 mill. kr"; English
+    "NOK 38.2 million", "+NOK 38.2 million")."""
     if is_missing(value_kr):
         return MISSING
     millions = float(value_kr) / 1e6
-    return f"{signed(millions, decimals) if sign else number(millions, decimals)} mill. kr"
+    text = signed(millions, decimals, lang) if sign else number(millions, decimals, lang=lang)
+    return _unit(text, "fmt.mill", lang)
 
 
-def pct(value, decimals: int = 1) -> str:
-    """3.14 -> "3,1 %" (value is already in percent)."""
-    return MISSING if is_missing(value) else f"{number(value, decimals)} %"
+def pct(value, decimals: int = 1, lang: str = "nb") -> str:
+    """3.14 -> "3,1 %" (value is already in percent; "3.1%" in English)."""
+    return MISSING if is_missing(value) else _unit(number(value, decimals, lang=lang), "fmt.pct", lang)
 
 
 def status_text(status: str | None, lang: str = "nb") -> str:

@@ -241,9 +241,9 @@ def what_if(panel: Panel, region: str, year: int | None = None, service: str = "
     """
     year = _check(panel, year, peers, convention)
     if lever not in ("coverage", "unit_cost"):
-        raise UserError("spak må være coverage (dekningsgrad) eller unit_cost (enhetskostnad)")
+        raise UserError(why("err_lever"))
     if target not in ("median", "average"):
-        raise UserError("mål må være median eller average (snitt)")
+        raise UserError(why("err_target"))
     reg.service(service)
     i = panel.check_region(region)
     arrays, missing, _, _ = _service_inputs(panel, service, year)
@@ -478,10 +478,9 @@ def group_value(panel: Panel, indicator: str, year: int, group: str | list[str] 
     elif str(group).isdigit() and len(str(group)) == 2:
         mask = panel.county == group
     else:
-        raise UserError(f"ukjent gruppe «{group}» (landet, landet-uten-oslo, EKGnn, et fylkesnummer, en liste med "
-                        "kommunenumre eller en lagret gruppe som PeerSet)")
+        raise UserError(why("err_unknown_group", group=str(group)))
     if not mask.any():
-        raise UserError(f"gruppen «{group}» har ingen kommuner")
+        raise UserError(why("err_empty_group", group=str(group)))
     if base(convention) == "weighted":
         if not c.weighted_ok:
             return math.nan

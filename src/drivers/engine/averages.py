@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivers.engine.reasons import Reason, term
+from drivers.engine.reasons import Reason, term, why
 
 EXCL_SELF = "-excl-self"
 CONVENTIONS = ["weighted", "unweighted", "weighted" + EXCL_SELF, "unweighted" + EXCL_SELF]
@@ -30,7 +30,7 @@ def check_convention(convention: str) -> str:
     from drivers.errors import UserError
 
     if convention not in CONVENTIONS:
-        raise UserError(f"ukjent snittkonvensjon «{str(convention)[:40]}»; bruk {', '.join(CONVENTIONS)}")
+        raise UserError(why("err_unknown_convention", convention=str(convention)[:40], known=", ".join(CONVENTIONS)))
     return convention
 
 

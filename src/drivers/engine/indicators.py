@@ -14,7 +14,7 @@ import json
 import pkgutil
 from dataclasses import dataclass, field
 
-from drivers.engine.reasons import Named
+from drivers.engine.reasons import Named, why
 from drivers.errors import UserError
 
 # The registry is package data shipped with the code (read through the package loader, never a path from outside).
@@ -100,7 +100,7 @@ def get(indicator_id: str) -> Indicator:
         if ind.id == indicator_id:
             return ind
     ids = ", ".join(i.id for i in _indicators())
-    raise UserError(f"ukjent indikator {indicator_id!r} (unknown indicator); kjente: {ids}")
+    raise UserError(why("err_unknown_indicator", indicator=repr(indicator_id), known=ids))
 
 
 def services() -> dict[str, dict]:
@@ -111,7 +111,7 @@ def services() -> dict[str, dict]:
 def service(code: str) -> dict:
     svc = services()
     if code not in svc:
-        raise UserError(f"ukjent tjeneste {code!r} (unknown service); kjente: {', '.join(svc)}")
+        raise UserError(why("err_unknown_service", service=repr(code), known=", ".join(svc)))
     return svc[code]
 
 

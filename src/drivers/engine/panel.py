@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from drivers.engine.reasons import Reason, term
+from drivers.engine.reasons import Reason, term, why
 from drivers.errors import UserError
 
 OSLO = "0301"
@@ -99,7 +99,7 @@ class Panel:
         codes.discard("9999")
         codes.discard("2111")  # Longyearbyen is not a municipality in KOSTRA's sense
         if not codes:
-            raise UserError("databasen har ingen kommuner (no municipalities in the database)")
+            raise UserError(why("err_no_municipalities"))
         return np.array(sorted(codes), dtype=object)
 
     def _names(self) -> dict[str, str]:
@@ -139,10 +139,7 @@ class Panel:
         region = str(region).strip()
         region = self.code_map.get(region, region)
         if region not in self.pos:
-            raise UserError(
-                f"ukjent kommunenummer {region!r} (unknown municipality); bruk et av de {self.n} kommunenumrene "
-                "i 2024-strukturen, f.eks. 3222 Lørenskog"
-            )
+            raise UserError(why("err_unknown_municipality", region=repr(region), n=self.n))
         return self.pos[region]
 
     # ---- population --------------------------------------------------------------------------------
@@ -259,14 +256,14 @@ class Panel:
     def latest_year(self) -> int:
         ys = self.years
         if not ys:
-            raise UserError("databasen har ingen netto driftsutgifter (no ndu_1000kr); kjør `drivers fetch`")
+            raise UserError(why("err_no_ndu"))
         return ys[-1]
 
     def check_year(self, year: int) -> int:
         year = int(year)
         if year not in self.years:
-            have = ", ".join(map(str, self.years)) or "ingen"
-            raise UserError(f"ingen KOSTRA-tall for {year} i databasen (no data for that year); har: {have}")
+            have = ", ".join(map(str, self.years)) or why("err_no_years")
+            raise UserError(why("err_no_year", year=year, have=have))
         return year
 
     # ---- need index ------------------------------------------------------------------------------

@@ -58,11 +58,11 @@ class PeerSet:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise UserError("sammenligningsgruppen må ha et navn (a peer set needs a name)")
+            raise UserError(why("err_peerset_no_name"))
         if self.name in BUILTIN:
-            raise UserError(f"«{self.name}» er en innebygd sammenligningsgruppe; velg et annet navn")
+            raise UserError(why("err_peerset_builtin", name=self.name))
         if isinstance(self.members, str):
-            raise UserError("medlemmene i en sammenligningsgruppe er en liste med kommunenumre, ikke én tekst")
+            raise UserError(why("err_peerset_members_text"))
         object.__setattr__(self, "members", tuple(sorted({str(m).strip() for m in self.members if str(m).strip()})))
 
 
@@ -79,9 +79,8 @@ def check_peers(peers) -> PeerArg:
     if isinstance(peers, PeerSet) or peers in BUILTIN:
         return peers
     if not isinstance(peers, str) or not peers:
-        raise UserError("velg en sammenligningsgruppe (peers)")
-    raise UserError(f"ukjent sammenligningsgruppe «{peers}» (unknown peer set); kjente: {', '.join(BUILTIN)} "
-                    "eller en lagret gruppe (drivers.peersets.resolve gir den som PeerSet)")
+        raise UserError(why("err_no_peers"))
+    raise UserError(why("err_unknown_peers", peers=peers, known=", ".join(BUILTIN)))
 
 
 # ---- nearest neighbours -------------------------------------------------------------------------------
@@ -149,13 +148,13 @@ def _weights(weights: dict[str, float] | None, wanted: list[str]) -> dict[str, f
     weights = dict(weights or {})
     unknown = [k for k in weights if k not in VARIABLES]
     if unknown:
-        raise UserError(f"ukjente variabler for naboer: {', '.join(unknown)}; kjente: {', '.join(VARIABLES)}")
+        raise UserError(why("err_unknown_variables", unknown=", ".join(unknown), known=", ".join(VARIABLES)))
     if any((not np.isfinite(v)) or v < 0 for v in weights.values()):
-        raise UserError("vekter for naboer må være tall ≥ 0")
+        raise UserError(why("err_bad_weights"))
     out = {v: float(weights.get(v, 1.0)) for v in wanted}
     out = {k: v for k, v in out.items() if v > 0}
     if not out:
-        raise UserError("minst én variabel må ha vekt større enn 0")
+        raise UserError(why("err_zero_weights"))
     return out
 
 
@@ -189,7 +188,7 @@ def nearest_frame(panel: Panel, region: str, year: int, k: int = 10, weights=Non
     if service is not None:
         reg.service(service)
     if not 1 <= int(k) < panel.n:
-        raise UserError(f"antall naboer må være mellom 1 og {panel.n - 1}")
+        raise UserError(why("err_neighbour_count", most=panel.n - 1))
     dist, terms, used, dropped = neighbour_model(panel, year, weights, service)
     idx = nearest(dist, i, int(k))
     row = np.where(np.isfinite(dist[i]), dist[i], np.nan)

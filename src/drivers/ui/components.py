@@ -172,7 +172,8 @@ def guarded(build: Callable[..., object], *args, lang: str = "nb", what: str = "
     try:
         return build(*args)
     except UserError as exc:
-        return html.Div(missing_notice(what or getattr(build, "__name__", ""), None, lang, str(exc)), className="card")
+        return html.Div(missing_notice(what or getattr(build, "__name__", ""), None, lang, error_message(exc, lang)),
+                        className="card")
     except Exception:  # noqa: BLE001 - one broken card must not take the page down
         log.exception("could not build %s for %s", getattr(build, "__name__", build), args)
         return html.Div(html.P(t("comp_ui.failed", lang), className="reason"), className="card missing-notice")
@@ -202,6 +203,15 @@ def stat(label: str, value: str, note: str | None = None, cls: str = "") -> html
                      *([html.Div(note, className="stat-note")] if note else [])], className=f"stat {cls}".strip())
 
 
+def error_message(err: Exception, lang: str) -> str:
+    """What went wrong in `lang`: an engine UserError carries a Reason in args[0] (drivers.errors), worded here; a
+    message worded before (StateError's, a plain str) is shown as it is."""
+    message = getattr(err, "message", None)
+    if message is None and len(getattr(err, "args", ())) == 1:
+        message = err.args[0]
+    return str(reason_text(message, lang)) if isinstance(message, str) else str(err)
+
+
 def error_view(err: Exception, lang: str | None = None) -> html.Div:
     """The friendly error page: what is wrong, links that work, never a traceback."""
     lang = lang or getattr(err, "lang", "nb")
@@ -212,7 +222,7 @@ def error_view(err: Exception, lang: str | None = None) -> html.Div:
             html.Div(
                 [
                     html.H1(t("error_title", lang)),
-                    html.P(str(getattr(err, "message", err)), className="error-message"),
+                    html.P(error_message(err, lang), className="error-message"),
                     *([html.P(t("error_try", lang)), html.Ul([html.Li(dcc.Link(label, href=href)) for label, href in suggestions])]
                       if suggestions else []),
                     html.P(dcc.Link(t("error_home", lang), href=st.url("/", None, lang=lang))),

@@ -11,10 +11,14 @@ no request to the server. On the presentation page the shell is hidden (the slid
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import dash
+import flask
 from dash import Input, Output, State, dcc, html
+from dash.exceptions import MissingCallbackContextException
 
+from drivers import i18n
 from drivers.i18n import LANGS, t
 from drivers.report import data
 from drivers.report import state as st
@@ -84,6 +88,7 @@ function(key, peerOptions, text) {
 
 
 def register(app: dash.Dash) -> None:
+    _titles_follow_the_language()
     params = ["kommune", "aar", "peers", "konv", "lang"]
     outputs = [Output(components.ctl(p), "value", allow_duplicate=True) for p in params]
     outputs += [Output("shell-sub", "children"), Output("shell-title", "children"),
@@ -109,3 +114,42 @@ def register(app: dash.Dash) -> None:
         Output(SHELL, "style"),
         Input(ids.URL, "pathname"),
     )
+
+
+# ---- the browser tab's title in the page's language ---------------------------------------------------------------
+# Dash sets document.title from the page's registered `title` when it routes to a page; a title may be a function,
+# which Dash calls inside its routing callback (and for the page's meta tags when the page itself is requested).
+# Each registered bokmål title with a key "title.<page module>" is replaced by a function that words that key in
+# the language of the view being routed: ?lang= in the location the routing callback was given, else in the URL of
+# the request itself.
+
+
+def _titles_follow_the_language() -> None:
+    for page in dash.page_registry.values():
+        key = "title." + str(page.get("module", "")).rsplit(".", 1)[-1]
+        if i18n.has(key) and isinstance(page.get("title"), str):
+            page["title"] = _Title(key)
+
+
+class _Title:
+    """A page's title as a key, worded on each call in the language of the view being routed."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __call__(self, **_path_variables) -> str:
+        return t(self.key, _routed_lang())
+
+    def __repr__(self) -> str:
+        return f"_Title({self.key!r})"
+
+
+def _routed_lang() -> str:
+    if not flask.has_request_context():
+        return i18n.DEFAULT
+    try:
+        inputs = dash.callback_context.inputs
+    except MissingCallbackContextException:  # the page's own GET (Dash's meta tags): its query string
+        return i18n.known(flask.request.args.get("lang"))
+    search = next((v for k, v in inputs.items() if k.endswith(".search") and isinstance(v, str)), "")
+    return i18n.known(parse_qs(search.lstrip("?")).get("lang", [None])[0])
