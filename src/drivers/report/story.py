@@ -111,9 +111,9 @@ def income_and_need(state: st.State) -> StorySlide:
                                   float(peer.iloc[0]) if len(peer) else None, t("rep.peers_average", lang), 0,
                                   "story-1-inntekt", lang)
     need = p.get("need_index")
-    parts = [t("rep.income.population", lang, name=name, n=fmt.number(p.get("population")), year=state.aar + 1),
-             t("rep.income.free", lang, kr=fmt.kr(free)) if not fmt.is_missing(free) else t("rep.income.free_missing", lang),
-             t("rep.income.need", lang, index=fmt.number(need, 3), note=p.get("need_note"))
+    parts = [t("rep.income.population", lang, name=name, n=fmt.number(p.get("population"), lang=lang), year=state.aar + 1),
+             t("rep.income.free", lang, kr=fmt.kr(free, lang=lang)) if not fmt.is_missing(free) else t("rep.income.free_missing", lang),
+             t("rep.income.need", lang, index=fmt.number(need, 3, lang=lang), note=p.get("need_note"))
              if not fmt.is_missing(need) else t("rep.income.need_missing", lang)]
     return StorySlide(_section(state, 0), chart, " ".join(parts))
 
@@ -136,10 +136,10 @@ def total_gap(state: st.State) -> StorySlide:
                               None if fmt.is_missing(peer) else float(peer), t("rep.peers_average", lang),
                               0, "story-2-samlet", lang)
     gap, gap_nc = row.get("gap_nok"), row.get("gap_need_corrected_nok")
-    notes = t("rep.total.notes", lang, name=name, own=fmt.kr(row["per_resident"]), peers=queries.peers_label(state),
-              peer=fmt.kr(peer), konv=queries.konv_label(state), gap=fmt.mill_kr(gap, sign=True))
+    notes = t("rep.total.notes", lang, name=name, own=fmt.kr(row["per_resident"], lang=lang), peers=queries.peers_label(state),
+              peer=fmt.kr(peer, lang=lang), konv=queries.konv_label(state), gap=fmt.mill_kr(gap, sign=True, lang=lang))
     if not fmt.is_missing(gap_nc):
-        notes += " " + t("rep.total.need", lang, gap=fmt.mill_kr(gap_nc, sign=True))
+        notes += " " + t("rep.total.need", lang, gap=fmt.mill_kr(gap_nc, sign=True, lang=lang))
     return StorySlide(_section(state, 1), chart, notes)
 
 
@@ -177,7 +177,7 @@ def service_driver(state: st.State, service: str, number: int) -> StorySlide:
         labels = _labels(frame, lang)
         chart = figures.decomposition(frame, title, _caption(state, queries.service_tables(service)), lang,
                                       labels, chart_id=chart_id)
-        parts = [f"{labels.get(r['component'], r['component'])}: {fmt.mill_kr(r['nok'], sign=True)}"
+        parts = [f"{labels.get(r['component'], r['component'])}: {fmt.mill_kr(r['nok'], sign=True, lang=lang)}"
                  for _, r in frame[frame["nok"].notna()].iterrows()]
         split = "; ".join(parts)
     else:
@@ -192,9 +192,9 @@ def service_driver(state: st.State, service: str, number: int) -> StorySlide:
                                       None if fmt.is_missing(peer) else float(peer), t("rep.peers_average", lang), 0,
                                       chart_id, lang)
         split = t("rep.driver.unsplit", lang, why=reason or queries.fetch_command(service))
-    notes = t("rep.driver.notes", lang, service=sname, name=name, own=fmt.kr(row["per_resident"]),
-              peer=fmt.kr(row["peer_per_resident"]), peers=queries.peers_label(state),
-              gap=fmt.mill_kr(row["gap_nok"], sign=True), split=split)
+    notes = t("rep.driver.notes", lang, service=sname, name=name, own=fmt.kr(row["per_resident"], lang=lang),
+              peer=fmt.kr(row["peer_per_resident"], lang=lang), peers=queries.peers_label(state),
+              gap=fmt.mill_kr(row["gap_nok"], sign=True, lang=lang), split=split)
     return StorySlide(_section(state, 3), chart, notes)
 
 
@@ -210,7 +210,7 @@ def what_if(state: st.State, service: str, lever: str = "coverage") -> dict:
     lever_name = _lever(state, lever)
     if result.get("available") and not fmt.is_missing(result.get("nok")):
         result["sentence"] = t("rep.whatif.sentence", lang, lever=lever_name, service=sname,
-                               peers=queries.peers_label(state), change=fmt.mill_kr(result["nok"], sign=True))
+                               peers=queries.peers_label(state), change=fmt.mill_kr(result["nok"], sign=True, lang=lang))
     else:
         result["sentence"] = t("rep.whatif.cannot", lang, lever=lever_name, service=sname,
                                reason=result.get("reason") or "")
@@ -233,9 +233,9 @@ def what_if_slide(state: st.State, service: str, lever: str = "coverage", number
     labels = [name, f"{queries.peers_label(state)} ({queries.konv_label(state)})"]
     values = [res["own"], res["peer"]]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[figures.HIGHLIGHT, figures.PEER],
-                           text=[fmt.number(v, 1 if unit == "%" else 0) for v in values], textposition="outside",
+                           text=[fmt.number(v, 1 if unit == "%" else 0, lang=lang) for v in values], textposition="outside",
                            cliponaxis=False))
-    fig.add_annotation(text=t("rep.whatif.change", lang, change=fmt.mill_kr(res["nok"], sign=True)),
+    fig.add_annotation(text=t("rep.whatif.change", lang, change=fmt.mill_kr(res["nok"], sign=True, lang=lang)),
                        xref="paper", yref="paper", x=1, y=1.02,
                        xanchor="right", yanchor="bottom", showarrow=False, font=dict(size=18))
     fig.update_layout(template=figures.TEMPLATE_NAME, showlegend=False, yaxis_title=f"{lever_name} ({unit})",

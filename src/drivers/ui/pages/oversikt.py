@@ -42,19 +42,19 @@ def profile(state: st.State) -> list:
     need = p.get("need_index")
     need_note = i18n.t("profile_need_note", lang) + ("" if not fmt.is_missing(need) else ". " + i18n.t("ov.need_missing", lang))
     tiles = [
-        components.stat(i18n.t("profile_population", lang), fmt.number(pop),
+        components.stat(i18n.t("profile_population", lang), fmt.number(pop, lang=lang),
                         i18n.t("profile_population_note", lang, year=state.aar + 1) + " (SSB 07459)"),
         components.stat(i18n.t("profile_group", lang), views.group_number(m.get("group_code")),
                         i18n.t("ov.group_note", lang, group=views.group_label(m.get("group_code"), lang))),
         components.stat(i18n.t("profile_county", lang), m.get("county_name") or m.get("county"), f"{m.get('county')}"),
-        components.stat(i18n.t("profile_need", lang), fmt.number(need, 3) if not fmt.is_missing(need) else fmt.MISSING, need_note),
+        components.stat(i18n.t("profile_need", lang), fmt.number(need, 3, lang=lang) if not fmt.is_missing(need) else fmt.MISSING, need_note),
     ]
     if fmt.is_missing(free):
         tiles.append(html.Div([html.Div(i18n.t("profile_free_income", lang), className="stat-label"),
                                components.missing_notice(i18n.t("ov.free_income_missing", lang), "drivers fetch --tables 12134",
                                                          lang)], className="stat stat-missing"))
     else:
-        tiles.append(components.stat(i18n.t("profile_free_income", lang), fmt.kr(free), f"SSB 12134, {state.aar}"))
+        tiles.append(components.stat(i18n.t("profile_free_income", lang), fmt.kr(free, lang=lang), f"SSB 12134, {state.aar}"))
     return [html.H2(f"{i18n.t('profile_title', lang)}: {data.meta().name(state.kommune)}"), html.Div(tiles, className="stats")]
 
 
@@ -76,9 +76,9 @@ def gap_section(state: st.State) -> list:
     if len(total) and not fmt.is_missing(total["gap_nok"].iloc[0]):
         r = total.iloc[0]
         out.append(html.Div([
-            components.stat(i18n.t("ov.total_label", lang), fmt.kr(r["per_resident"]),
-                            f"{views.peers_label(state)}: {fmt.kr(r['peer_per_resident'])}"),
-            components.stat(i18n.t("ov.diff_label", lang), fmt.mill_kr(r["gap_nok"], sign=True), i18n.t("ov.diff_note", lang),
+            components.stat(i18n.t("ov.total_label", lang), fmt.kr(r["per_resident"], lang=lang),
+                            f"{views.peers_label(state)}: {fmt.kr(r['peer_per_resident'], lang=lang)}"),
+            components.stat(i18n.t("ov.diff_label", lang), fmt.mill_kr(r["gap_nok"], sign=True, lang=lang), i18n.t("ov.diff_note", lang),
                             "stat-headline"),
         ], className="stats headline"))
     else:

@@ -144,8 +144,8 @@ def coverage_tiles(state: st.State, service: str):
                                   className="stat stat-missing"))
             continue
         derived = " " + (i18n.t("tj.derived", lang) if views.is_derived(ind) else f"SSB, {state.aar}.")
-        peer_text = fmt.number(peer, dec) + f" {unit}" if not fmt.is_missing(peer) else fmt.MISSING
-        tiles.append(components.stat(label, f"{fmt.number(value, dec)} {unit}",
+        peer_text = fmt.number(peer, dec, lang=lang) + f" {unit}" if not fmt.is_missing(peer) else fmt.MISSING
+        tiles.append(components.stat(label, f"{fmt.number(value, dec, lang=lang)} {unit}",
                                      f"{what}. {views.peers_label(state)}: {peer_text}.{derived}"))
     return html.Div([html.H3(title, className="chart-title"), html.Div(tiles, className="stats")], className="card")
 
