@@ -37,11 +37,12 @@ def _logo(slide, theme: Theme):
 
 
 def build_deck(slides, *, title: str, subtitle: str, theme: Theme | None = None,
-               engine: image.Renderer | None = None) -> bytes:
-    """PPTX bytes. `slides`: StorySlide-like objects with `.section`, `.chart`, `.notes`."""
+               engine: image.Renderer | None = None, progress=None) -> bytes:
+    """PPTX bytes. `slides`: StorySlide-like objects with `.section`, `.chart`, `.notes`.
+    `progress(done, total)`: called after each picture (image.render_charts)."""
     theme = theme or Theme()
     slides = list(slides)
-    pictures = image.render_charts([s.chart for s in slides], (("png", image.SLIDE),), theme, engine)
+    pictures = image.render_charts([s.chart for s in slides], (("png", image.SLIDE),), theme, engine, progress)
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     layout = prs.slide_layouts[BLANK]

@@ -385,27 +385,35 @@ class Renderer:
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout)
 
-    async def _render_all(self, jobs: list[Job]) -> list[bytes]:
+    async def _render_all(self, jobs: list[Job], progress=None) -> list[bytes]:
+        done = 0
+
         async def one(job: Job) -> bytes:
+            nonlocal done
             opts = {"format": job.fmt, "width": job.size.width, "height": job.size.height,
                     "scale": job.size.scale if job.fmt == "png" else 1}
             # topojson: a local folder as well, in case a figure asks for a name the page did not preload
-            return await self._kaleido.calc_fig(job.figure, opts=opts, topojson=topojson_url())
+            out = await self._kaleido.calc_fig(job.figure, opts=opts, topojson=topojson_url())
+            done += 1
+            if progress is not None:
+                progress(done, len(jobs))
+            return out
 
         return list(await asyncio.gather(*(one(j) for j in jobs)))
 
-    def render_many(self, jobs: list[Job]) -> list[bytes]:
-        """Render every job through the warm browser; PNGs get their dpi written in."""
+    def render_many(self, jobs: list[Job], progress=None) -> list[bytes]:
+        """Render every job through the warm browser; PNGs get their dpi written in. `progress(done, total)` is
+        called (on the renderer's thread) after each image."""
         if not jobs:
             return []
         self.start()
         try:
-            raw = self._call(self._render_all(list(jobs)), timeout=self.timeout * max(1, len(jobs)))
+            raw = self._call(self._render_all(list(jobs), progress), timeout=self.timeout * max(1, len(jobs)))
         except Exception as exc:  # a crashed browser: start afresh once
             self.close()
             self.start()
             try:
-                raw = self._call(self._render_all(list(jobs)), timeout=self.timeout * max(1, len(jobs)))
+                raw = self._call(self._render_all(list(jobs), progress), timeout=self.timeout * max(1, len(jobs)))
             except Exception:
                 raise UserError(f"bildeeksporten feilet: {exc}") from exc
         return [set_png_dpi(b, j.size.dpi) if j.fmt == "png" else b for b, j in zip(raw, jobs, strict=True)]
@@ -444,14 +452,16 @@ def renderer() -> Renderer:
 
 
 def render_charts(charts, formats=(("png", PRINT), ("svg", PRINT)), theme: Theme | None = None,
-                  engine: Renderer | None = None) -> dict[tuple[str, str, str], bytes]:
-    """Every chart in every (format, size) in one batch → {(chart.id, fmt, size.name): bytes}."""
+                  engine: Renderer | None = None, progress=None) -> dict[tuple[str, str, str], bytes]:
+    """Every chart in every (format, size) in one batch → {(chart.id, fmt, size.name): bytes}.
+    `progress(done, total)`: called after each image (an export job's progress)."""
     jobs, keys = [], []
     for chart in charts:
         for fmt, size in formats:
             jobs.append(Job(export_figure(chart, size, theme), fmt, size))
             keys.append((chart.id, fmt, size.name))
-    images = (engine or renderer()).render_many(jobs)
+    engine = engine or renderer()
+    images = engine.render_many(jobs, progress) if progress is not None else engine.render_many(jobs)
     return dict(zip(keys, images, strict=True))
 
 

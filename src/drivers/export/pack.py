@@ -30,15 +30,17 @@ def chart_files(charts) -> list[tuple[object, str]]:
     return [(c, f"{i:0{width}d}-{slug(c.id)}") for i, c in enumerate(charts, start=1)]
 
 
-def build_pack(charts, *, heading: str, theme: Theme | None = None, engine: image.Renderer | None = None) -> bytes:
+def build_pack(charts, *, heading: str, theme: Theme | None = None, engine: image.Renderer | None = None,
+               progress=None) -> bytes:
     """ZIP bytes: for each chart `NN-id.png` (16 cm, 300 dpi), `NN-id-skjerm.png`, `NN-id.svg`,
-    `NN-id.xlsx`, `NN-id.csv`; and the index. `heading` opens the index (municipality, year, peers)."""
+    `NN-id.xlsx`, `NN-id.csv`; and the index. `heading` opens the index (municipality, year, peers).
+    `progress(done, total)`: called after each image (image.render_charts)."""
     charts = list(charts)
     if not charts:
         from drivers.errors import UserError
 
         raise UserError("ingen figurer å pakke for dette utvalget")
-    images = image.render_charts(charts, FORMATS, theme, engine)
+    images = image.render_charts(charts, FORMATS, theme, engine, progress)
     buf = io.BytesIO()
     index = [heading, f"Laget {datetime.now(UTC):%d.%m.%Y %H:%M} UTC med drivers.", "",
              "Bilder: *.png er 16 cm brede i 300 dpi (for økonomiplanen), *-skjerm.png 1280 × 720 for skjerm,",

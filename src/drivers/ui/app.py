@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
     guard.install(app)
     downloads.register(app.server)  # PNG/SVG/XLSX/CSV under every chart, chart pack and seminar deck (exports)
     if preload:
+        downloads.warm()  # exporters imported before the first request, then the export slots' Chromium
         data.get_panel()
         data.meta()
         views.warm(default_only=True)  # the default view is a lookup from the first request on
