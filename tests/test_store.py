@@ -136,6 +136,35 @@ def test_a_killed_writer_leaves_the_file_as_it_was_and_readers_are_never_blocked
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_writer_builds_beside_the_file_and_renames_it_in_when_complete(tmp_path):
+    """What a serving app relies on (tests/test_fetch_while_serving.py): while a writer works the served file is not
+    touched (same inode, same bytes, openable read-only); the new database appears whole, under a new inode, by
+    one rename; a reader that had the old file open keeps reading the old version."""
+    db = tmp_path / "db.duckdb"
+    with store.writer(db) as con:
+        _load(con, FIXTURE_12134)
+    before, digest = db.stat().st_ino, _sha(db)
+    old_reader = store.connect(db, read_only=True)
+    try:
+        with store.writer(db) as con:
+            _load(con, SALARY)
+            con.execute("CHECKPOINT")  # the new data on disk, in the copy
+            assert db.stat().st_ino == before and _sha(db) == digest
+            beside = [p for p in tmp_path.iterdir() if p.name.startswith(".db.duckdb.") and p.name.endswith(".tmp")]
+            assert len(beside) == 1 and beside[0].parent == db.parent
+            reader = store.connect(db, read_only=True)
+            assert store.read_tables(reader)["table_id"].tolist() == ["12134"]
+            reader.close()
+        assert db.stat().st_ino != before
+        assert store.read_tables(old_reader)["table_id"].tolist() == ["12134"]
+    finally:
+        old_reader.close()
+    reader = store.connect(db, read_only=True)
+    assert sorted(store.read_tables(reader)["table_id"]) == ["11654", "12134"]
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.duckdb", "db.duckdb.lock"]
+
+
 def test_writer_failure_discards_the_session(tmp_path):
     db = tmp_path / "db.duckdb"
     with store.writer(db) as con:

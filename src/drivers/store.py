@@ -44,7 +44,8 @@ onto `path`; on any exception (or kill) the copy is discarded and `path` is unto
 serialised by an flock on `path.lock`. Readers (`connect(path, read_only=True)`) open whichever complete
 file is in place: a reader that already has the old file open keeps reading the old inode, the next open
 sees the new file. The dashboard loads what it needs and closes the connection, so it never blocks a
-writer. Callers that load several tables open one `writer` per table, so every finished table is kept and
+writer; while serving it watches the file's identity and reads a renamed-in database into memory between requests
+(drivers.report.data). Callers that load several tables open one `writer` per table, so every finished table is kept and
 the table in progress is all-or-nothing. The copy costs one file copy per session (tens of ms for the
 snapshot), small against SSB's rate limit of 30 calls a minute. `write_table` itself also runs in one
 transaction (`transaction`), so it is atomic on any connection.
@@ -255,7 +256,8 @@ def writer(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             _discard(tmp.with_name(tmp.name + ".wal"))
-            os.replace(tmp, path)
+            os.replace(tmp, path)  # readers see the old file or the new one, never a part of either
+            _fsync_dir(path.parent)  # the rename itself survives a crash
             _discard(path.with_name(path.name + ".wal"))
         except BaseException:
             _discard(tmp)
@@ -263,6 +265,15 @@ def writer(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _discard(p: Path) -> None:

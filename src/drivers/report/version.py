@@ -1,7 +1,11 @@
 """The data version: what every cache of derived data is keyed on, so that they all forget together.
 
-It is the database file in use (path, inode, size, mtime) and the saved peer sets' contents. A database file
-that disappears after start-up (the Panel is in memory) keeps the version it had. The sets file is re-read
+It is the database version in use and the saved peer sets' contents. The database version is the data layer's
+Bundle (drivers.report.data: the path, the file's identity when it was read, and the Bundle's number), so the
+version changes when a new database is swapped in, not when the file is replaced (the pages still read the old
+Bundle until then); inside a request it is the Bundle the request holds. Before anything is loaded, or when the
+file in use is another one than the Bundle's, it is that file's path and stat signature (path, inode, size, mtime,
+ctime). A database file that disappears after start-up (the data is in memory) keeps the version it had. The sets file is re-read
 only when its stat signature changes, or when the last read was too close to its mtime to trust the
 signature (two saves within the file system's timestamp granularity, with the same size and a reused inode,
 look alike: the racy case git's index has too). Inside a request the version is computed once, so one request
@@ -35,10 +39,14 @@ def _signature(path: Path) -> tuple | None:
 
 
 def database() -> tuple:
-    """(path, stat signature) of the database file in use."""
+    """The database version in use: (path, identity when read, Bundle number) of the data layer's Bundle, or
+    (path, stat signature) of the file in use when no Bundle of that file is loaded."""
     from drivers.report import data
 
     path = str(data.database_path())
+    bundle = data.loaded()
+    if bundle is not None and str(bundle.path) == path:
+        return bundle.version
     sig = _signature(Path(path))
     with _lock:
         if sig is None:  # gone after start-up: the loaded data is what is served

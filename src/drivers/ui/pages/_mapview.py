@@ -2,16 +2,16 @@
 
 Boundaries are Kartverket's 2024 municipalities and counties (simplified by github.com/robhop/fylker-og-kommuner),
 stored in the database's `boundaries` table by `drivers snapshot build`; every feature has a top-level `id`
-(kommunenummer / fylkesnummer) and its rings already wound for plotly's d3-geo. They are read once and kept
-in memory; the figure refers to them by URL (served by the page), so a view change does not resend 1 MB of
-geometry. Municipalities without a value are drawn grey in a separate trace and named in the notes: a
+(kommunenummer / fylkesnummer) and its rings already wound for plotly's d3-geo. They are read with the rest of the
+database into the data layer's Bundle (drivers.report.data), so a request reads them from memory, from the same
+version as its numbers; the figure refers to them by URL (served by the page), so a view change does not resend
+1 MB of geometry. Municipalities without a value are drawn grey in a separate trace and named in the notes: a
 missing value is never coloured as 0.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,22 +35,13 @@ GEO_ROUTE = "_drivers/geo/"
 TOPO_ROUTE = "_drivers/topojson/"
 EMPTY_TOPOJSON = json.dumps(figures.EMPTY_TOPOLOGY)
 
-_lock = threading.Lock()
-_geo: dict[tuple[str, str, str], bytes] = {}
-
 
 def geojson_bytes(level: str, detail: str = "S") -> bytes:
-    """The stored GeoJSON for `level` (kommune | fylke), read once from the database (read-only)."""
-    key = (str(data.database_path()), level, detail)
-    if key not in _geo:
-        with _lock:
-            if key not in _geo:
-                try:
-                    text = data.read_boundaries(level, detail)
-                except UserError as exc:
-                    raise LookupError(f"{exc}; run `drivers snapshot build`") from exc
-                _geo[key] = text.encode("utf-8")
-    return _geo[key]
+    """The stored GeoJSON for `level` (kommune | fylke) of the data in use (the request's Bundle)."""
+    try:
+        return data.boundaries(level, detail)
+    except UserError as exc:
+        raise LookupError(f"{exc}; run `drivers snapshot build`") from exc
 
 
 def has_boundaries() -> bool:
@@ -66,8 +57,7 @@ def feature_ids(level: str = "kommune") -> list[str]:
 
 
 def reset_cache() -> None:
-    with _lock:
-        _geo.clear()
+    """Nothing to forget here: the boundaries live in the data layer's Bundle, and go with it."""
 
 
 @dataclass(frozen=True)
@@ -239,15 +229,9 @@ class MapChart(Chart):
         self._figure = value
 
 
-_parsed: dict[tuple[str, str], dict] = {}
-
-
 def geojson_dict(level: str) -> dict:
-    """The boundaries as a parsed GeoJSON dict (parsed once; for server-side export)."""
-    key = (str(data.database_path()), level)
-    if key not in _parsed:
-        _parsed[key] = json.loads(geojson_bytes(level))
-    return _parsed[key]
+    """The boundaries as a parsed GeoJSON dict (parsed once per Bundle; for server-side export)."""
+    return data.memo(("geojson-dict", level), lambda: json.loads(geojson_bytes(level)))
 
 
 def _county_codes(frame: pd.DataFrame) -> list[str]:

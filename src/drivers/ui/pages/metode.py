@@ -8,7 +8,6 @@ short builder; splitting them would scatter one page's layout over several files
 from __future__ import annotations
 
 import json
-import logging
 
 import dash
 import dash_ag_grid as dag
@@ -24,8 +23,7 @@ from drivers.ui import components, serving
 PATH = "/metode"
 IND_GRID = "metode-indikatorer"
 TABLE_GRID = "metode-tabeller"
-CHANGES_TOP = 10  # revisions listed per table for the municipality in view
-log = logging.getLogger(__name__)
+CHANGES_TOP = data.REVISIONS_PER_TABLE  # revisions listed per table for the municipality in view
 
 dash.register_page(__name__, path=PATH, name="Metode og kilder", title="Metode og kilder – kommuneøkonomi", order=4)
 
@@ -73,41 +71,16 @@ def _sections(state: st.State) -> list:
     ]
 
 
-def database() -> tuple:
-    """The database file in use and its stat signature (serving.version)."""
-    from drivers.ui.serving import version
-
-    return version.database()
-
-
 def describe() -> dict:
-    """What the database holds and lacks, read once per database (the data layer opens the file read-only)."""
-    return _describe(database())
-
-
-# Keyed on the database file alone (not on the saved sets): a saved set never makes a page open the database.
-@serving.cached("metode-describe", 4, versioned=False)
-def _describe(db: tuple) -> dict:
-    try:
-        return data.describe()
-    except Exception as exc:  # noqa: BLE001 - the method page must render even if describe fails
-        log.warning("describe() failed: %s", exc)
-        return {}
+    """What the database holds and lacks, read with the rest of it (the data layer's Bundle: no page request opens
+    the database)."""
+    return data.describe()
 
 
 def changes() -> dict:
-    """The last fetch's changes per table and the largest revisions per table and region, read once per database."""
-    return _changes(database())
-
-
-@serving.cached("metode-changes", 4, versioned=False)
-def _changes(db: tuple) -> dict:
-    path = db[0]
-    try:
-        return data.read_changes(path, CHANGES_TOP)
-    except Exception as exc:  # noqa: BLE001 - the method page must render even if this fails
-        log.warning("reading the fetch changes failed: %s", exc)
-        return {}
+    """The last fetch's changes per table and the largest revisions per table and region (CHANGES_TOP), read with
+    the rest of the database (the data layer's Bundle)."""
+    return data.changes()
 
 
 # ---- pure builders (tests call these) -------------------------------------------------------------------------
@@ -400,11 +373,3 @@ def licence_section(state: st.State) -> html.Section:
                    className="table"),
         dcc.Markdown(i18n.t("met.lic.see_also", lang)),
     ], className="card", id="metode-lisenser")
-
-
-# Read what the database holds once, at start-up, so no page request opens the database.
-try:
-    describe()
-    changes()
-except Exception:  # noqa: BLE001 - a missing database shows on the page, not at import
-    pass
