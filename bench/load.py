@@ -1,7 +1,9 @@
 """Benchmark: simulated users against `drivers serve --production` on 127.0.0.1, with a browser-like request mix.
 
 Each simulated user is a browser: it keeps up to 6 connections to the server alive (the HTTP/1.1 per-host
-limit of Chromium and Firefox) and, between pauses of --think seconds,
+limit of Chromium and Firefox) and, between pauses of --think seconds (±50 %), moves as a reader does: mostly to
+another page for the municipality and settings it is on, now and then another peer group, convention, year,
+language, or municipality (20 municipalities; each user starts on one of them). It
 - opens a page with query parameters (a full load: the HTML, then /_dash-layout and /_dash-dependencies, and on
   its first visit every script and stylesheet the page names plus the lazily loaded chunks and plotly.js, six at
   a time; later visits revalidate the non-fingerprinted assets with If-None-Match, as a browser does, and skip
@@ -57,8 +59,10 @@ PAGES = [
     ("/kart", {}),
     ("/metode", {}),
 ]
+# the callbacks' output keys, as in the app's callback map (read_callback_map reads them from the server)
 ROUTING = ".._pages_content.children..._pages_store.data.."
 DEFERRED = '{"key":["MATCH"],"part":["MATCH"],"type":"deferred"}.children'
+SAVE_SET = "..sml-set-status.children...sml-set-saved.data.."
 _DEFERRED_ID = re.compile(r'"id":(\{"type":"deferred","part":"[^"]*","key":"[^"]*"\})')
 _ASSET = re.compile(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="(/[^"]+)"')
 FINGERPRINTED = re.compile(r"\.v[\w-]+m[0-9a-fA-F]+\.")
@@ -275,7 +279,7 @@ def deferred_payload(part_id: dict) -> dict:
 def save_set_payload(name: str, members: list[str]) -> dict:
     """The Sammenlign page's 'save this group' button (writes the saved peer sets file)."""
     lang = {"param": "lang", "type": "ctl"}
-    return {"output": "..sml-set-status.children...sml-set-saved.data..",
+    return {"output": SAVE_SET,
             "outputs": [{"id": "sml-set-status", "property": "children"}, {"id": "sml-set-saved", "property": "data"}],
             "inputs": [{"id": "sml-set-save", "property": "n_clicks", "value": 1}],
             "state": [{"id": "sml-set-name", "property": "value", "value": name},
@@ -295,6 +299,8 @@ class User:
         self.lazy: list[str] = []
         self.save_every = save_every  # every n-th action saves a peer set (0: never)
         self.actions = 0
+        self.query: dict[str, str] = {}  # the shared view parameters the user is on
+        self.path: tuple | None = None
 
     def fetch(self, kind: str, method: str, path: str, payload: dict | None = None, headers: dict | None = None):
         """One request on a pool connection; returns (status, body) or None on an error (counted)."""
@@ -324,16 +330,20 @@ class User:
         return [f.result() for f in futures]
 
     def view(self) -> tuple[str, str]:
-        path, extra = self.rnd.choice(PAGES)
-        query = {"kommune": self.rnd.choice(SAMPLE)}
-        if self.rnd.random() < 0.3:
-            query["peers"] = self.rnd.choice(PEERS)
-        if self.rnd.random() < 0.2:
-            query["konv"] = self.rnd.choice(KONV)
-        if self.rnd.random() < 0.15:
-            query["aar"] = "2023"
-        if self.rnd.random() < 0.1:
-            query["lang"] = "en"
+        """The next view, as a reader moves: mostly another page for the same municipality and settings, now and
+        then another peer group, convention, year, language, or municipality (each user starts on its own)."""
+        q = self.query
+        if not q or self.rnd.random() < 0.15:
+            q.clear()
+            q["kommune"] = self.rnd.choice(SAMPLE)
+        for name, values, chance in (("peers", PEERS, 0.15), ("konv", KONV, 0.1), ("aar", ["2023", "2024"], 0.05),
+                                     ("lang", ["nb", "en"], 0.05)):
+            if self.rnd.random() < chance:
+                q[name] = self.rnd.choice(values)
+        if self.path is None or self.rnd.random() < 0.7:
+            self.path = self.rnd.choice(PAGES)
+        path, extra = self.path
+        query = dict(q)
         for name, values in extra.items():
             if self.rnd.random() < 0.5:
                 query[name] = self.rnd.choice(values)
@@ -412,6 +422,17 @@ def simulate(port: int, users: int, seconds: float, think: float, save_every: in
     return stats
 
 
+def read_callback_map(port: int) -> None:
+    """Take the page-routing, deferred-part and save callbacks' output keys from the app's /_dash-dependencies."""
+    global ROUTING, DEFERRED, SAVE_SET
+    deps = json.loads(request(port, "GET", "/_dash-dependencies")[1])
+    outputs = [d["output"] for d in deps if not d.get("clientside_function")]
+    ROUTING = next(o for o in outputs if "_pages_content.children" in o)
+    DEFERRED = next(o for o in outputs if '"type":"deferred"' in o)
+    SAVE_SET = next(o for o in outputs if "sml-set-status.children" in o)
+    _local.conn = None
+
+
 def baseline(port: int, n: int = 200) -> tuple[str, float, float]:
     """p50/p95 ms of GET of a small static asset from the idle server, one connection."""
     status, body, _ = request(port, "GET", "/")
@@ -465,6 +486,7 @@ def run_one(args, users: int) -> dict:
     watcher.start()
     try:
         time.sleep(args.settle)  # the start-up warm-up of the default views has its own thread: let it finish
+        read_callback_map(proc.port)
         asset, b50, b95 = baseline(proc.port)
         pids = server_pids(proc.pid)
         print(f"\n== {users} simulated users for {args.seconds:.0f} s, think {args.think:g} s "
@@ -486,8 +508,8 @@ def run_one(args, users: int) -> dict:
         print(f"waitress: connection limit reached {limit} times; requests queued behind its threads {queued} times "
               f"(deepest {deepest})")
         time.sleep(0.5)  # the last lines are written when each response has been sent
-        print(f"access log: {access_lines(proc)} lines for {stats.requests() + proc.probes + 201} requests sent "
-              f"(with the start-up probes and the baseline's)")
+        print(f"access log: {access_lines(proc)} lines for {stats.requests() + proc.probes + 202} requests sent "
+              f"(with the start-up probes, the callback map and the baseline)")
         views = stats.lat.get("page view", [])
         print(f"{users} users on {cores} cores = {users / cores:.1f} users per core: page view p95 {pct(views, 95):.0f} ms, "
               f"{sum(stats.errors.values())} errors")

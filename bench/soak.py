@@ -48,6 +48,7 @@ def main() -> int:
             print(f"server pid {proc.pid}: RSS {idle:.0f} MB when it answered, {load.rss_mb(proc.pid):.0f} MB "
                   f"after {args.settle:.0f} s idle")
             print(f"\n== {args.users} users browsing and saving for {args.minutes:g} min, think {args.think:g} s ==")
+            load.read_callback_map(proc.port)
             watcher.start()
             stats = load.simulate(proc.port, args.users, seconds, args.think, save_every=args.save_every, seed=7)
             watcher.stop()

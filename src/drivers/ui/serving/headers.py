@@ -207,7 +207,11 @@ def install(server: flask.Flask, access_log: bool = True) -> str:
         return response
 
     with server.test_client() as client:  # the index page as the app renders it, for no client's request
-        index = client.get("/").get_data(as_text=True)
+        probe = client.get("/")
+    if probe.status_code != 200:  # without its scripts' hashes every page would be blank: fail at start-up
+        raise RuntimeError(f"drivers.ui.serving.headers: the index page answered {probe.status_code}, "
+                           "so the Content-Security-Policy cannot name its inline scripts")
+    index = probe.get_data(as_text=True)
     policy.append(csp(inline_script_hashes(index)))
     if access_log:
         server.wsgi_app = AccessLog(server.wsgi_app, access_logger())
