@@ -149,7 +149,8 @@ def _routed_lang() -> str:
         return i18n.DEFAULT
     try:
         inputs = dash.callback_context.inputs
-    except MissingCallbackContextException:  # the page's own GET (Dash's meta tags): its query string
+    except (MissingCallbackContextException, LookupError):  # the page's own GET (Dash's meta tags): its query string;
+        # outside any callback the context variable is unset on a server thread: LookupError, not Dash's exception
         return i18n.known(flask.request.args.get("lang"))
     search = next((v for k, v in inputs.items() if k.endswith(".search") and isinstance(v, str)), "")
     return i18n.known(parse_qs(search.lstrip("?")).get("lang", [None])[0])
