@@ -4,7 +4,9 @@ Shared parameters (every page):
   kommune  4-digit municipality code. Default 3222 Lørenskog: the municipality with a full
            third-party KOSTRA workbook in ../shared, so the default view can be cross-checked.
   aar      KOSTRA year. Default: the latest year where the municipal total exists in the data.
-  peers    kostragruppe | fylke | landet | landet-uten-oslo | naboer | a saved set name. Default kostragruppe.
+  peers    kostragruppe | fylke | landet | landet-uten-oslo | naboer | a team set's name (the file an administrator
+           edits, drivers.peersets) | an own set carried whole: egen.<name>.<code>.<code>… (State.peers is then a
+           peersets.Personal: its name, with the members as data). Default kostragruppe.
   konv     weighted | unweighted | weighted-excl-self | unweighted-excl-self. Default weighted (sum over sum,
            the municipality included: SSB's published group figures); "-excl-self" leaves the municipality
            out of its own average (ASSS practice), labelled so wherever it is shown.
@@ -22,7 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
-from drivers import i18n
+from drivers import i18n, peersets
 from drivers.errors import UserError
 from drivers.report import data
 
@@ -61,7 +63,8 @@ class State:
 
     def query(self, **changes) -> dict:
         """The query parameters of this state with `changes` applied (None removes an extra parameter)."""
-        params = {"kommune": self.kommune, "aar": str(self.aar), "peers": self.peers, "konv": self.konv, "lang": self.lang}
+        peers = self.peers.param if isinstance(self.peers, peersets.Personal) else self.peers
+        params = {"kommune": self.kommune, "aar": str(self.aar), "peers": peers, "konv": self.konv, "lang": self.lang}
         params.update({k: str(v) for k, v in self.extra.items()})
         for key, value in changes.items():
             if value is None:
@@ -79,9 +82,7 @@ class State:
 
 
 def saved_peer_sets() -> list[str]:
-    """Names of the peer sets users have saved (data/peer_sets.json, drivers.peersets), sorted."""
-    from drivers import peersets
-
+    """Names of the team's shared peer sets (the file an administrator edits, drivers.peersets), sorted."""
     return [p for p in peersets.names() if p not in PEER_SETS]
 
 
@@ -121,7 +122,16 @@ def parse(query: dict | None, allowed_extra: tuple[str, ...] = ()) -> State:
             )
 
     peers = query.get("peers") or DEFAULT_PEERS
-    if peers not in PEER_SETS and peers not in saved_peer_sets():
+    if peersets.is_param(peers):  # an own set, carried whole in the URL
+        try:
+            peers = peersets.from_param(peers, data.get_panel())
+        except peersets.SetProblem as exc:
+            raise StateError(
+                i18n.t("sets.bad_url", lang, problem=exc.text(lang)),
+                [(p, url("/", None, kommune=kommune, aar=year, peers=p, lang=lang)) for p in PEER_SETS],
+                lang,
+            ) from None
+    elif peers not in PEER_SETS and peers not in saved_peer_sets():
         if not _NAME_RE.match(peers):
             peers = "?"
         raise StateError(

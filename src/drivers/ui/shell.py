@@ -18,7 +18,7 @@ import flask
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import MissingCallbackContextException
 
-from drivers import i18n
+from drivers import i18n, peersets
 from drivers.i18n import LANGS, t
 from drivers.report import data
 from drivers.report import state as st
@@ -26,6 +26,9 @@ from drivers.ui import components, ids
 
 SHELL = "shell"
 TEXT = "shell-text"  # dcc.Store: the shell's words in both languages and every municipality's name
+# dcc.Store in the browser's localStorage: {"sets": [{"name", "peers": the set's URL form}, ...]}, the user's own
+# peer sets (drivers.peersets.Personal), listed in the peer control of this browser only; the server never sees it
+OWN_SETS = "sets-own"
 LABELS = ["ctl_kommune", "ctl_aar", "ctl_peers", "ctl_konv"]
 HIDDEN_ON = ["/presentasjon"]
 
@@ -45,6 +48,7 @@ def layout() -> list:
             components.control_bar(state),
         ], id=SHELL),
         dcc.Store(id=TEXT, data=_text()),
+        dcc.Store(id=OWN_SETS, storage_type="local"),
     ]
 
 
@@ -55,15 +59,44 @@ def _text() -> dict:
         words[lang]["peers"] = [{"label": t(f"peers_{p}", lang), "value": p} for p in st.PEER_SETS]
         words[lang]["konv"] = [{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS]
         words[lang]["dropdown"] = components.dropdown_labels(lang)
+        words[lang]["own_label"] = t("sets.own_label", lang)
     nav = [{"path": path, "key": key} for path, key in components.NAV]
     names = dict(zip(data.meta().municipalities["code"], data.meta().municipalities["name"], strict=True))
-    return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED)}
+    return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED),
+            "own_prefix": peersets.PREFIX + peersets.SEP}
 
+
+# The peer control's options: the built-in sets (in the language of `w`), the team's sets (listed when the shell was
+# built), this browser's own sets (the local store) and the view's set when none of these lists it (a shared link);
+# an own set is labelled by its name.
+_OWN_OPTIONS = """
+function(options, own, value, w, prefix) {
+  const isOwn = v => String(v).indexOf(prefix) === 0;
+  const ownLabel = v => w.own_label.replace('{name}', String(v).slice(prefix.length).split('.')[0]);
+  const out = (options || []).filter(o => !w.peers.some(p => p.value === o.value) && !isOwn(o.value));
+  ((own && Array.isArray(own.sets)) ? own.sets : []).forEach(s => {
+    if (s && isOwn(s.peers) && !out.some(o => o.value === s.peers)) { out.push({label: ownLabel(s.peers), value: s.peers}); }
+  });
+  if (value && !w.peers.some(p => p.value === value) && !out.some(o => o.value === value)) {
+    out.push({label: isOwn(value) ? ownLabel(value) : value, value: value});
+  }
+  return w.peers.concat(out);
+}
+"""
+
+# When the browser's own sets change (a set saved or forgotten), the peer control lists them at once.
+_OWN_FOLLOW = """
+function(own, options, value, lang, text) {
+  if (!text) { return window.dash_clientside.no_update; }
+  const w = text.words[lang] || text.words.nb;
+  return (%(own_options)s)(options, own, value, w, text.own_prefix);
+}
+"""
 
 # The state key is "<path>?kommune=…&aar=…&peers=…&konv=…&lang=…[&page parameters]", every shared parameter
 # written out (state.url). Links to other pages carry the shared ones, the active page's link all of them.
 _FOLLOW = """
-function(key, peerOptions, text) {
+function(key, own, peerOptions, text) {
   const nu = window.dash_clientside.no_update;
   if (!key || key.indexOf('?') < 0 || !text) { return Array(%(n_out)d).fill(nu); }
   const path = key.split('?')[0], query = key.split('?')[1];
@@ -75,14 +108,10 @@ function(key, peerOptions, text) {
   const hrefs = text.nav.map(n => n.path === path ? key : n.path + '?' + shared);
   const classes = text.nav.map(n => n.path === path ? 'nav-link active' : 'nav-link');
   const navText = text.nav.map(n => w[n.key]);
-  // saved peer sets are not among the built-in options: keep the ones listed, add the one in the view
-  const saved = (peerOptions || []).filter(o => !w.peers.some(p => p.value === o.value));
-  if (peers && !w.peers.some(p => p.value === peers) && !saved.some(o => o.value === peers)) {
-    saved.push({label: peers, value: peers});
-  }
+  const peerOptions_ = (%(own_options)s)(peerOptions, own, peers, w, text.own_prefix);
   return [kommune, aar, peers, params.get('konv'), lang,
           (text.names[kommune] || kommune) + ' · ' + aar, w.app_title, w.ctl_kommune_ph,
-          w.peers.concat(saved), w.konv, w.dropdown, w.dropdown, w.dropdown, %(labels)s, ...hrefs, ...classes, ...navText];
+          peerOptions_, w.konv, w.dropdown, w.dropdown, w.dropdown, %(labels)s, ...hrefs, ...classes, ...navText];
 }
 """
 
@@ -102,12 +131,23 @@ def register(app: dash.Dash) -> None:
     outputs += [Output(f"nav-{key}", "children") for _, key in components.NAV]
     labels = ", ".join(f"w[{json.dumps(key)}]" for key in LABELS)
     app.clientside_callback(
-        _FOLLOW % {"n_out": len(outputs), "labels": labels},
+        _FOLLOW % {"n_out": len(outputs), "labels": labels, "own_options": _OWN_OPTIONS.strip()},
         *outputs,
         Input(ids.STATE_KEY, "children"),
+        State(OWN_SETS, "data"),
         State(components.ctl("peers"), "options"),
         State(TEXT, "data"),
         prevent_initial_call="initial_duplicate",
+    )
+    app.clientside_callback(
+        _OWN_FOLLOW % {"own_options": _OWN_OPTIONS.strip()},
+        Output(components.ctl("peers"), "options", allow_duplicate=True),
+        Input(OWN_SETS, "data"),
+        State(components.ctl("peers"), "options"),
+        State(components.ctl("peers"), "value"),
+        State(components.ctl("lang"), "value"),
+        State(TEXT, "data"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         "function(path) { return " + json.dumps(HIDDEN_ON) + ".includes(path) ? {display: 'none'} : {}; }",

@@ -7,17 +7,19 @@ in pages/_compare.py."""
 
 from __future__ import annotations
 
+import json
+
 import dash
 import dash_ag_grid as dag
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from drivers import fmt, i18n, peersets
-from drivers.errors import UserError
 from drivers.report import data
 from drivers.report import queries as views
 from drivers.report import state as st
-from drivers.ui import components, serving
+from drivers.ui import components, ids, serving
 from drivers.ui.pages import _compare as cmp
+from drivers.ui.shell import OWN_SETS
 
 PATH = "/sammenlign"
 GRID = "sml-grid"
@@ -28,7 +30,10 @@ SET_MEMBERS = "sml-set-members"
 SET_NAME = "sml-set-name"
 SET_SAVE = "sml-set-save"
 SET_STATUS = "sml-set-status"
-SAVED = "sml-set-saved"  # dcc.Store: the name of the set just saved
+SAVED = "sml-set-saved"  # dcc.Store: the own set just saved ({"name", "peers": its URL form, "n"}), for the browser
+OWN_LIST = "sets-own-list"  # the browser's own sets, drawn in the browser from the shell's store
+OWN_WORDS = "sets-own-words"  # dcc.Store: the words the browser draws the list with, in the page's language
+FORGET = "sets-forget"  # pattern id type of an own set's "forget" button
 NN_K = 10
 VIEW = "sml-visning"
 
@@ -63,7 +68,8 @@ def check(state: st.State) -> st.State:
 
 @serving.page(PATH, extra=("visning",), check=check)
 def layout(state: st.State):
-    """The whole page for one view (the saved sets are part of the data version the page cache is keyed on)."""
+    """The whole page for one view (the team's sets file is part of the data version the page cache is keyed on;
+    an own set is part of the view)."""
     view = state.extra.get("visning", cmp.DEFAULT_VIEW)
     return components.page(state, PATH, content(state, view), extra_controls=[view_control(state, view)],
                            title=views.page_title(state, "nav_sammenlign"))
@@ -242,22 +248,30 @@ def neighbour_section(state: st.State) -> html.Section:
 
 
 def save_section(state: st.State, members: list[str]) -> html.Section:
+    """Make an own set: it is kept in the URL and in this browser (the shell's local store), never on the server.
+    The team's shared sets (the file an administrator edits) are listed as links."""
     lang = state.lang
-    saved = [p for p in peersets.names() if p not in st.PEER_SETS]
+    team = [p for p in peersets.names() if p not in st.PEER_SETS]
+    team_links = [dcc.Link(name, href=st.url(PATH, state, peers=name), className="chip") for name in team]
     return html.Section([
         html.H2(i18n.t("sml.save.title", lang)),
-        html.P(i18n.t("sml.save.hint", lang), className="hint"),
+        html.P(i18n.t("sets.hint", lang, n=peersets.MAX_OWN_SETS), className="hint"),
         dcc.Dropdown(id=SET_MEMBERS, options=components.kommune_options(), multi=True,
-                     value=members if len(members) <= 40 else [], labels=components.dropdown_labels(lang),
-                     placeholder=i18n.t("sml.save.search", lang)),
+                     value=members if len(members) <= peersets.MAX_OWN_MEMBERS else [],
+                     labels=components.dropdown_labels(lang), placeholder=i18n.t("sml.save.search", lang)),
         html.Div([
-            dcc.Input(id=SET_NAME, type="text", maxLength=40, debounce=False,
+            dcc.Input(id=SET_NAME, type="text", maxLength=peersets.MAX_NAME, debounce=False,
+                      value=str(state.peers) if isinstance(state.peers, peersets.Personal) else None,
                       placeholder=i18n.t("sml.save.name_ph", lang), className="text-input"),
             html.Button(i18n.t("sml.save.button", lang), id=SET_SAVE, n_clicks=0, className="button"),
         ], className="row"),
         html.Div(id=SET_STATUS, role="status", className="status"),
         dcc.Store(id=SAVED),
-        html.P(i18n.t("sml.save.saved", lang, names=", ".join(saved) if saved else "–"), className="hint"),
+        dcc.Store(id=OWN_WORDS, data={"forget": i18n.t("sets.forget", lang), "none": i18n.t("sets.own_none", lang)}),
+        html.Div([html.Span(i18n.t("sets.own_title", lang)), html.Span(id=OWN_LIST)], className="chips hint"),
+        *([html.Div([html.Span(i18n.t("sets.team", lang)),
+                     *[x for link in team_links for x in (link, html.Span(" · ", className="sep"))][:-1]],
+                    className="chips hint", id="sets-team")] if team else []),
     ], className="card", id="sml-lagre")
 
 
@@ -349,16 +363,16 @@ def _export_csv(n_clicks):
     return bool(n_clicks)
 
 
-def save_set(name: str | None, members: list[str] | None, lang: str = i18n.DEFAULT) -> tuple[str, str | None]:
-    """Save a named peer set (drivers.peersets); (message, saved name or None). Bad input gives one clear message."""
-    name = (name or "").strip()
-    if name and not st._NAME_RE.match(name):
-        return i18n.t("sml.save.bad_name", lang), None
+def save_set(name: str | None, members: list[str] | None, lang: str = i18n.DEFAULT) -> tuple[str, dict | None]:
+    """Check an own set (drivers.peersets.own: name, codes against the panel, caps); (message, the set for the
+    browser: {"name", "peers" (its URL form), "n"}, or None). Nothing is read from or written to the disk: the
+    browser keeps the set, the URL carries it. Bad input gives one clear message."""
     try:
-        codes = peersets.save(name, list(members or []), panel=data.get_panel())
-    except UserError as err:
-        return str(err), None
-    return i18n.t("sml.save.done", lang, name=name, n=len(codes)), name
+        own = peersets.own(name, [] if members is None else members, data.get_panel())
+    except peersets.SetProblem as err:
+        return err.text(lang), None
+    return (i18n.t("sets.saved", lang, name=str(own), n=len(own.members)),
+            {"name": str(own), "peers": own.param, "n": len(own.members)})
 
 
 @dash.callback(
@@ -378,11 +392,72 @@ def _save_set(n_clicks, name, members, lang):
     return message, saved or dash.no_update
 
 
-# a saved set is a valid peer choice at once (state.saved_peer_sets reads the engine's file): the peer control
-# writes the URL, so the page shows the new group
+# The browser keeps the set (the shell's local store, the newest MAX_OWN_SETS, one per name) and shows it: the URL
+# becomes the view with the set, so the page, the peer control and a copied link all carry it.
 dash.clientside_callback(
-    ClientsideFunction("drivers", "savedPeers"),
-    Output(components.ctl("peers"), "value", allow_duplicate=True),
+    """
+function(saved, own, key) {
+  const nu = window.dash_clientside.no_update;
+  if (!saved || !saved.peers) { return [nu, nu]; }
+  const list = ((own && Array.isArray(own.sets)) ? own.sets : [])
+    .filter(s => s && s.name !== saved.name && s.peers !== saved.peers);
+  list.push({name: saved.name, peers: saved.peers});
+  while (list.length > %(max)d) { list.shift(); }
+  const cut = key ? String(key).indexOf('?') : -1;
+  const params = new URLSearchParams(cut >= 0 ? String(key).slice(cut + 1) : '');
+  params.set('peers', saved.peers);
+  return [{sets: list}, (cut >= 0 ? String(key).slice(0, cut) : %(path)s) + '?' + params.toString()];
+}
+""".replace("%(max)d", str(peersets.MAX_OWN_SETS)).replace("%(path)s", json.dumps(PATH)),
+    Output(OWN_SETS, "data", allow_duplicate=True),
+    Output(ids.URL, "href", allow_duplicate=True),
     Input(SAVED, "data"),
+    State(OWN_SETS, "data"),
+    State(ids.STATE_KEY, "children"),
+    prevent_initial_call=True,
+)
+
+# The browser's own sets as links to the view with each, and a button that forgets one (drawn in the browser:
+# the server never sees the list).
+dash.clientside_callback(
+    """
+function(own, key, words) {
+  const sets = (own && Array.isArray(own.sets)) ? own.sets : [];
+  if (!sets.length) { return (words && words.none) || '–'; }
+  const cut = key ? String(key).indexOf('?') : -1;
+  const path = cut >= 0 ? String(key).slice(0, cut) : %(path)s;
+  const out = [];
+  sets.forEach(function (s, i) {
+    const params = new URLSearchParams(cut >= 0 ? String(key).slice(cut + 1) : '');
+    params.set('peers', s.peers);
+    if (i) { out.push({namespace: 'dash_html_components', type: 'Span', props: {children: ' · ', className: 'sep'}}); }
+    out.push({namespace: 'dash_core_components', type: 'Link',
+              props: {children: s.name, href: path + '?' + params.toString(), className: 'chip'}});
+    out.push({namespace: 'dash_html_components', type: 'Button',
+              props: {children: '×', id: {type: %(forget)s, index: s.peers}, n_clicks: 0,
+                      className: 'chip-forget', title: (words && words.forget) || ''}});
+  });
+  return out;
+}
+""".replace("%(path)s", json.dumps(PATH)).replace("%(forget)s", json.dumps(FORGET)),
+    Output(OWN_LIST, "children"),
+    Input(OWN_SETS, "data"),
+    State(ids.STATE_KEY, "children"),
+    State(OWN_WORDS, "data"),
+)
+
+dash.clientside_callback(
+    """
+function(clicks, own) {
+  const ctx = window.dash_clientside.callback_context || {};
+  const id = ctx.triggered_id;
+  const hit = (ctx.triggered || []).some(t => t && t.value);
+  if (!id || !hit || !own || !Array.isArray(own.sets)) { return window.dash_clientside.no_update; }
+  return {sets: own.sets.filter(s => s && s.peers !== id.index)};
+}
+""",
+    Output(OWN_SETS, "data", allow_duplicate=True),
+    Input({"type": FORGET, "index": ALL}, "n_clicks"),
+    State(OWN_SETS, "data"),
     prevent_initial_call=True,
 )
