@@ -6,8 +6,7 @@ and hands them to `engine.Panel`.
 
 from __future__ import annotations
 
-from drivers import i18n  # noqa: F401  (on import it gives the engine its wording: engine/reasons.py)
-from drivers import store
+from drivers import i18n, store  # noqa: F401  (i18n, on import, gives the engine its wording: engine/reasons.py)
 from drivers.engine import indicators
 from drivers.engine.panel import Panel
 from drivers.errors import UserError
