@@ -160,19 +160,24 @@ def test_sml007_missing_indicators_are_named_with_fetch_command():
 
 
 def test_sml008_save_named_set(tmp_path, monkeypatch):
+    """Saving an own set checks it and hands it to the browser in its URL form (issue 13 item 3): nothing is
+    written on the server."""
+    from drivers.report import state as st
+
     path = tmp_path / "peer_sets.json"
     monkeypatch.setenv("DRIVERS_PEER_SETS", str(path))
     sml = page_module("/sammenlign")
     message, saved = sml.save_set("naboer-nedre-romerike", ["3222", "3205", "9998"], "nb")
-    assert saved is None and not path.exists() and "9998" in message  # an unknown code: one message, nothing written
+    assert saved is None and "9998" in message  # an unknown code: one message
     message, saved = sml.save_set("nedre-romerike", ["3222", "3205", "3203"], "nb")
-    assert saved == "nedre-romerike" and "3 kommuner" in message
-    assert json.loads(path.read_text())["sets"]["nedre-romerike"]["members"] == ["3203", "3205", "3222"]
-    assert data.api().peer_members(data.get_panel(), "3222", _year(), "nedre-romerike") == ["3203", "3205"]
+    assert saved == {"name": "nedre-romerike", "peers": "egen.nedre-romerike.3203.3205.3222", "n": 3}
+    assert "3 kommuner" in message
+    peers = st.parse({"kommune": "3222", "peers": saved["peers"]}).peers
+    assert data.api().peer_members(data.get_panel(), "3222", _year(), peers) == ["3203", "3205"]
     for bad_name, members in [("landet", ["3222"]), ("", ["3222"]), ("ok", []), ("a b/c", ["3222"])]:
         message, saved = sml.save_set(bad_name, members, "nb")
         assert saved is None and message
-    assert list(json.loads(path.read_text())["sets"]) == ["nedre-romerike"]
+    assert not path.exists()  # nothing on the server's disk
 
 
 def test_sml009_csv_export_and_save_callbacks():
