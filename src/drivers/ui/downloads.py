@@ -296,9 +296,9 @@ def _urls(job: jobs.Job) -> dict:
 def _status_message(status: dict, job: jobs.Job) -> str:
     lang = i18n.known(job.params.get("lang"))
     state = status["state"]
-    if state == "queued":
+    if state == "queued" and status["ahead"]:
         return i18n.t("dl.queued", lang, ahead=status["ahead"])
-    if state == "running":
+    if state in ("queued", "running"):
         if status["steps"]:
             return i18n.t("dl.step", lang, n=status["step"], m=status["steps"])
         return i18n.t("dl.starting", lang)

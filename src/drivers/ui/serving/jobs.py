@@ -12,14 +12,17 @@ number of render slots, never by the threads that serve pages.
   the browser polls.
 
 Slots are threads (default) or processes (DRIVERS_EXPORT_SLOTS=process; "thread:2" / "process:1" also sets how
-many). A pack is ~1.5 s of Python in 30-45 s of wall time: the rest is Chromium (kaleido), a process of its own
-either way, so the slot's own GIL share is small. What hurt other users was the browser's CPU: a slot lowers
-Chromium's priority (nice BROWSER_NICE; in process mode the whole slot process and its Chromium), so pages win
-the cores. Measured with bench/exports_load.py (10 concurrent pack requests, 10 different views, 20 users, 2
-cores shared with other work, noisy): other users' p95 without → with exports, as a ratio:
-  threads:   0.56 s before this module (unbounded, on the request threads): ×91 (51 s); now see MEASURED below
-  processes: see MEASURED below
-MEASURED is filled in from the bench run (the figures are in the module constant so a test can print them).
+many). A pack is ~1.5 s of Python in 30-45 s of wall time (idle machine): the rest is Chromium (kaleido), a
+process of its own either way, so a slot's GIL share is small. What hurt other users was the browser's CPU, so a
+slot lowers Chromium's priority (nice BROWSER_NICE; in process mode the whole slot process and its Chromium) and
+pages win the cores. bench/exports_load.py (`drivers serve --production`, 2 processes with 1 slot each, 20 users,
+60 s phases, 10 concurrent pack requests for 10 different municipalities; 2 cores shared with other work at load
+average ~10, so noisy), other users' p95 without → with the exports:
+  before (issue 13: unbounded, on the request threads): 0.56 s → 51 s, ×91
+  thread slots:  2.06 s → 2.75 s, ×1.33 (page views ×1.26); the 10 packs done after 56-344 s, median 237 s
+  process slots: 1.45 s → 1.87 s, ×1.30 (page views ×1.18); the 10 packs done after 70-252 s, median 177 s
+The two are the same within the noise; a slot process holds its own copy of the data (~310 MB RSS after a deck)
+and needs ~30 s to start, so threads are the default.
 
 One queue per server process: `drivers serve --production` runs one process per core on the same port
 (SO_REUSEPORT), each with its own queue, slots and Chromium; the same export asked of two processes is made once
@@ -54,7 +57,6 @@ QUEUE = 8  # distinct jobs waiting for a slot, at most (identical requests join 
 RESULTS = 6  # finished jobs kept (a pack is ~6.5 MB)
 RETRY_AFTER = 30  # seconds a full queue asks to wait before any job has been timed
 BROWSER_NICE = 19  # Chromium's nice value (and a slot process's): pages first, exports with what is left
-MEASURED = "not yet measured"  # replaced by the bench figures (see the docstring)
 
 Progress = Callable[..., None]
 
@@ -249,8 +251,11 @@ class Exports:
             return self._active.get(jid) or self._done.get(jid)
 
     def status(self, job: Job) -> dict:
-        with self._cond:
-            ahead = next((i for i, j in enumerate(self._pending) if j is job), 0) if job.state == "queued" else 0
+        with self._cond:  # ahead: the jobs before this one, waiting or being made
+            ahead = 0
+            if job.state == "queued":
+                ahead = next((i for i, j in enumerate(self._pending) if j is job), 0)
+                ahead += sum(1 for j in self._active.values() if j.state == "running")
         end = job.finished or time.monotonic()
         return {"id": job.id, "kind": job.kind, "state": job.state, "step": job.step, "steps": job.steps,
                 "ahead": ahead, "seconds": round(end - job.submitted, 1)}
