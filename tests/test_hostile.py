@@ -245,6 +245,8 @@ REPORTED = [
     ("sml-set", ("state", 1, "value"), "0301"), ("sml-set", ("state", 1, "value"), [301, None]),
     ("sml-set", ("state", 2, "value"), {"lang": "nb"}), ("sml-set", ("inputs", 0, "value"), "1"),
     ("deferred", ("inputs", 0, "value", "key"), 5), ("deferred", ("inputs", 0, "value", "part"), ["x"]),
+    # a relative pathname: Dash's page router raised UnsupportedRelativePath (found by hypothesis)
+    ("pages", ("inputs", 0, "value"), ""), ("pages", ("inputs", 0, "value"), "x"),
 ]
 
 

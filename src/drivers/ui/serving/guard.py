@@ -258,6 +258,9 @@ class Dep:
                 return f"{where}: the value of an id property is the id itself"
         elif not self.value.accepts(value):
             return f"{where}: {self.prop} must be {self.value.describe()}"
+        elif self.prop == "pathname" and not (isinstance(value, str) and value.startswith("/")):
+            # Dash's page router raises UnsupportedRelativePath on "" or "x": a path is absolute
+            return f"{where}: a pathname starts with /"
         check = ID_CHECKS.get(item["id"].get("type")) if isinstance(item["id"], dict) else None
         return check(item["id"], where) if check is not None else None
 
