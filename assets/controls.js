@@ -71,6 +71,5 @@
     mapClick: function (clickData, current, text) {
       return clickedKommune(clickData, current, text && text.names) || nu();
     },
-    savedPeers: function (saved) { return saved || nu(); },
   };
 })();

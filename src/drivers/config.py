@@ -26,7 +26,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         """Override any path with DRIVERS_DB, DRIVERS_SNAPSHOT, DRIVERS_CACHE, DRIVERS_SHARED, SSB_API_BASE
-        (saved peer sets: DRIVERS_PEER_SETS, read by drivers.engine.peers; theme: DRIVERS_THEME, read by
+        (the team's shared peer sets: DRIVERS_PEER_SETS, read by drivers.peersets; theme: DRIVERS_THEME, read by
         drivers.export.theme)."""
         base = cls()
         return cls(

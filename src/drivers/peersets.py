@@ -17,6 +17,10 @@ bad name or bad codes is left out, and a file that is not JSON is read as no set
 naming the file and the set (or the line and column), logged once per version of the file and raised by
 `load()` and `python -m drivers.peersets check`. `save`/`delete` are the administrator's writers (atomic, under an
 flock), used by `python -m drivers.peersets add/remove` and tests; nothing in drivers.ui calls them.
+
+Long on purpose: one concept in four short sections (own sets in the URL, team sets read from the file, the
+administrator's writers and their CLI, the engine's api with team names resolved); each is what the others check
+against, so they are kept side by side.
 """
 
 from __future__ import annotations
