@@ -622,4 +622,7 @@ WORDS: dict[str, str] = {
     "dl.full": "The server is making many files right now; try again in {seconds} seconds.",
     "dl.unknown_job": "no such export job (the server was restarted or the figures were updated); start the download again",
     "dl.internal": "the error is logged on the server",
+    # shell
+    "footer.sources": "Source: Statistics Norway (SSB), CC BY 4.0 · Map: © Kartverket, CC BY 4.0 · Cost index: Grønt hefte 2026 (Ministry of Local Government), not SSB",
+    "footer.legend": "SSB's symbols for missing figures: {symbols}",
 }

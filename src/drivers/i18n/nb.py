@@ -622,4 +622,7 @@ WORDS: dict[str, str] = {
     "dl.full": "Serveren lager mange filer akkurat nå; prøv igjen om {seconds} sekunder.",
     "dl.unknown_job": "fant ingen slik eksportjobb (serveren er startet på nytt eller tallene er oppdatert); start nedlastingen på nytt",
     "dl.internal": "feilen er logget på serveren",
+    # shell
+    "footer.sources": "Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB",
+    "footer.legend": "SSBs tegn for manglende tall: {symbols}",
 }

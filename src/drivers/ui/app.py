@@ -14,7 +14,7 @@ from pathlib import Path
 import dash
 from dash import dcc, html
 
-from drivers import figures, fmt
+from drivers import figures
 from drivers.config import Settings
 from drivers.export import theme
 from drivers.report import data
@@ -52,16 +52,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
             dash.page_container,
             _prefetch(app),
             html.Div(id="warmup", className="warmup", **{"aria-hidden": "true"}),
-            html.Footer(
-                [
-                    html.Span("Kilde: Statistisk sentralbyrå (SSB), CC BY 4.0 · Kart: © Kartverket, CC BY 4.0 · "
-                              "Kostnadsindeks: Grønt hefte 2026 (KMD), ikke SSB"),
-                    html.Br(),
-                    html.Span("SSBs tegn for manglende tall: " + " · ".join(
-                        f"«{sym}» {fmt.status_text(sym)}" for sym in (".", "..", ":", "-")), className="legend"),
-                ],
-                className="footer",
-            ),
+            shell.footer(),  # sources and SSB's symbols, in the page's language like the header
         ],
         className="app",
     )

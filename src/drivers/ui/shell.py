@@ -18,7 +18,7 @@ import flask
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import MissingCallbackContextException
 
-from drivers import i18n, peersets
+from drivers import fmt, i18n, peersets
 from drivers.i18n import LANGS, t
 from drivers.report import data
 from drivers.report import state as st
@@ -52,6 +52,20 @@ def layout() -> list:
     ]
 
 
+SYMBOLS = (".", "..", ":", "-")  # SSB's status symbols the footer explains
+
+
+def footer(lang: str = i18n.DEFAULT) -> html.Footer:
+    """Sources, licences and SSB's symbols for missing figures; the shell's callback words it in the view's
+    language."""
+    return html.Footer([html.Span(t("footer.sources", lang), id="footer-sources"), html.Br(),
+                        html.Span(_legend(lang), id="footer-legend", className="legend")], className="footer")
+
+
+def _legend(lang: str) -> str:
+    return t("footer.legend", lang, symbols=" · ".join(f"«{sym}» {fmt.status_text(sym, lang)}" for sym in SYMBOLS))
+
+
 def _text() -> dict:
     words = {lang: {key: t(key, lang) for key in [*LABELS, "ctl_kommune_ph", "app_title",
                                                   *(k for _, k in components.NAV)]} for lang in LANGS}
@@ -60,10 +74,12 @@ def _text() -> dict:
         words[lang]["konv"] = [{"label": t(f"konv_{c}", lang), "value": c} for c in st.CONVENTIONS]
         words[lang]["dropdown"] = components.dropdown_labels(lang)
         words[lang]["own_label"] = t("sets.own_label", lang)
+        words[lang]["footer_sources"] = t("footer.sources", lang)
+        words[lang]["footer_legend"] = _legend(lang)
     nav = [{"path": path, "key": key} for path, key in components.NAV]
     names = dict(zip(data.meta().municipalities["code"], data.meta().municipalities["name"], strict=True))
     return {"words": words, "nav": nav, "names": names, "shared": list(st.SHARED),
-            "own_prefix": peersets.PREFIX + peersets.SEP}
+            "own_prefix": peersets.PREFIX + peersets.SEP, "default_lang": i18n.DEFAULT}
 
 
 # The peer control's options: the built-in sets (in the language of `w`), the team's sets (listed when the shell was
@@ -102,7 +118,7 @@ function(key, own, peerOptions, text) {
   const path = key.split('?')[0], query = key.split('?')[1];
   const params = new URLSearchParams(query);
   const shared = query.split('&').filter(p => text.shared.includes(decodeURIComponent(p.split('=')[0]))).join('&');
-  const lang = params.get('lang') === 'en' ? 'en' : 'nb';
+  const lang = text.words[params.get('lang')] ? params.get('lang') : text.default_lang;
   const w = text.words[lang];
   const kommune = params.get('kommune'), aar = params.get('aar'), peers = params.get('peers');
   const hrefs = text.nav.map(n => n.path === path ? key : n.path + '?' + shared);
@@ -111,7 +127,8 @@ function(key, own, peerOptions, text) {
   const peerOptions_ = (%(own_options)s)(peerOptions, own, peers, w, text.own_prefix);
   return [kommune, aar, peers, params.get('konv'), lang,
           (text.names[kommune] || kommune) + ' · ' + aar, w.app_title, w.ctl_kommune_ph,
-          peerOptions_, w.konv, w.dropdown, w.dropdown, w.dropdown, %(labels)s, ...hrefs, ...classes, ...navText];
+          peerOptions_, w.konv, w.dropdown, w.dropdown, w.dropdown, %(labels)s, ...hrefs, ...classes, ...navText,
+          w.footer_sources, w.footer_legend];
 }
 """
 
@@ -129,6 +146,7 @@ def register(app: dash.Dash) -> None:
     outputs += [Output(f"nav-{key}", "href") for _, key in components.NAV]
     outputs += [Output(f"nav-{key}", "className") for _, key in components.NAV]
     outputs += [Output(f"nav-{key}", "children") for _, key in components.NAV]
+    outputs += [Output("footer-sources", "children"), Output("footer-legend", "children")]
     labels = ", ".join(f"w[{json.dumps(key)}]" for key in LABELS)
     app.clientside_callback(
         _FOLLOW % {"n_out": len(outputs), "labels": labels, "own_options": _OWN_OPTIONS.strip()},
