@@ -19,6 +19,9 @@ tests): the request joins the job and waits for it, at most DIRECT_WAITERS reque
 <state> is the dashboard's query string (kommune, aar, peers, konv, lang). A chart shown on a page is also
 reachable by `k=<key>` (registered when the page drew it), so every chart card gets download links.
 Bad input gives a one-line message with status 400/404, never a traceback; words in the view's language.
+
+Long on purpose: every route the dashboard offers a file on, with its checks and its job glue, in one place; each
+handler is short, and splitting them would separate the link builders from the routes they point to.
 """
 
 from __future__ import annotations
