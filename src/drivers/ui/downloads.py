@@ -58,8 +58,15 @@ _CHARTS = Cache("download-charts", 2000)
 
 def _chart_lang(chart) -> str:
     """The language a chart was drawn in: figures write the language's decimal marks into the layout."""
-    layout = getattr(chart.figure, "layout", None)
-    marks = getattr(layout, "separators", None) if layout is not None else None
+    browser = getattr(chart, "browser_figure", None)
+    if browser is not None:
+        # the map: its export figure is built only when a file is asked for (copying the boundaries took ~300 ms of
+        # every new Kart view in bench/app_latency.py when this read chart.figure)
+        layout = browser.get("layout") if isinstance(browser, dict) else getattr(browser, "layout", None)
+    else:
+        layout = getattr(chart.figure, "layout", None)
+    marks = (layout.get("separators") if isinstance(layout, dict) else getattr(layout, "separators", None)) \
+        if layout is not None else None
     return next((code for code in i18n.LANGS if marks and i18n.t("fmtx.separators", code) == marks), i18n.DEFAULT)
 
 
