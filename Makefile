@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/ruff check src tests bench app.py
 	$(BIN)/pytest
 
-## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests, in under a minute.
+## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests (~80 s on 2 cores).
 test-fast: setup
 	$(BIN)/ruff check src tests bench app.py
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not browser and not kaleido and not slow" -p no:warnings

@@ -2,6 +2,7 @@
 snapshot); skipped with the reason when there is none."""
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -55,8 +56,21 @@ SLOW_TESTS = {
 }
 
 
+SLOW_LIST = Path(__file__).with_name("slow_tests.txt")
+
+
+def slow_list() -> set[str]:
+    """Node ids (relative to tests/) listed in slow_tests.txt: measured >= 0.8 s each."""
+    lines = SLOW_LIST.read_text("utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
 def pytest_collection_modifyitems(config, items):
+    measured = slow_list()
     for item in items:
+        node = item.nodeid.removeprefix("tests/")
+        if node in measured or node.split("[")[0] in measured:
+            item.add_marker(pytest.mark.slow)
         module = getattr(getattr(item, "module", None), "__name__", "")
         if module in KALEIDO_MODULES or KALEIDO_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.kaleido)
