@@ -8,6 +8,7 @@ the browser's back/forward buttons walk through the history of views.
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, preload: bool = True) -> dash.D
         ],
         className="app",
     )
+    sys.modules["pages.kart"].register_geo_route(app)  # the map's GeoJSON routes, on this app's server
     components.register_callbacks(app)
     shell.register(app)
     # deferred parts, their prefetch, and the warm-up of the pages a user opens next (off with DRIVERS_SERVING=plain)

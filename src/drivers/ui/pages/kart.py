@@ -23,9 +23,9 @@ INDICATOR = "kart-indikator"
 dash.register_page(__name__, path=PATH, name="Kart", title="Kart – kommuneøkonomi", order=3)
 
 
-def _register_geo_route() -> None:
-    """Serve the stored boundaries as static GeoJSON, so the figure carries a URL rather than 1 MB of geometry."""
-    app = dash.get_app()
+def register_geo_route(app) -> None:
+    """Serve the stored boundaries as static GeoJSON, so the figure carries a URL rather than 1 MB of geometry.
+    Called by create_app with the app it made (at page import, dash.get_app() may still be an earlier app)."""
     server = app.server
     if "drivers_geo" in server.view_functions:
         return
@@ -50,7 +50,6 @@ def _register_geo_route() -> None:
     server.add_url_rule(f"{prefix}{mv.TOPO_ROUTE}<name>.json", endpoint="drivers_topojson", view_func=topojson)
 
 
-_register_geo_route()
 try:  # read the boundaries once at start-up, so no page request opens the database
     mv.geojson_bytes("kommune"), mv.geojson_bytes("fylke")
 except (LookupError, UserError):
