@@ -9,7 +9,7 @@ Rules (DEVELOPERS.md "I/O at the edges", issue 12):
               file or environment call (open, Path.open/read_text/write_text/read_bytes/write_bytes/…, os.environ,
               os.getenv). Its own package data (indicators.json) is read with pkgutil.get_data(__package__, …):
               a resource shipped with the code, not a path from outside.
-  renderers   drivers.export and drivers.report import neither dash (nor flask) nor drivers.ui
+  renderers   drivers.export, drivers.report and drivers.products import neither dash (nor flask) nor drivers.ui
   ui          drivers.ui imports neither drivers.commands nor drivers.cli
   pages       drivers/ui/pages/* import neither drivers.engine nor drivers.store
   cycles      no import cycle between the top-level packages/modules of drivers (drivers.ui, drivers.engine, …)
@@ -173,7 +173,7 @@ def violations(code, imports) -> list[Violation]:
                 add("engine")
             if any(_under(t, s) for s in ENGINE_NO_STDLIB) or t in ("os.environ", "os.getenv"):
                 add("engine")
-        if (_under(m, "drivers.export") or _under(m, "drivers.report")) and (
+        if (_under(m, "drivers.export") or _under(m, "drivers.report") or _under(m, "drivers.products")) and (
                 t.split(".")[0].startswith("dash") or _under(t, "flask") or _under(t, "drivers.ui")):
             add("renderers")
         if _under(m, "drivers.ui") and (_under(t, "drivers.commands") or _under(t, "drivers.cli")):
