@@ -23,7 +23,7 @@ def pages():
 # Image export through kaleido (headless Chromium): left out of `make test-fast`. The export tests are other
 # helpers' files, so they are marked here, by module or by the fixture that starts kaleido's browser (a test that
 # carries @pytest.mark.kaleido itself needs no entry).
-KALEIDO_MODULES = {"test_export_files", "test_export_map_offline"}
+KALEIDO_MODULES = {"test_export_images", "test_export_tables", "test_export_deck", "test_export_map_offline"}
 KALEIDO_FIXTURES = {"chromium", "offline_renderer"}
 # Slow for the edit-test loop, measured on this 2-core machine (a run of the fast tier, 2026-12-02): modules whose
 # fixtures build the snapshot from ../shared (5-7 s each), and tests of ≥ 1 s (subprocesses, real files, every
