@@ -5,23 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import pytest
 from export_data import charts
 from pptx import Presentation
 
-from drivers.export import deck, image
-
-
-@pytest.fixture(scope="module")
-def warm():
-    """One warm Chromium for the module; a missing browser skips with the reason."""
-    r = image.Renderer()
-    try:
-        r.start()
-    except image.ExportUnavailable as exc:
-        pytest.skip(f"kaleido cannot drive Chromium here: {exc}")
-    yield r
-    r.close()
+from drivers.export import deck
 
 
 @dataclass

@@ -13,18 +13,6 @@ from drivers.errors import UserError
 from drivers.export import image, theme
 
 
-@pytest.fixture(scope="module")
-def warm():
-    """One warm Chromium for the module; a missing browser skips with the reason."""
-    r = image.Renderer()
-    try:
-        r.start()
-    except image.ExportUnavailable as exc:
-        pytest.skip(f"kaleido cannot drive Chromium here: {exc}")
-    yield r
-    r.close()
-
-
 def test_print_png_is_16cm_at_300dpi_and_screen_png_is_1280x720(warm):
     chart = service_chart("3222")
     out = image.render_charts([chart], (("png", image.PRINT), ("png", image.SCREEN)), engine=warm)

@@ -18,18 +18,6 @@ from drivers.errors import UserError
 from drivers.export import image, pack, tables
 
 
-@pytest.fixture(scope="module")
-def warm():
-    """One warm Chromium for the module; a missing browser skips with the reason."""
-    r = image.Renderer()
-    try:
-        r.start()
-    except image.ExportUnavailable as exc:
-        pytest.skip(f"kaleido cannot drive Chromium here: {exc}")
-    yield r
-    r.close()
-
-
 def test_xlsx_reads_back_equal_to_the_chart_data():
     chart = service_chart("5001")
     wb = openpyxl.load_workbook(io.BytesIO(tables.to_xlsx(chart)))

@@ -24,7 +24,7 @@ def pages():
 # helpers' files, so they are marked here, by module or by the fixture that starts kaleido's browser (a test that
 # carries @pytest.mark.kaleido itself needs no entry).
 KALEIDO_MODULES = {"test_export_images", "test_export_tables", "test_export_deck", "test_export_map_offline"}
-KALEIDO_FIXTURES = {"chromium", "offline_renderer"}
+KALEIDO_FIXTURES = {"chromium", "offline_renderer", "warm"}
 # Slow for the edit-test loop, measured on this 2-core machine (a run of the fast tier, 2026-12-02): modules whose
 # fixtures build the snapshot from ../shared (5-7 s each), and tests of ≥ 1 s (subprocesses, real files, every
 # municipality). The owners may move these into their files as @pytest.mark.slow; then the entry can go.
