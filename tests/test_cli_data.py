@@ -41,10 +41,17 @@ def test_load_then_export_csv_and_parquet(tmp_path, capsys):
 
     out = tmp_path / "07218.csv"
     assert main(["export", "--table", "07218", "--format", "csv", "--db", str(db), "--out", str(out)]) == 0
-    frame = pd.read_csv(out, dtype={"status": str})
+    # Norwegian Excel's dialect by default: BOM, `;` between fields, decimal comma
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw[3:].split(b"\r\n")[0].count(b";") == 10
+    frame = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"status": str})
     assert len(frame) == 1830 and (frame["status"] == "..").sum() == 82
     assert frame.loc[frame["status"] == "..", "value"].isna().all()
     assert frame.iloc[0][["contents_code", "dims", "value"]].tolist() == ["Foretakkonk", "Tid=1995M01", 225.0]
+    plain = tmp_path / "07218-plain.csv"
+    assert main(["export", "--table", "07218", "--format", "csv-plain", "--db", str(db), "--out", str(plain)]) == 0
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    pd.testing.assert_frame_equal(pd.read_csv(plain, dtype={"status": str}), frame)
     pq = tmp_path / "12134.parquet"
     assert main(["export", "--table", "12134", "--format", "parquet", "--db", str(db), "--out", str(pq)]) == 0
     back = pd.read_parquet(pq)
@@ -133,3 +140,29 @@ def test_load_of_a_07459_file_fills_the_population_table(tmp_path):
     merged = pop.merge(real, on=["region", "year", "age"], suffixes=("", "_real"))
     assert len(pop) == len(real) == len(merged) == 2 * 2 * 106
     assert (merged["persons"] == merged["persons_real"]).all()
+
+
+def test_export_csv_of_the_snapshot_opens_in_columns_in_norwegian_excel(tmp_path, capsys):
+    """`drivers export` on the shipped snapshot: a decimal figure is written with a comma, the dims column (which
+    holds semicolons) is quoted, and the file reads back with sep=";" decimal="," to the stored values."""
+    from drivers.config import Settings
+
+    snap = Settings.from_env().snapshot_path
+    out = tmp_path / "12209.csv"
+    assert main(["export", "--table", "12209", "--db", str(snap), "--out", str(out)]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines()[0].split(";")[:4] == ["table_id", "region", "region_label", "year"]
+    back = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"region": str, "status": str})
+    con = store.connect(snap, read_only=True)
+    try:
+        stored = store.export_frame(con, "12209")
+    finally:
+        con.close()
+    assert len(back) == len(stored) and back["region"].tolist() == stored["region"].tolist()
+    assert back["value"].round(6).equals(stored["value"].astype(float).round(6))
+    shares = stored["value"].dropna()
+    assert (shares % 1 != 0).any()  # decimals to write: they carry a comma, never a point
+    first = shares[shares % 1 != 0].iloc[0]
+    assert f"{first}".replace(".", ",") in text

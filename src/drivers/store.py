@@ -1095,20 +1095,34 @@ def _population_symbols(con: duckdb.DuckDBPyConnection, pop: pd.DataFrame) -> pd
     return pd.Series(lookup.reindex(at).to_numpy(dtype=object), index=pop.index).where(lambda s: s.notna(), None)
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table_id: str, path: Path | str, fmt: str) -> int:
+# CSV dialects of export_table: "nb" for Norwegian Excel (the default: `;` between fields, decimal comma, UTF-8 with
+# a byte-order mark, so a double-click opens it in columns with æøå intact and numbers as numbers), "plain" for
+# programs (`,`, decimal point, UTF-8 without BOM). drivers.export.tables writes the pack's CSV in the same "nb" form.
+CSV_DIALECTS = {
+    "nb": {"sep": ";", "decimal": ",", "encoding": "utf-8-sig", "lineterminator": "\r\n"},
+    "plain": {"sep": ",", "decimal": ".", "encoding": "utf-8", "lineterminator": "\n"},
+}
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table_id: str, path: Path | str, fmt: str,
+                 dialect: str = "nb") -> int:
     """Write a stored table as CSV or Parquet (long: codes, labels, value, status); returns the row count.
 
-    Written to a temporary file and renamed, so a failed export leaves no half-written file.
+    CSV in `dialect` (CSV_DIALECTS: "nb" Norwegian Excel by default, "plain" on request); a missing value is an
+    empty field with SSB's symbol in `status`. Written to a temporary file and renamed, so a failed export leaves
+    no half-written file.
     """
     if fmt not in ("csv", "parquet"):
         raise UserError(f"unknown export format {fmt!r}; use csv or parquet")
+    if dialect not in CSV_DIALECTS:
+        raise UserError(f"unknown CSV dialect {dialect!r}; use {' or '.join(CSV_DIALECTS)}")
     frame = export_frame(con, table_id)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if fmt == "csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8")
+            frame.to_csv(tmp, index=False, **CSV_DIALECTS[dialect])
         else:
             frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
