@@ -12,7 +12,7 @@ import sys
 
 from drivers.errors import UserError
 
-COMMANDS = ["fetch", "load", "export", "snapshot", "serve", "show", "export_pack"]
+COMMANDS = ["fetch", "load", "export", "snapshot", "serve", "show", "export_pack", "publish"]
 
 
 def build_parser() -> argparse.ArgumentParser:
