@@ -22,12 +22,14 @@ class Settings:
     assets_dir: Path = PROJECT_ROOT / "assets"
     shared_dir: Path = PROJECT_ROOT.parent / "shared"
     api_base: str = SSB_API_V2
+    # the municipality's indikatorsett (goals and their indicators, drivers.goals); None: the example that ships
+    indikatorsett: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """Override any path with DRIVERS_DB, DRIVERS_SNAPSHOT, DRIVERS_CACHE, DRIVERS_SHARED, SSB_API_BASE
         (the team's shared peer sets: DRIVERS_PEER_SETS, read by drivers.peersets; theme: DRIVERS_THEME, read by
-        drivers.export.theme)."""
+        drivers.export.theme; the indikatorsett: DRIVERS_INDIKATORSETT, read by drivers.goals)."""
         base = cls()
         return cls(
             data_dir=base.data_dir,
@@ -37,6 +39,7 @@ class Settings:
             assets_dir=base.assets_dir,
             shared_dir=Path(os.environ.get("DRIVERS_SHARED", base.shared_dir)),
             api_base=os.environ.get("SSB_API_BASE", base.api_base),
+            indikatorsett=Path(os.environ["DRIVERS_INDIKATORSETT"]) if os.environ.get("DRIVERS_INDIKATORSETT") else None,
         )
 
     def database_for_reading(self) -> Path:
