@@ -181,10 +181,10 @@ def _broken(name: str, line: int | None, key: str, **values) -> GoalSet:
 
 # ---- reading the nodes ---------------------------------------------------------------------------------------------
 class _Bad(Exception):
-    def __init__(self, node, key: str, **values):
-        super().__init__(key)
+    def __init__(self, node, word: str, /, **values):
+        super().__init__(word)
         self.line = _line(node)
-        self.key, self.values = key, tuple(values.items())
+        self.key, self.values = word, tuple(values.items())
 
 
 def _line(node) -> int | None:
@@ -201,8 +201,8 @@ class _Reader:
     def close(self):
         self.loader.dispose()
 
-    def problem(self, node, key: str, **values) -> None:
-        self.problems.append(Problem(self.name, _line(node) if node is not None else None, key,
+    def problem(self, node, word: str, /, **values) -> None:
+        self.problems.append(Problem(self.name, _line(node) if node is not None else None, word,
                                      tuple(values.items())))
 
     def scalar(self, node):
@@ -218,7 +218,7 @@ class _Reader:
         for k, v in node.value:
             key = str(self.scalar(k)).strip().lower()
             if key in out:
-                raise _Bad(k, "goal.err.twice", key=key)
+                raise _Bad(k, "goal.err.field_twice", field=key)
             out[key] = (k, v)
         return out
 
@@ -260,7 +260,7 @@ def parse(text: str, name: str = "indikatorsett", path: str | None = None) -> Go
             defaults = {"eier": _text(reader, top, "eier"), "målår": _year(reader, top, "målår")}
             for key, (knode, _) in top.items():
                 if key not in ("tittel", "om", "eksempel", "mål", "eier", "målår", "versjon"):
-                    reader.problem(knode, "goal.err.unknown_key", key=key, known="tittel, om, eksempel, eier, målår, mål")
+                    reader.problem(knode, "goal.err.field_unknown", field=key, known="tittel, om, eksempel, eier, målår, mål")
         except _Bad as bad:
             reader.problems.append(Problem(name, bad.line, bad.key, bad.values))
             return GoalSet(name, None, False, (), tuple(reader.problems), path=path)
@@ -287,7 +287,7 @@ def _text(reader: _Reader, fields: dict, key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str | int | float):
-        raise _Bad(fields[key][1], "goal.err.not_text", key=key)
+        raise _Bad(fields[key][1], "goal.err.field_not_text", field=key)
     return str(value).strip() or None
 
 
@@ -299,7 +299,7 @@ def _year(reader: _Reader, fields: dict, key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not YEARS[0] <= value <= YEARS[1]:
-        raise _Bad(node, "goal.err.bad_year", key=key, value=str(value)[:20], lo=YEARS[0], hi=YEARS[1])
+        raise _Bad(node, "goal.err.field_year", field=key, value=str(value)[:20], lo=YEARS[0], hi=YEARS[1])
     return value
 
 
@@ -309,9 +309,9 @@ def _number(reader: _Reader, node, key: str) -> float:
         try:
             value = float(value.strip().replace(" ", "").replace("\u00a0", "").replace(",", "."))
         except ValueError:
-            raise _Bad(node, "goal.err.not_number", key=key, value=value[:20]) from None
+            raise _Bad(node, "goal.err.field_number", field=key, value=value[:20]) from None
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise _Bad(node, "goal.err.not_number", key=key, value=str(value)[:20])
+        raise _Bad(node, "goal.err.field_number", field=key, value=str(value)[:20])
     return float(value)
 
 
@@ -326,7 +326,7 @@ def _goal(reader: _Reader, node, defaults: dict) -> Goal | None:
         raise _Bad(node, "goal.err.no_goal_text")
     for key, (knode, _) in fields.items():
         if key not in GOAL_KEYS:
-            reader.problem(knode, "goal.err.unknown_key", key=key, known=", ".join(GOAL_KEYS))
+            reader.problem(knode, "goal.err.field_unknown", field=key, known=", ".join(GOAL_KEYS))
     owner = _text(reader, fields, "eier") or defaults["eier"]
     target_year = _year(reader, fields, "målår") or defaults["målår"]
     if "indikatorer" not in fields:
@@ -350,9 +350,12 @@ def _entry(reader: _Reader, node, owner: str | None, target_year: int | None) ->
     if isinstance(node, yaml.ScalarNode):  # "- netto_driftsresultat_pct": an indicator without a target
         raise _Bad(node, "goal.err.no_target", indicator=str(reader.scalar(node))[:60])
     fields = reader.mapping(node, "indicator")
-    for key, (knode, _) in fields.items():
-        if key not in ENTRY_KEYS:
-            reader.problem(knode, "goal.err.unknown_key", key=key, known=", ".join(ENTRY_KEYS))
+    unknown = [(key, knode) for key, (knode, _) in fields.items() if key not in ENTRY_KEYS]
+    if "indikator" in fields and "målsetting" not in fields and unknown:  # one message: the likely typo
+        raise _Bad(node, "goal.err.no_target_typo", indicator=str(reader.scalar(fields["indikator"][1]))[:60],
+                   field=unknown[0][0])
+    for key, knode in unknown:
+        reader.problem(knode, "goal.err.field_unknown", field=key, known=", ".join(ENTRY_KEYS))
     if "indikator" not in fields:
         raise _Bad(node, "goal.err.no_indicator")
     inode = fields["indikator"][1]
@@ -394,7 +397,7 @@ def _target(reader: _Reader, node) -> rules.Target:
     fields = reader.mapping(node, "target")
     unknown = [(k, n) for k, (n, _) in fields.items() if k not in TARGET_KEYS]
     if unknown:
-        raise _Bad(unknown[0][1], "goal.err.unknown_key", key=unknown[0][0], known=", ".join(TARGET_KEYS))
+        raise _Bad(unknown[0][1], "goal.err.field_unknown", field=unknown[0][0], known=", ".join(TARGET_KEYS))
     direction = None
     if "retning" in fields:
         raw = str(reader.scalar(fields["retning"][1]) or "").strip().lower()

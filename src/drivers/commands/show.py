@@ -5,6 +5,10 @@
 json prints a list of records (indicator, region, year, value, unit, status, peer_value, gap_nok, …);
 csv prints the same records; table prints indicators, gaps per service, the decomposition and a summary.
 Missing values are null in json, empty in csv and SSB's symbol (or "–") in the table, never 0.
+
+--what goals: the indikatorsett's goals (the example unless --indikatorsett or DRIVERS_INDIKATORSETT names one) with
+each indicator's status (nådd, på vei, ikke nådd, mangler tall) and the rule that decided it, as the page
+Mål og indikatorer shows them; what in the file could not be used is printed first, with its line.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from drivers.engine.averages import CONVENTIONS
 from drivers.errors import UserError
 from drivers.i18n import LANGS
 
-SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "all"]
+SECTIONS = ["indicators", "gaps", "decomposition", "neighbours", "summary", "goals", "all"]
 INDICATOR_FIELDS = [
     "indicator", "name_nb", "region", "name", "year", "value", "unit", "status", "peer_value", "ssb_peer_value", "peer_set",
     "peer_label",
@@ -47,6 +51,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--k", type=int, default=10, help="antall naboer for --peers naboer")
     p.add_argument("--lang", default="nb", choices=list(LANGS))
     p.add_argument("--db", type=Path, default=None, help="databasefil (standard: hentet database, ellers snapshot)")
+    p.add_argument("--indikatorsett", type=Path, default=None,
+                   help="indikatorsett (YAML) for --what goals (standard: DRIVERS_INDIKATORSETT, ellers eksempelet)")
     p.set_defaults(run=run)
 
 
@@ -190,9 +196,81 @@ def run(args) -> int:
         return 0
 
 
+GOAL_FIELDS = ["goal", "indicator", "name", "target", "target_year", "owner", "year", "value", "value_text",
+               "peer_value", "status", "status_text", "rule", "fetch"]
+
+
+def _goals(args) -> tuple[object, list[dict]]:
+    """The goals view (drivers.report.goals) for the region, through the data layer, and its records."""
+    import dataclasses
+
+    from drivers import goals as goalfile
+    from drivers.config import Settings
+    from drivers.report import data
+    from drivers.report import goals as gv
+    from drivers.report import state as st
+
+    settings = Settings.from_env()
+    if args.db is not None:
+        settings = dataclasses.replace(settings, db_path=args.db, snapshot_path=args.db)
+    data.configure(settings)
+    panel = data.get_panel()
+    region = panel.municipalities[panel.check_region(args.region)]  # old codes are taken, unknown ones named
+    query = {"kommune": region, "peers": args.peers, "konv": args.convention, "lang": args.lang}
+    if args.year is not None:
+        query["aar"] = str(args.year)
+    state = st.parse(query)
+    goal_set = goalfile.load(args.indikatorsett) if args.indikatorsett else None
+    v = gv.view(state, goal_set)
+    records = [{"goal": g.text, "indicator": r.indicator, "name": r.name, "target": r.target_text,
+                "target_year": r.target_year, "owner": r.owner, "year": r.year, "value": r.value,
+                "value_text": r.value_text, "peer_value": r.peer_value, "status": r.status,
+                "status_text": r.status_text, "rule": r.rule, "fetch": r.fetch} for g in v.goals for r in g.rows]
+    return (state, v), records
+
+
+def _goals_text(state, v) -> str:
+    from drivers import i18n
+    from drivers.report import data
+
+    lang = state.lang
+    lines = [f"{data.meta().name(state.kommune)} ({state.kommune}), {i18n.t('nav_maal', lang)} {state.aar}",
+             i18n.t("goal.example", lang) if v.example else i18n.t("goal.own", lang, file=v.file)]
+    if v.problems:
+        lines += ["", i18n.t("goal.problems", lang), *(f"  - {p}" for p in v.problems)]
+    if not v.goals:
+        lines.append(i18n.t("goal.none", lang))
+    for g in v.goals:
+        meta = [i18n.t("goal.owner", lang, owner=g.owner) if g.owner else None,
+                i18n.t("goal.target_year", lang, year=g.target_year) if g.target_year else None]
+        lines += ["", f"{i18n.t('goal.col.goal', lang)}: {g.text}", "  " + " · ".join(m for m in meta if m),
+                  f"  {g.summary}"]
+        rows = [{i18n.t("goal.col.indicator", lang): r.indicator, i18n.t("goal.col.target", lang): r.target_text,
+                 i18n.t("goal.col.year", lang): r.year or "–", i18n.t("goal.col.value", lang): r.value_text,
+                 i18n.t("goal.col.prev", lang): r.prev_text, v.peers_label: r.peer_text,
+                 i18n.t("goal.col.status", lang): r.status_text} for r in g.rows]
+        lines.append(pd.DataFrame(rows).to_string(index=False))
+        for r in g.rows:
+            lines.append(f"    {r.indicator}: {r.rule}")
+    return "\n".join(lines)
+
+
 def _run(args) -> int:
     if args.k < 1:
         raise UserError("--k må være minst 1")
+    if args.what == "goals":
+        (state, v), records = _goals(args)
+        if args.format == "table":
+            print(_goals_text(state, v))
+        elif args.format == "json":
+            json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
+            sys.stdout.write("\n")
+        else:
+            pd.DataFrame(records, columns=GOAL_FIELDS).to_csv(sys.stdout, index=False)
+        for problem in v.problems:  # json/csv stay clean on stdout; what could not be used goes to stderr
+            if args.format != "table":
+                print(problem, file=sys.stderr)
+        return 0
     panel = _panel(args.db)
     out = collect(args, panel)
     what = out["what"]
