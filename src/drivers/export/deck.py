@@ -22,13 +22,15 @@ from pptx.util import Emu, Inches, Pt
 from drivers.export import image
 from drivers.export.theme import Theme
 
-SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)  # 16:9
+SLIDE_W, SLIDE_H = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in: 16:9 exactly
 BLANK = 6  # the blank layout in python-pptx's default template
 MIN_PT = 18  # the smallest text on a slide: readable at the back of a meeting room
 TITLE_PT, KEY_PT, TEXT_PT, POINTS_PT, COVER_PT = 28, 40, MIN_PT, 24, 40
-# the picture's box (inches on a 13.333 × 7.5 slide): left of the key-number column
-PIC_LEFT, PIC_TOP, PIC_W = 0.4, 1.5, 9.3
-SIDE_LEFT, SIDE_W = 9.95, 3.05
+# inches on a 13.333 × 7.5 slide: the title (0.2–1.3), the key number and its label (KEY_TOP), the picture
+# (left, under the key) and the lines that tie the slide to the one before (right of the picture)
+KEY_TOP, KEY_W = 1.3, 4.3
+PIC_LEFT, PIC_TOP, PIC_W = 0.4, 2.1, 9.3
+SIDE_LEFT, SIDE_W = 9.9, 3.1
 POTX = "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
 
@@ -213,15 +215,16 @@ def build_deck(slides, *, title: str, subtitle: str, theme: Theme | None = None,
             pic = slide.shapes.add_picture(io.BytesIO(png), g.x(PIC_LEFT), g.y(PIC_TOP), width=width, height=height)
             alt = _attr(spec, "alt") or f"{spec.chart.title}. {spec.notes or ''}".strip()
             _alt(pic, alt, spec.chart.id)
-            top = 1.5
-            key = _attr(spec, "key")
-            if key:
-                _text(slide, (g.x(SIDE_LEFT), g.y(top), g.x(SIDE_W), g.y(0.8)), key, KEY_PT, theme, "highlight",
-                      True, own)
-                top += 0.85
-            side = [x for x in (_attr(spec, "key_label"), *lines) if x]
-            if side:
-                _text(slide, (g.x(SIDE_LEFT), g.y(top), g.x(SIDE_W), g.y(6.9 - top)), side, TEXT_PT, theme,
+            key, label = _attr(spec, "key"), _attr(spec, "key_label")
+            if key:  # the key number large, under the title, with what it is beside it
+                _text(slide, (g.x(0.4), g.y(KEY_TOP), g.x(KEY_W), g.y(0.75)), key.replace(" ", "\u00a0"), KEY_PT,
+                      theme, "highlight", True, own)
+            if label:
+                _text(slide, (g.x(0.4 + KEY_W if key else 0.4), g.y(KEY_TOP + 0.05),
+                              g.x(12.5 - (KEY_W if key else 0.0)), g.y(0.75)), label, TEXT_PT, theme, "text",
+                      own_look=own)
+            if lines:
+                _text(slide, (g.x(SIDE_LEFT), g.y(PIC_TOP), g.x(SIDE_W), g.y(6.9 - PIC_TOP)), lines, TEXT_PT, theme,
                       "text", own_look=own, space=8)
         slide.notes_slide.notes_text_frame.text = spec.notes or (spec.chart.caption if spec.chart is not None else "")
     buf = io.BytesIO()
