@@ -270,7 +270,8 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     ))
     if peer_value is not None and not fmt.is_missing(peer_value):
         fig.add_vline(x=peer_value, line=dict(color=PEER, width=3, dash="dot"),
-                      annotation_text=peer_label or "", annotation_position="top",
+                      annotation_text=_peer_label(peer_label, peer_value, unit, decimals, lang),
+                      annotation_position="top",
                       annotation_font=dict(size=15, color=PEER))
     if len(have):  # room for the value labels right of the longest bar
         lo, hi = float(min(0.0, have["value"].min())), float(max(0.0, have["value"].max()))
@@ -285,6 +286,17 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
     chart = Chart(chart_id, title, fig, table, caption, notes)
     chart.rank = (rank, len(full))  # type: ignore[attr-defined]
     return chart
+
+
+def _peer_label(label: str | None, value: float, unit: str, decimals: int, lang: str) -> str:
+    """The peer average's line label with its number: «Gruppens snitt: 53 210 kr» (kr units give the amount in
+    kroner; the axis title says per what)."""
+    words = str(unit).split()
+    if words and words[0] in ("kr", "NOK"):
+        number = fmt.kr(value, decimals, lang=lang)
+    else:
+        number = f"{fmt.number(value, decimals, lang=lang)} {unit}".strip()
+    return i18n.t("fig.peer_avg_value", lang, label=label, value=number) if label else number
 
 
 def coverage_unit_cost(frame: pd.DataFrame, selected: str, title: str, x_label: str, y_label: str, caption: str,
