@@ -1,7 +1,11 @@
-"""The numbers behind a chart as XLSX and CSV, with the chart's Norwegian headers and units.
+"""The numbers behind the charts as XLSX and CSV.
 
-XLSX: sheet «Tall» holds the data (header row 1, one row per data row, missing values as empty cells, never 0);
-sheet «Om tallene» holds title, caption (source, year, peers, averaging) and notes on missing values.
+`workbook_xlsx(book)`: the pack's one workbook (drivers.report.workbook.Book): a sheet per figure and «Om tallene».
+Header row frozen with the code and name columns beside it; codes as text (0301 keeps its zero); every number a
+numeric cell with a Norwegian-looking format (`[$-414]`: nb-NO, so LibreOffice shows «1 234,5» whatever its locale,
+and Excel in a Norwegian locale does anyway), as many decimals as the figure shows in the rounded columns and all of
+them in the full-precision ones; a missing value is an empty cell (never 0).
+`to_xlsx(chart)`: one chart's own table (the dashboard's per-chart download): sheet «Tall» and «Om tallene».
 
 CSV is written for Norwegian Excel: `;` between fields, decimal comma, UTF-8 with a byte-order mark (BOM).
 Excel in a Norwegian locale opens such a file by double-click with æøå intact and numbers as numbers;
@@ -19,6 +23,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from drivers.export.theme import Theme
+
+NB = "[$-414]"  # the nb-NO locale tag of a number format
+FULL_FORMAT = NB + "General"  # every digit the value has, with a decimal comma
+HEADER_HEIGHT = 48  # points: room for two lines of a long header
 
 CSV_SEP = ";"
 CSV_DECIMAL = ","
@@ -54,6 +62,120 @@ def _number_format(series: pd.Series) -> str | None:
     if header in ("år", "year", "aar"):
         return "0"
     return "#,##0"
+
+
+def number_format(decimals: int | None, year: bool = False) -> str:
+    """The nb-NO format of a numeric column: "0" for years, thousands in groups and `decimals` decimals, or
+    FULL_FORMAT (all digits) for None."""
+    if year:
+        return "0"
+    if decimals is None:
+        return FULL_FORMAT
+    return NB + "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+
+
+def _shown_width(value, decimals: int | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if decimals is None:
+            return len(repr(float(value))) + 1
+        return len(f"{float(value):,.{decimals}f}")
+    return len(str(value))
+
+
+def _write_sheet(ws, sheet, theme: Theme, year_col: str | None) -> None:
+    frame = sheet.frame
+    header_fill = PatternFill("solid", fgColor=theme.color("primary").lstrip("#"))
+    header_font = Font(bold=True, color="FFFFFF", name=theme.font_office)
+    body_font = Font(name=theme.font_office)
+    ws.append([str(c) for c in frame.columns])
+    for cell in ws[1]:
+        cell.fill, cell.font = header_fill, header_font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = HEADER_HEIGHT
+    text_cols = set(sheet.text_columns)
+    for row in frame.itertuples(index=False, name=None):
+        ws.append([None if _cell(v) is None else (str(v) if col in text_cols else _cell(v))
+                   for col, v in zip(frame.columns, row, strict=True)])
+    for i, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(i)
+        numeric = col in sheet.decimals and col not in text_cols
+        fmt = number_format(sheet.decimals.get(col), year=col == year_col) if numeric else ("@" if col in text_cols
+                                                                                              else None)
+        for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+            cell.font = body_font
+            if fmt:
+                cell.number_format = fmt
+            if col == year_col:
+                cell.alignment = Alignment(horizontal="center", vertical="top")
+            elif not numeric:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        values = frame[col].head(300).tolist()
+        longest = max([_shown_width(_cell(v), sheet.decimals.get(col)) for v in values] + [0])
+        ws.column_dimensions[letter].width = min(max(longest + 3, _header_width(str(col)), 8), 60)
+    # frozen: the header row and the code/name columns (the first two)
+    ws.freeze_panes = "C2" if len(frame.columns) > 2 else "A2"
+    ws.auto_filter.ref = ws.dimensions
+    _print_setup(ws)
+
+
+def _header_width(header: str) -> float:
+    """A column wide enough for its header on at most three lines (a short header on one, whole words)."""
+    longest_word = max((len(w) for w in header.split()), default=0)
+    if len(header) <= 18:
+        return len(header) * 1.2 + 2  # bold
+    return max(longest_word + 2, len(header) / 2.6 + 2, 14)
+
+
+def _print_setup(ws) -> None:
+    """Printed (or made a PDF) landscape on A4, as wide as the page, the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+
+
+def workbook_xlsx(book, theme: Theme | None = None) -> bytes:
+    """The pack's workbook (drivers.report.workbook.Book) as .xlsx bytes."""
+    from drivers import i18n
+
+    theme = theme or Theme()
+    year_col = i18n.t("wb.col.year", book.lang)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in book.sheets:
+        ws = wb.create_sheet(sheet.name)
+        _write_sheet(ws, sheet, theme, year_col)
+    about = wb.create_sheet(book.about_name)
+    for label, text in book.about:
+        about.append([label, text])
+    about.column_dimensions["A"].width = 34
+    about.column_dimensions["B"].width = 120
+    for (label, text) in about.iter_rows(min_row=1):
+        label.font = Font(bold=True, name=theme.font_office)
+        label.alignment = Alignment(wrap_text=True, vertical="top")
+        text.alignment = Alignment(wrap_text=True, vertical="top")
+        text.font = Font(name=theme.font_office)
+    about.freeze_panes = "B1"
+    _print_setup(about)
+    about.print_title_rows = None
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """A frame as CSV for Norwegian Excel (`;`, decimal comma, UTF-8 with BOM); a missing value is an empty field."""
+    text = frame.to_csv(sep=CSV_SEP, decimal=CSV_DECIMAL, index=False, lineterminator="\r\n")
+    return text.encode(CSV_ENCODING)
+
+
+def sheet_csv(sheet) -> bytes:
+    """One workbook sheet (drivers.report.workbook.Sheet) as CSV for Norwegian Excel."""
+    return frame_csv(sheet.frame)
 
 
 def to_xlsx(chart, theme: Theme | None = None) -> bytes:
@@ -101,10 +223,9 @@ def to_xlsx(chart, theme: Theme | None = None) -> bytes:
 
 def to_csv(chart) -> bytes:
     """The chart's data as CSV for Norwegian Excel: `;`-separated, decimal comma, UTF-8 with BOM."""
-    text = chart.data.to_csv(sep=CSV_SEP, decimal=CSV_DECIMAL, index=False, lineterminator="\r\n")
-    return text.encode(CSV_ENCODING)
+    return frame_csv(chart.data)
 
 
-def read_csv(raw: bytes) -> pd.DataFrame:
-    """Read a CSV written by `to_csv` back (for tests and round trips)."""
-    return pd.read_csv(io.BytesIO(raw), sep=CSV_SEP, decimal=CSV_DECIMAL, encoding=CSV_ENCODING)
+def read_csv(raw: bytes, **kw) -> pd.DataFrame:
+    """Read a CSV written by `to_csv` / `sheet_csv` back (for tests and round trips)."""
+    return pd.read_csv(io.BytesIO(raw), sep=CSV_SEP, decimal=CSV_DECIMAL, encoding=CSV_ENCODING, **kw)
