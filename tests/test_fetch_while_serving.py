@@ -17,11 +17,9 @@ printed (pytest -s) and kept as the tests' user properties.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -30,6 +28,7 @@ import time
 from pathlib import Path
 
 import pytest
+import servers
 from ui_pages_data import database
 
 from drivers import fmt
@@ -39,7 +38,6 @@ pytestmark = pytest.mark.slow
 
 KOMMUNE, NAME, YEAR, INDICATOR = "1151", "Utsira", 2024, "ndu_total_per_innb"
 TOTAL = "KOKart0000=AGD1"
-START_TIMEOUT = 120
 PICKUP_TIMEOUT = 90  # seconds from the rename to the new figure on a page, at most
 CLIENTS = 4  # threads requesting pages and boundaries while the writer works
 MAX_REQUESTS = 4000  # per test, across the threads: the loops are bounded in count as well as in time
@@ -66,27 +64,12 @@ REQUESTS = [
 
 
 def _request(port: int, method: str, path: str, payload: dict | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        body = json.dumps(payload).encode() if payload is not None else None
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    status, _headers, body = servers.request(port, method, path, payload)
+    return status, body
 
 
 def _env(tmp: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
-    env["DRIVERS_PEER_SETS"] = str(tmp / "peer_sets.json")
-    return env
+    return servers.env(DRIVERS_PEER_SETS=str(tmp / "peer_sets.json"))
 
 
 @pytest.fixture(scope="module")
@@ -95,34 +78,12 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serving")
     db = tmp / "drivers.duckdb"
     shutil.copyfile(database(), db)
-    port, log = _free_port(), tmp / "serve.log"
-    env = _env(tmp)
-    env["DRIVERS_DB"] = str(db)
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "drivers.cli", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port), "--db", str(db)], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=str(PROJECT_ROOT))
+    port, log = servers.free_port(), tmp / "serve.log"
+    proc = servers.start(servers.serve_command(port, "--db", str(db)), port, log, _env(tmp) | {"DRIVERS_DB": str(db)})
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if _request(port, "GET", "/_dash-layout")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
         yield port, db, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        servers.stop(proc)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 

@@ -8,13 +8,10 @@ CSP violation. `waitress-serve app:server` (the README's command) gets the same 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -24,13 +21,13 @@ from pathlib import Path
 import dash
 import plotly
 import pytest
+import servers
 
-from drivers.config import PROJECT_ROOT, Settings
+from drivers.config import Settings
 from drivers.ui.serving import headers
 
 CHROMIUM = os.environ.get("DRIVERS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DRIVERS_CHROMEDRIVER", "/usr/bin/chromedriver")
-START_TIMEOUT = 120
 VERSIONS = [dash.__version__, plotly.__version__, sys.version.split()[0], metadata.version("waitress")]
 ACCESS_LINE = re.compile(r"^(\S+Z) (GET|POST) (\S+) (\d{3}) ([\d.]+) ms$")
 
@@ -86,50 +83,6 @@ def test_production_sizing():
 
 
 # ---- a real server ---------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(cmd: list[str], port: int, log: Path) -> subprocess.Popen:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(PROJECT_ROOT))
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if _request(port, "GET", "/_dash-layout")[0] == 200:
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail(f"server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
-def _request(port: int, method: str, path: str, payload: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        body = json.dumps(payload).encode() if payload is not None else None
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def db() -> Path:
     path = Settings.from_env().database_for_reading()
@@ -142,12 +95,11 @@ def db() -> Path:
 def prod(db, tmp_path_factory):
     """(port, access log path) of `drivers serve --production` on the project's database (one server process
     per core, as in production: on a machine with several cores the port is shared by several processes)."""
-    port = _free_port()
+    port = servers.free_port()
     log = tmp_path_factory.mktemp("prod") / "serve.log"
-    proc = _start([sys.executable, "-m", "drivers.cli", "serve", "--production", "--host", "127.0.0.1",
-                   "--port", str(port), "--db", str(db)], port, log)
+    proc = servers.start(servers.serve_command(port, "--production", "--db", str(db)), port, log)
     yield port, log
-    _stop(proc)
+    servers.stop(proc)
 
 
 ROUTING = {"output": ".._pages_content.children..._pages_store.data..",
@@ -182,7 +134,7 @@ def _assert_no_versions(text: str) -> None:
 @pytest.mark.slow
 def test_page_has_security_headers_and_no_versions(prod):
     port, _ = prod
-    status, hdrs, body = _request(port, "GET", "/?kommune=3222")
+    status, hdrs, body = servers.request(port, "GET", "/?kommune=3222")
     assert status == 200
     html = body.decode()
     script_src = _assert_security_headers(hdrs)
@@ -192,7 +144,7 @@ def test_page_has_security_headers_and_no_versions(prod):
     _assert_no_versions(html + json.dumps(hdrs))
     # fingerprinted files: still served, still cached for a year
     src = next(s for s in re.findall(r'src="([^"]+)"', html) if "dash_renderer" in s)
-    status, hdrs, _ = _request(port, "GET", src)
+    status, hdrs, _ = servers.request(port, "GET", src)
     assert status == 200 and "max-age=31536000" in hdrs["cache-control"]
     assert hdrs["x-content-type-options"] == "nosniff"
 
@@ -200,11 +152,11 @@ def test_page_has_security_headers_and_no_versions(prod):
 @pytest.mark.slow
 def test_callback_response_has_security_headers(prod):
     port, _ = prod
-    status, hdrs, body = _request(port, "POST", "/_dash-update-component", ROUTING)
+    status, hdrs, body = servers.request(port, "POST", "/_dash-update-component", ROUTING)
     assert status == 200 and hdrs["content-type"].startswith("application/json")
     _assert_security_headers(hdrs)
     _assert_no_versions(json.dumps(hdrs))
-    status, hdrs, body = _request(port, "GET", "/_dash-dependencies")
+    status, hdrs, body = servers.request(port, "GET", "/_dash-dependencies")
     assert status == 200
     _assert_no_versions(body.decode() + json.dumps(hdrs))
 
@@ -217,7 +169,7 @@ def test_one_access_log_line_per_request(prod):
             ("GET", f"/assets/drivers.css?m={marker}"), ("GET", f"/_dash-layout?m={marker}"),
             ("POST", f"/_dash-update-component?m={marker}")]
     for method, path in sent:
-        _request(port, method, path, ROUTING if method == "POST" else None)
+        servers.request(port, method, path, ROUTING if method == "POST" else None)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         lines = [m for m in map(ACCESS_LINE.match, log.read_text().splitlines()) if m and marker in m.group(3)]
@@ -239,15 +191,15 @@ def test_waitress_serve_app_server_gets_the_headers(db, tmp_path):
     exe = shutil.which("waitress-serve", path=str(Path(sys.executable).parent)) or shutil.which("waitress-serve")
     if exe is None:
         pytest.skip("waitress-serve not installed")
-    port = _free_port()
-    proc = _start([exe, f"--listen=127.0.0.1:{port}", "--ident=drivers", "app:server"], port, tmp_path / "w.log")
+    port = servers.free_port()
+    proc = servers.start([exe, f"--listen=127.0.0.1:{port}", "--ident=drivers", "app:server"], port, tmp_path / "w.log")
     try:
-        status, hdrs, body = _request(port, "GET", "/kart?kommune=1151")
+        status, hdrs, body = servers.request(port, "GET", "/kart?kommune=1151")
         assert status == 200
         _assert_security_headers(hdrs)
         _assert_no_versions(body.decode() + json.dumps(hdrs))
     finally:
-        _stop(proc)
+        servers.stop(proc)
 
 
 # ---- headless Chromium -------------------------------------------------------------------------------------------

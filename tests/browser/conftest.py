@@ -14,42 +14,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+import servers
 
-from drivers.config import PROJECT_ROOT, Settings
+from drivers.config import Settings
 
 CHROMIUM = os.environ.get("DRIVERS_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DRIVERS_CHROMEDRIVER", "/usr/bin/chromedriver")
-SERVER_START_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"dashboard server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200:
-                    return
-        except OSError as exc:
-            last = exc
-        time.sleep(0.3)
-    raise RuntimeError(f"dashboard server did not answer {url} within {timeout}s ({last})")
 
 
 @pytest.fixture(scope="session")
@@ -64,28 +37,11 @@ def dashboard_db() -> Path:
 @pytest.fixture(scope="session")
 def dash_url(dashboard_db: Path, tmp_path_factory) -> str:
     """Base URL of the dashboard served by waitress (`drivers serve`) in a subprocess on 127.0.0.1."""
-    port = _free_port()
+    port = servers.free_port()
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    cmd = [sys.executable, "-m", "drivers.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--db", str(dashboard_db), "--threads", "4"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(PROJECT_ROOT))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(base + "/_dash-layout", proc, SERVER_START_TIMEOUT)
-    except RuntimeError as exc:
-        proc.kill()
-        proc.wait(10)
-        pytest.fail(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    proc = servers.start(servers.serve_command(port, "--db", str(dashboard_db), "--threads", "4"), port, log)
+    yield f"http://127.0.0.1:{port}"
+    servers.stop(proc)
 
 
 def _have_browser() -> str | None:

@@ -7,25 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import servers
 from browser.conftest import (  # the browser tests' helpers (tests/browser/conftest.py)
-    CHROMEDRIVER,
-    CHROMIUM,
-    SERVER_START_TIMEOUT,
-    _free_port,
-    _have_browser,
-    _wait_http,
     console_errors,
     wait_css,
     wait_dash_idle,
     wait_until,
 )
-
-from drivers.config import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.browser
 
@@ -39,70 +30,19 @@ def _folder(path: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(dashboard_db, tmp_path_factory):
     """`drivers serve` on 127.0.0.1 with DRIVERS_PEER_SETS a read-only team file in a folder of its own."""
-    db = Settings.from_env().database_for_reading()
-    if not db.exists():
-        pytest.skip(f"no database at {db}: build the snapshot with `drivers snapshot build`")
     folder = tmp_path_factory.mktemp("team")
     team = folder / "peer_sets.json"
     team.write_text(json.dumps({"version": 1, "sets": {"Teamet": {"members": ["3205", "3220", "3224"]}}}), "utf-8")
     os.chmod(team, 0o444)
-    port = _free_port()
+    port = servers.free_port()
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    env = dict(os.environ, DRIVERS_PEER_SETS=str(team))
-    env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT / "src"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    cmd = [sys.executable, "-m", "drivers.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", str(db),
-           "--threads", "4"]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(PROJECT_ROOT))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(base + "/_dash-layout", proc, SERVER_START_TIMEOUT)
-    except RuntimeError as exc:
-        proc.kill()
-        proc.wait(10)
-        pytest.fail(f"{exc}\n--- server log ---\n{log.read_text()[-4000:]}")
-    yield base, team, _folder(folder)
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    proc = servers.start(servers.serve_command(port, "--db", str(dashboard_db), "--threads", "4"), port, log,
+                         servers.env(DRIVERS_PEER_SETS=str(team)))
+    yield f"http://127.0.0.1:{port}", team, _folder(folder)
+    servers.stop(proc)
     os.chmod(team, 0o644)
-
-
-@pytest.fixture(scope="module")
-def make_browser(tmp_path_factory):
-    """Fresh headless Chromium drivers, each with its own profile (its own localStorage)."""
-    reason = _have_browser()
-    if reason:
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    made = []
-
-    def make():
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                    "--disable-background-networking", "--disable-extensions", "--window-size=1600,1100",
-                    "--lang=nb-NO", f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-            options.add_argument(arg)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-        driver.set_page_load_timeout(60)
-        made.append(driver)
-        return driver
-
-    yield make
-    for driver in made:
-        try:
-            driver.quit()
-        except Exception:  # noqa: BLE001 - a crashed browser must not hide the test result
-            pass
 
 
 def _open(driver, url: str) -> None:
@@ -136,10 +76,10 @@ def _own_sets(driver) -> list:
     return (json.loads(raw) or {}).get("sets", []) if raw else []
 
 
-def test_an_own_set_lives_in_the_browser_and_the_url(served, make_browser):
+def test_an_own_set_lives_in_the_browser_and_the_url(served, browser_factory):
     base, team, folder_before = served
     team_before = team.read_bytes()
-    mine = make_browser()
+    mine = browser_factory()
     # 1. save the ten nearest neighbours (the member picker is filled with the view's peers) as «Mine naboer»
     _open(mine, f"{base}/sammenlign?kommune=3222&peers=naboer")
     assert "10 valgt" in wait_css(mine, "#sml-set-members", WAIT).text
@@ -170,7 +110,7 @@ def test_an_own_set_lives_in_the_browser_and_the_url(served, make_browser):
                "choosing the own set did not show it")
     assert console_errors(mine) == []
     # 3. its URL in a fresh profile (no local store): the same set, the same numbers
-    other = make_browser()
+    other = browser_factory()
     _open(other, url)
     assert _numbers(other) == seen
     assert _own_sets(other) == []  # the recipient's browser keeps nothing until it saves
