@@ -94,11 +94,11 @@ def impossible(target: Target, indicator_id: str, unit: str, polarity: str) -> R
         if target.minimum is None and target.maximum is None:
             return term("goal.bad.level_empty")
         if target.minimum is not None and target.maximum is not None and target.minimum > target.maximum:
-            return term("goal.bad.min_over_max", minimum=target.minimum, maximum=target.maximum)
+            return term("goal.bad.min_over_max", minimum=f"{target.minimum:g}", maximum=f"{target.maximum:g}")
         if _is_share(indicator_id, unit):
             for v in (target.minimum, target.maximum):
                 if v is not None and not 0 <= v <= 100:
-                    return term("goal.bad.share", value=v, indicator=indicator_id)
+                    return term("goal.bad.share", value=f"{v:g}", indicator=indicator_id)
         return None
     if target.direction is not None and target.direction not in DIRECTIONS:
         return term("goal.bad.direction", direction=str(target.direction))
