@@ -175,6 +175,9 @@ def build_deck(slides, *, title: str, subtitle: str, theme: Theme | None = None,
         band.fill.solid()
         band.fill.fore_color.rgb = RGBColor(*theme.rgb("primary"))
         band.line.fill.background()
+        tree = first.shapes._spTree  # behind the title and subtitle (the layout's placeholders come first)
+        tree.remove(band._element)
+        tree.insert(2, band._element)
     head = _title(first, title, (g.x(0.8), g.y(2.4), g.x(11.7), g.y(1.3)), COVER_PT, theme, "background", own)
     keep = [head]
     sub = next((ph for ph in first.placeholders if ph.placeholder_format.type == PP_PLACEHOLDER.SUBTITLE), None)

@@ -340,7 +340,7 @@ def what_if_slide(state: st.State, service: str, lever: str = "coverage", number
     if not res.get("available") or fmt.is_missing(res.get("nok")):
         return LeftOut(title, str(res.get("reason") or res["sentence"]), queries.fetch_command(service))
     unit = "%" if lever == "coverage" else "kr"
-    labels = [name, f"{queries.peers_label(state)} ({queries.konv_label(state)})"]
+    labels = [name, t("rep.whatif.median", lang, peers=queries.peers_label(state))]  # the engine's target: the median
     values = [res["own"], res["peer"]]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=[figures.HIGHLIGHT, figures.PEER],
                            text=[fmt.number(v, 1 if unit == "%" else 0, lang=lang) for v in values], textposition="outside",

@@ -112,21 +112,32 @@ def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
             html.H1(i18n.t("deck.cover_title", lang, name=name, year=state.aar), id=TITLE, className="pres-title pres-cover"),
             html.P(i18n.t("deck.subtitle", lang, peers=views.peers_label(state), konv=views.konv_label(state)),
                    className="pres-subtitle"),
-            html.Ol([html.Li(f"{s.section}: {s.chart.title}") for s in slides], className="pres-agenda"),
+            html.Ol([html.Li(f"{s.section}: {s.title}") for s in slides], className="pres-agenda"),
         ]
     else:
         slide = slides[number - 2]
+        if slide.chart is None:  # the closing «hva betyr dette»: its points in large type
+            body = [
+                html.Div(slide.section, className="pres-section"),
+                html.H1(slide.title, id=TITLE, className="pres-title"),
+                html.Ul([html.Li(x) for x in slide.lines], className="pres-lead"),
+            ]
+            return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon",
+                            style=_theme_style(), **{"data-slide": str(number), "data-total": str(total)})
         fig = slide.chart.figure.to_dict()
         fig.setdefault("layout", {}).update(height=None, autosize=True)
         body = [
             html.Div(slide.section, className="pres-section"),
-            html.H1(slide.chart.title, id=TITLE, className="pres-title"),
+            html.H1(slide.title, id=TITLE, className="pres-title"),
             dcc.Graph(id=GRAPH, figure=fig, className="pres-graph", config={"displaylogo": False, "responsive": True},
                       style={"height": "62vh"}),
             html.P(slide.chart.caption, className="pres-caption"),
             html.Details([html.Summary(i18n.t("deck.notes", lang)), html.P(slide.notes)], id=NOTES,
                          className="pres-notes"),
         ]
+        if slide.key:  # the key number, large, with what it is and the lines tying it to the slide before
+            body[2:2] = [html.P([html.Strong(slide.key, className="pres-key"), " ", slide.key_label,
+                                 *[html.Span(" " + x) for x in slide.lines]], className="pres-lead")]
         if slide.chart.id.endswith("hva-om"):  # the what-if slide: the summary sentence shown, and the choice of service/lever
             body[2:2] = [html.P(slide.notes, className="pres-lead"), _what_if_picker(state)]  # above the chart
     return html.Div([*body, _nav(state, number, total)], id=ROOT, className="presentasjon", style=_theme_style(),
