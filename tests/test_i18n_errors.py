@@ -10,6 +10,7 @@ import re
 import flask
 import pytest
 from engine_data import snapshot_panel
+from ui_pages_data import walk
 
 from drivers import figures, fmt, i18n
 from drivers.engine import api, averages, peers
@@ -79,7 +80,7 @@ def test_engine_errors_are_todays_bokmal_and_english_in_english(panel):
 def test_the_dashboard_words_an_engine_error_in_the_page_language(panel):
     exc = _errors(panel)[0][0]
     page = components.error_view(exc, "en")
-    texts = [n.children for n in _walk(page) if isinstance(getattr(n, "children", None), str)]
+    texts = [n.children for n in walk(page) if isinstance(getattr(n, "children", None), str)]
     assert any(s.startswith("unknown indicator 'nope'; known: ") for s in texts), texts
     assert any(s.startswith("ukjent indikator 'nope'") for s in _texts(components.error_view(exc, "nb")))
 
@@ -149,16 +150,8 @@ def test_the_tab_title_follows_the_language(pages):
     assert answer["response"]["_pages_store"]["data"]["title"] == "Map – municipal finances"
 
 
-def _walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from _walk(child)
-
-
 def _texts(node) -> list[str]:
-    return [n.children for n in _walk(node) if isinstance(getattr(n, "children", None), str)]
+    return [n.children for n in walk(node) if isinstance(getattr(n, "children", None), str)]
 
 
 def _plain(figure) -> dict:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from ui_pages_data import walk
 
 from drivers import i18n
 from drivers.report import queries as views
@@ -30,18 +31,10 @@ _EDGE = "«»()[]{}.,:;!?\"'’"
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
-def _walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from _walk(child)
-
-
 def _texts(tree) -> set[str]:
     """Every text shown in the tree; code (the `drivers fetch` commands) is the same in every language."""
     out = set()
-    for node in _walk(tree):
+    for node in walk(tree):
         if type(node).__name__ == "Code":
             continue
         children = getattr(node, "children", None)
@@ -70,7 +63,7 @@ def _triples(text: str) -> set[tuple[str, ...]]:
 
 def _expand(tree):
     """Fill the deferred parts the way the browser's callback does."""
-    for node in _walk(tree):
+    for node in walk(tree):
         if isinstance(getattr(node, "id", None), dict) and node.id.get("type") == "deferred":
             node.children = serving.render_deferred(node.id)
     return tree
