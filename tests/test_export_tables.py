@@ -3,6 +3,7 @@ every file. Real data (tests/export_data.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import xml.etree.ElementTree as ET
@@ -67,12 +68,44 @@ def test_pack_zip_index_lists_every_file(warm):
     index = zf.read(pack.INDEX_NAME).decode("utf-8")
     listed = set(pack.index_files(index))
     assert listed == names - {pack.INDEX_NAME}
-    assert len(listed) == 5 * len(chosen)
+    # per chart: two PNGs, an SVG and a CSV; the numbers of all charts in one workbook
+    assert len(listed) == 4 * len(chosen) + 1 and pack.WORKBOOK_NAME in listed
+    assert not [n for n in names if n.endswith(".xlsx") and n != pack.WORKBOOK_NAME]
     for chart in chosen:
         assert chart.title in index and chart.caption in index
     first = sorted(n for n in names if n.endswith(".png") and "skjerm" not in n)[0]
     assert image.png_info(zf.read(first))["width"] == 1890
     ET.fromstring(zf.read(sorted(n for n in names if n.endswith(".svg"))[0]))
+
+
+def test_pack_packs_a_repeated_chart_once_with_0644_files_and_the_left_out_list(warm):
+    """The storyline repeats charts under other ids: each is packed once (no two entries with the same bytes);
+    every entry is a regular file with mode 0644; the index lists what was left out with reason and command."""
+    from dataclasses import replace as copy
+
+    from drivers.products import LeftOut
+
+    first, second = charts(2)
+    repeat = copy(first, id="story-4-" + first.id)
+    left = [LeftOut("Frie inntekter per innbygger", "tabell 12134 mangler for 2024", "drivers fetch --tables 12134"),
+            LeftOut("Hva om", "ingen tjeneste har dekningsgrad for 2024", None)]
+    raw = pack.build_pack([first, second, repeat], heading="Test", engine=warm, left_out=left,
+                          notes=["KOSTRA-gruppe 13 har bare Oslo; sammenlignet med Landet i stedet"])
+    zf = zipfile.ZipFile(io.BytesIO(raw))
+    infos = zf.infolist()
+    digests = [hashlib.sha256(zf.read(i)).hexdigest() for i in infos]
+    assert len(digests) == len(set(digests)), "a payload is packed twice"
+    assert len([i for i in infos if i.filename.endswith(".png") and "skjerm" not in i.filename]) == 2
+    for info in infos:
+        assert info.external_attr >> 16 == 0o100644, (info.filename, oct(info.external_attr >> 16))
+    index = zf.read(pack.INDEX_NAME).decode("utf-8")
+    assert "Utelatt fordi tallene mangler:" in index
+    assert "Frie inntekter per innbygger: tabell 12134 mangler for 2024 (hent med: drivers fetch --tables 12134)" in index
+    assert "Hva om: ingen tjeneste har dekningsgrad for 2024" in index
+    assert "KOSTRA-gruppe 13 har bare Oslo" in index
+    assert set(pack.index_files(index)) == set(zf.namelist()) - {pack.INDEX_NAME}
+    wb = openpyxl.load_workbook(io.BytesIO(zf.read(pack.WORKBOOK_NAME)))
+    assert len(wb.sheetnames) == 3 and wb.sheetnames[-1] == "Om tallene"
 
 
 def test_pack_without_charts_is_a_user_error():

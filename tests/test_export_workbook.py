@@ -163,3 +163,44 @@ def test_snapshot_provenance_tells_third_party_copies_from_ssbs_responses(db):
         assert snapshot.third_party(rows[tid]), tid
     assert not snapshot.third_party({"origin": "ssb-api", "source_url": "https://data.ssb.no/api/pxwebapi/v2/x"})
     assert not snapshot.third_party({"origin": "statbank-file", "source_url": "/tmp/x.json"})
+
+
+@pytest.mark.parametrize("kommune", ["0301", "1151"])
+def test_pack_product_of_a_view(db, monkeypatch, kommune):
+    """products.pack.make on a real view (pictures stubbed: the renderer has its own tests): «figurer-<kommune>-<år>
+    .zip», one workbook with a sheet per chart, no payload twice, 0644 entries, the left-out list and the notes (Oslo
+    alone in KOSTRA-gruppe 13 is compared with Landet, stated)."""
+    import hashlib
+    import zipfile
+
+    from drivers.export import pack as zippack
+    from drivers.products import pack
+
+    def pictures(charts, formats, theme, engine, progress):
+        return {(c.id, fmt, size.name): f"{c.id}/{fmt}/{size.name}".encode() for c in charts for fmt, size in formats}
+
+    monkeypatch.setattr(zippack.image, "render_charts", pictures)
+    state = st.parse({"kommune": kommune, "aar": "2024"})
+    product = pack.make(state)
+    assert product.filename == f"figurer-{kommune}-2024.zip" and product.mime == "application/zip"
+    if kommune == "0301":
+        assert product.notes and "Landet" in product.notes[0]
+    zf = zipfile.ZipFile(io.BytesIO(product.payload))
+    infos = zf.infolist()
+    digests = [hashlib.sha256(zf.read(i)).hexdigest() for i in infos]
+    assert len(digests) == len(set(digests))
+    assert all(i.external_attr >> 16 == 0o100644 for i in infos)
+    xlsx = [n for n in zf.namelist() if n.endswith(".xlsx")]
+    assert xlsx == [f"tall-{kommune}-2024.xlsx"]
+    wb = openpyxl.load_workbook(io.BytesIO(zf.read(xlsx[0])))
+    assert len(wb.sheetnames) == product.count + 1 and wb.sheetnames[-1] == "Om tallene"
+    index = zf.read(zippack.INDEX_NAME).decode("utf-8")
+    for item in product.left_out:
+        assert f"{item.title}: {item.reason}" in index
+        if item.command:
+            assert item.command in index
+    for note in product.notes:
+        assert note in index
+    csv = [n for n in zf.namelist() if n.endswith(".csv")]
+    assert len(csv) == product.count
+    assert all(zf.read(n).startswith(b"\xef\xbb\xbf") for n in csv)
