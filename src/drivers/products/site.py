@@ -283,6 +283,8 @@ class Figure:
 
 def summary_of(chart: figures.Chart, state: st.State) -> str:
     """One sentence that says what the chart shows, for its text alternative (numbers as the chart has them)."""
+    if getattr(chart, "site_summary", None):
+        return chart.site_summary
     lang = state.lang
     frame = chart.data
     rank = getattr(chart, "rank", None)
@@ -292,6 +294,17 @@ def summary_of(chart: figures.Chart, state: st.State) -> str:
         value = rows.iloc[0, 1] if len(rows) else None
         return t("pub.alt.rank", lang, name=name, value=fmt.number(value, 0, lang=lang), unit=frame.columns[1],
                  rank=rank[0], n=rank[1])
+    if chart.id.startswith("series-") and frame is not None and len(frame.columns) >= 2:
+        year = frame.columns[0]
+        parts = []
+        for col in frame.columns[1:3]:
+            known = frame[frame[col].notna()]
+            if len(known) >= 2:
+                first, last = known.iloc[0], known.iloc[-1]
+                parts.append(t("pub.alt.series", lang, who=col, first=fmt.number(first[col], 0, lang=lang),
+                               y0=int(first[year]), last=fmt.number(last[col], 0, lang=lang), y1=int(last[year])))
+        if parts:
+            return "; ".join(parts) + "."
     if frame is not None and len(frame.columns) == 2 and 0 < len(frame) <= 12:
         unit = str(frame.columns[1])
         parts = [f"{r[0]}: {fmt.number(r[1], _decimals(frame.iloc[:, 1]) or 0, lang=lang)}"
@@ -383,7 +396,10 @@ def _map_chart(state: st.State) -> figures.Chart | None:
     notes.append(t("map.credit", lang))
     chart = figures.Chart("kart", title, fig, table, caption, notes)
     ranked = have.sort_values("value", ascending=False)["region"].tolist()
-    chart.rank = (ranked.index(state.kommune) + 1 if state.kommune in ranked else None, len(ranked))  # type: ignore[attr-defined]
+    if len(own) and state.kommune in ranked:
+        chart.site_summary = t("pub.alt.rank", lang, name=own.iloc[0]["name"],  # type: ignore[attr-defined]
+                               value=fmt.number(own.iloc[0]["value"], d, lang=lang), unit=unit,
+                               rank=ranked.index(state.kommune) + 1, n=len(ranked))
     return chart
 
 
@@ -516,7 +532,7 @@ def _table(frame: pd.DataFrame, ctx: _Lang, caption: str, links: dict[int, str] 
 
 
 def _figure(ctx: _Lang, f: Figure, look: xtheme.Theme, level: int = 3, detail_link: bool = True,
-            table: str = "details") -> str:
+            table: str = "details", heading: bool = True) -> str:
     """A chart block: heading (the chart's title), the plotly chart (role=img, aria label), its source line,
     notes, the CSV link and the numbers (a table, folded or open)."""
     c = f.chart
@@ -540,11 +556,10 @@ def _figure(ctx: _Lang, f: Figure, look: xtheme.Theme, level: int = 3, detail_li
     key = (f'<p class="key">{esc(f.key)}' + (f' <span class="key-label">{esc(f.key_label)}</span>' if f.key_label
                                                else "") + "</p>") if f.key else ""
     text = f'<p class="story">{esc(f.notes)}</p>' if f.notes else ""
-    heading = esc(f.title or c.title)
+    head = f'<h{level} id="h-{esc(sid)}">{esc(f.title or c.title)}</h{level}>\n' if heading else ""
     sub = f'<p class="chart-title">{esc(c.title)}</p>' if f.title and f.title != c.title else ""
     return f"""<section class="figure-block" aria-labelledby="h-{esc(sid)}">
-<h{level} id="h-{esc(sid)}">{heading}</h{level}>
-{key}{text}<figure>
+{head}{key}{text}<figure>
 {sub}<div class="chart" id="c-{esc(sid)}" data-fig="f-{esc(sid)}" role="img" aria-label="{esc(f.alt)}" aria-describedby="s-{esc(sid)}" style="min-height:{height}px"></div>
 <script type="application/json" id="f-{esc(sid)}">{spec}</script>
 <figcaption>
@@ -717,10 +732,9 @@ def _map_page(ctx: _Lang, f: Figure) -> str:
 
 
 def _detail_page(ctx: _Lang, f: Figure, parent_label: str) -> str:
-    parts = [f"<h1>{esc(f.chart.title)}</h1>", _figure(ctx, Figure(f.chart, f.alt, f.summary, f.parent, None,
-                                                                     f.notes, f.key), ctx.look, level=2,
-                                                         detail_link=False, table="open")]
-    # the block's own heading repeats the title as h2: keep the page's outline h1 → h2
+    # the page's h1 is the block's heading (the storyline's message title, else the chart's title)
+    parts = [f'<h1 id="h-{esc(f.slug)}">{esc(f.title or f.chart.title)}</h1>',
+             _figure(ctx, f, ctx.look, detail_link=False, table="open", heading=False)]
     crumbs = [(ctx.w("pub.overview"), "index.html")]
     if f.parent != "index.html":
         crumbs.append((parent_label, f.parent))
