@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import json
 import os
 import shutil
@@ -152,14 +153,34 @@ def png_info(png: bytes) -> dict:
 
 @dataclass(frozen=True)
 class Job:
-    """One image to make: a figure dict laid out for `size`, in `fmt` ("png" or "svg")."""
+    """One image to make: a figure dict laid out for `size`, in `fmt` ("png" or "svg"). Jobs that share one
+    figure object and size are drawn once (see `Renderer`)."""
 
     figure: dict
     fmt: str
     size: Size
 
 
-RELOAD_EVERY = 50  # renders per tab between page reloads
+RELOAD_EVERY = 50  # draws per tab between page reloads
+
+# One draw per figure and size, every format from it: Plotly.toImage lays the figure out and serialises it as SVG
+# (what kaleido returns for svg), and each PNG is that SVG rasterised by plotly's own Snapshot.svgToImg at the
+# job's scale, which is what Plotly.toImage does for a png (toSVG, then svgToImg) - the same pixels, with one
+# layout instead of one per format. Returns a JSON list: the SVG text, or a PNG's base64 without its data: prefix.
+_DRAW_JS = r"""async function(fig, width, height, outs, topojsonURL) {
+  const maxScale = Math.max(1, ...outs.map(o => o[1]));
+  const config = Object.assign({plotGlPixelRatio: maxScale * 2}, topojsonURL ? {topojsonURL} : {}, fig.config || {});
+  const svg = await Plotly.toImage({data: fig.data || [], layout: fig.layout || {}, config},
+                                   {format: 'svg', width, height, scale: 1, imageDataOnly: true});
+  const res = [];
+  for (const [fmt, scale] of outs) {
+    if (fmt === 'svg') { res.push(svg); continue; }
+    const canvas = document.createElement('canvas');
+    const url = await Plotly.Snapshot.svgToImg({format: fmt, width, height, scale, canvas, svg, promise: true});
+    res.push(url.replace(/^data:image\/[a-z]+;base64,/, ''));
+  }
+  return JSON.stringify(res);
+}"""
 
 
 def _warm_kaleido_class():
@@ -189,10 +210,32 @@ def _warm_kaleido_class():
     return WarmKaleido
 
 
-class Renderer:
-    """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread)."""
+def _can_draw(k) -> bool:
+    """The kaleido internals `Renderer._draw` uses (kaleido 1.x): a tab queue and a tab's js context."""
+    try:
+        from kaleido._kaleido_tab import _devtools_utils  # noqa: F401
+    except ImportError:
+        return False
+    return all(hasattr(k, name) for name in ("_get_kaleido_tab", "_return_kaleido_tab", "tabs_ready"))
 
-    def __init__(self, browser: str | None = None, tabs: int = 2, timeout: float = 90):
+
+def _groups(jobs: list[Job]) -> list[list[int]]:
+    """Job indices grouped by figure object and size, in first-seen order: each group is one draw."""
+    groups: dict[tuple, list[int]] = {}
+    for i, job in enumerate(jobs):
+        groups.setdefault((id(job.figure), job.size), []).append(i)
+    return list(groups.values())
+
+
+class Renderer:
+    """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread).
+
+    Figures are drawn in parallel, one per tab (`tabs`), each figure once per size for all its formats
+    (`_DRAW_JS`). bench/export.py, 20 charts x (print PNG, screen PNG, SVG) warm on a shared 2-core machine:
+    see RENDER_BENCH below for the figures that chose `tabs`.
+    """
+
+    def __init__(self, browser: str | None = None, tabs: int = 3, timeout: float = 90):
         self.browser = browser
         self.tabs = tabs
         self.timeout = timeout
@@ -215,9 +258,21 @@ class Renderer:
             self._thread.start()
             try:
                 self._kaleido = self._call(self._open(browser), timeout=120)
+            except KeyboardInterrupt:
+                self._abandon()
+                raise
             except Exception as exc:
                 self._stop_loop()
                 raise ExportUnavailable(f"Chromium ({browser}) startet ikke for bildeeksport: {exc}") from None
+
+    @property
+    def running(self) -> bool:
+        return self._kaleido is not None
+
+    def browser_pid(self) -> int | None:
+        """The process id of the browser's process (a wrapper whose session holds Chromium), None if not up."""
+        proc = getattr(self._kaleido, "subprocess", None)
+        return getattr(proc, "pid", None)
 
     async def _open(self, browser: str):
         # No CDN fetch at all: mathjax off (the charts use no LaTeX), plotly.js from the plotly package, and the
@@ -231,40 +286,107 @@ class Renderer:
 
     def _call(self, coro, timeout: float | None = None):
         future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        return future.result(timeout)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()  # a timeout or Ctrl-C: the coroutine stops on the loop too
+            raise
+
+    async def _draw(self, figure: dict, size: Size, outs: list[tuple[str, float]]) -> list[bytes]:
+        """One figure at one size, every (format, scale) in `outs`, on the next free tab."""
+        from kaleido._kaleido_tab import _devtools_utils as devtools
+
+        k = self._kaleido
+        tab = await k._get_kaleido_tab()  # noqa: SLF001 - kaleido 1.x's tab queue (checked by _can_draw)
+        try:
+            result = await asyncio.wait_for(
+                devtools.exec_js_fn(tab.tab, tab._current_js_id, _DRAW_JS, figure,  # noqa: SLF001
+                                    size.width, size.height, [list(o) for o in outs], topojson_url()),
+                self.timeout)
+            if "error" in result:
+                raise RuntimeError(str(result["error"])[:300])
+            inner = result.get("result", {})
+            if "exceptionDetails" in inner:
+                detail = inner["exceptionDetails"]
+                raise RuntimeError(str(detail.get("exception", {}).get("description") or detail)[:300])
+            values = json.loads(inner["result"]["value"])
+        finally:
+            await k._return_kaleido_tab(tab)  # noqa: SLF001
+        return [v.encode("utf-8") if fmt == "svg" else base64.b64decode(v) for v, (fmt, _) in zip(values, outs,
+                                                                                                  strict=True)]
 
     async def _render_all(self, jobs: list[Job], progress=None) -> list[bytes]:
+        out: list[bytes | None] = [None] * len(jobs)
         done = 0
 
-        async def one(job: Job) -> bytes:
+        def tick(n: int) -> None:
             nonlocal done
-            opts = {"format": job.fmt, "width": job.size.width, "height": job.size.height,
-                    "scale": job.size.scale if job.fmt == "png" else 1}
-            # topojson: a local folder as well, in case a figure asks for a name the page did not preload
-            out = await self._kaleido.calc_fig(job.figure, opts=opts, topojson=topojson_url())
-            done += 1
+            done += n
             if progress is not None:
                 progress(done, len(jobs))
+
+        if not _can_draw(self._kaleido):  # another kaleido: one calc_fig per image
+            async def single(i: int) -> None:
+                job = jobs[i]
+                opts = {"format": job.fmt, "width": job.size.width, "height": job.size.height,
+                        "scale": job.size.scale if job.fmt == "png" else 1}
+                out[i] = await self._kaleido.calc_fig(job.figure, opts=opts, topojson=topojson_url())
+                tick(1)
+
+            await asyncio.gather(*(single(i) for i in range(len(jobs))))
             return out
 
-        return list(await asyncio.gather(*(one(j) for j in jobs)))
+        async def group(indices: list[int]) -> None:
+            first = jobs[indices[0]]
+            outs = [(jobs[i].fmt, jobs[i].size.scale if jobs[i].fmt == "png" else 1) for i in indices]
+            for i, payload in zip(indices, await self._draw(first.figure, first.size, outs), strict=True):
+                out[i] = payload
+            tick(len(indices))
+
+        tasks = [asyncio.ensure_future(group(g)) for g in _groups(jobs)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return out
 
     def render_many(self, jobs: list[Job], progress=None) -> list[bytes]:
         """Render every job through the warm browser; PNGs get their dpi written in. `progress(done, total)` is
-        called (on the renderer's thread) after each image."""
+        called (on the renderer's thread) after each image. Ctrl-C closes the browser and re-raises."""
         if not jobs:
             return []
+        jobs = list(jobs)
         self.start()
         try:
-            raw = self._call(self._render_all(list(jobs), progress), timeout=self.timeout * max(1, len(jobs)))
+            raw = self._call(self._render_all(jobs, progress), timeout=self.timeout * max(1, len(jobs)))
+        except KeyboardInterrupt:
+            self._abandon()
+            raise
         except Exception as exc:  # a crashed browser: start afresh once
             self.close()
             self.start()
             try:
-                raw = self._call(self._render_all(list(jobs), progress), timeout=self.timeout * max(1, len(jobs)))
+                raw = self._call(self._render_all(jobs, progress), timeout=self.timeout * max(1, len(jobs)))
+            except KeyboardInterrupt:
+                self._abandon()
+                raise
             except Exception:
                 raise UserError(f"bildeeksporten feilet: {exc}") from exc
         return [set_png_dpi(b, j.size.dpi) if j.fmt == "png" else b for b, j in zip(raw, jobs, strict=True)]
+
+    def _abandon(self) -> None:
+        """After Ctrl-C: close the browser (its processes reaped) with further Ctrl-Cs ignored meanwhile."""
+        import signal
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.close()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
         with self._lock:
@@ -272,9 +394,21 @@ class Renderer:
                 try:
                     self._call(self._kaleido.close(), timeout=30)
                 except Exception:  # noqa: BLE001  closing a dead browser is best effort
-                    pass
+                    self._kill()
             self._kaleido = None
             self._stop_loop()
+
+    def _kill(self) -> None:
+        """The browser would not close: end its process group (choreographer starts it in its own session)."""
+        import signal
+
+        pid = self.browser_pid()
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def _stop_loop(self) -> None:
         if self._loop is not None:
@@ -305,8 +439,11 @@ def render_charts(charts, formats=(("png", PRINT), ("svg", PRINT)), theme: Theme
     `progress(done, total)`: called after each image (an export job's progress)."""
     jobs, keys = [], []
     for chart in charts:
+        laid_out: dict[Size, dict] = {}  # one figure per size: its png and svg are drawn from one layout
         for fmt, size in formats:
-            jobs.append(Job(export_figure(chart, size, theme), fmt, size))
+            if size not in laid_out:
+                laid_out[size] = export_figure(chart, size, theme)
+            jobs.append(Job(laid_out[size], fmt, size))
             keys.append((chart.id, fmt, size.name))
     engine = engine or renderer()
     images = engine.render_many(jobs, progress) if progress is not None else engine.render_many(jobs)
