@@ -24,6 +24,7 @@ PATH = "/maal"
 # status -> (background, border): light backgrounds with dark text (contrast), the word itself says the status
 STATUS_COLOURS = {"met": ("#D9F2EA", "#009E73"), "on_track": ("#FCEFD6", "#E69F00"),
                   "not_met": ("#F9DED3", "#D55E00"), "missing": ("#E3E6EA", "#7B8794")}
+NUM = {"whiteSpace": "nowrap", "textAlign": "right"}  # a figure with its unit on one line
 
 dash.register_page(__name__, path=PATH, name="Mål og indikatorer", title="Mål og indikatorer – kommuneøkonomi")
 
@@ -92,8 +93,7 @@ def _row(r: gv.Row, lang: str) -> html.Tr:
             rule += [html.Br(), html.Span(i18n.t("missing_fetch", lang) + " "), html.Code(r.fetch)]
     return html.Tr([
         html.Td(r.name), html.Td(r.target_text), html.Td(str(r.year) if r.year else "–"),
-        html.Td(r.value_text, className="num"), html.Td(r.prev_text, className="num"),
-        html.Td(r.peer_text, className="num"),
+        *(html.Td(x, className="num", style=NUM) for x in (r.value_text, r.prev_text, r.peer_text)),
         html.Td(html.Span(r.status_text, className=f"goal-status goal-status-{r.status}",
                           style={"background": bg, "borderLeft": f"4px solid {border}", "padding": "2px 8px",
                                  "whiteSpace": "nowrap", "color": "#1F2933"})),
