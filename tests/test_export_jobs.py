@@ -231,3 +231,51 @@ def test_download_words_follow_the_view_language(server):
     assert code == 404 and body.decode().startswith("Kunne ikke lage filen: ukjent format")
     code, body, _ = call(server, "GET", "/last-ned/chart/x.xlsx?k=deadbeef&lang=en")
     assert code == 400 and "reload the page" in body.decode()
+
+
+def test_the_chapter_is_a_job_beside_the_deck_with_a_button_in_both_languages(server, queue):
+    """/last-ned/kapittel.docx and /last-ned/jobb/kapittel, like the deck; Oversikt's card has its button."""
+    fake = Fake()
+    queue(jobs.Exports({"pakke": fake, "seminar": fake, "kapittel": fake}, slots=1, mode="thread"))
+    code, body, _ = call(server, "POST", f"/last-ned/jobb/kapittel?{QUERY}")
+    assert code == 202, body
+    status, _ = wait_done(server, json.loads(body)["status_url"])
+    assert status["state"] == "done"
+    code, direct, _ = call(server, "GET", f"/last-ned/kapittel.docx?{QUERY}")
+    assert code == 200 and direct == b"3222 call 1" and fake.calls == 1  # the direct URL joins the finished job
+    assert downloads.MAKERS["kapittel"] is downloads.make_chapter
+
+    from drivers.report import state as st
+
+    for lang, words in (("nb", "Last ned kapittel til økonomiplanen (DOCX)"), ("en", "Download the plan chapter (DOCX)")):
+        card = downloads.export_links(st.parse({"kommune": "3222", "aar": "2024", "lang": lang}), "g", "v", "Lørenskog")
+        buttons = card.children[1].children
+        chapter = next(b for b in buttons if b.id == downloads.CHAPTER_LINK)
+        assert chapter.children == words and chapter.href.startswith(downloads.CHAPTER_ROUTE + "?")
+        assert [b.id for b in buttons].index(downloads.CHAPTER_LINK) == [b.id for b in buttons].index(
+            downloads.DECK_LINK) + 1
+
+
+def test_the_job_makers_call_the_products(monkeypatch):
+    """make_pack / make_deck / make_chapter hand the view to products.*.make and return its file and name."""
+    from drivers.products import LeftOut, Product, chapter, deck, pack
+
+    calls = []
+
+    def maker(name):
+        def make(state, **kwargs):
+            calls.append((name, state.kommune, sorted(kwargs)))
+            kwargs["progress"](1, 1)
+            return Product(name.encode(), f"{name}-{state.kommune}.bin", "application/x-test",
+                           left_out=[LeftOut("t", "r")], count=1)
+        return make
+
+    for module in (pack, deck, chapter):
+        monkeypatch.setattr(module, "make", maker(module.__name__.rsplit(".", 1)[1]))
+    steps = []
+    params = {"kommune": "3222", "aar": "2024", "hva_om": "FGK7", "spak": "unit_cost"}
+    for make, name in ((downloads.make_pack, "pack"), (downloads.make_deck, "deck"), (downloads.make_chapter, "chapter")):
+        file = make(dict(params), lambda n, m=None: steps.append((n, m)))
+        assert (file.payload, file.filename, file.mimetype) == (name.encode(), f"{name}-3222.bin", "application/x-test")
+    assert [c[0] for c in calls] == ["pack", "deck", "chapter"]
+    assert "what_if" in calls[1][2] and "lever" in calls[1][2] and steps[-1] == (3, 3)

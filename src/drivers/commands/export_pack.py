@@ -267,23 +267,9 @@ class Bar:
 
 
 def _pack(state, theme, progress):
-    """products.pack.make once it is there; until then today's path (storyline charts -> export.pack)."""
-    try:
-        from drivers.products import pack as product
-    except ImportError:
-        product = None
-    if product is not None and hasattr(product, "make"):
-        return product.make(state, theme=theme, progress=progress)
-    from drivers.export import pack
-    from drivers.products import Product
-    from drivers.report import story
+    from drivers.products import pack
 
-    state, note = story.prepare(state) if hasattr(story, "prepare") else (state, None)
-    charts = story.all_charts(state)
-    left = story.left_out(state) if hasattr(story, "left_out") else []
-    payload = pack.build_pack(charts, heading=story.heading(state), theme=theme, progress=progress)
-    return Product(payload, f"drivers-{state.kommune}-{state.aar}.zip", "application/zip", left_out=list(left),
-                   notes=[note] if note else [], count=len(charts))
+    return pack.make(state, theme=theme, progress=progress)
 
 
 def _report(products: list, lang: str) -> None:

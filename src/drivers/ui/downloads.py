@@ -3,13 +3,15 @@
   /last-ned/chart/<id>.<png|svg|xlsx|csv>?<state>[&storrelse=trykk|skjerm]   one chart
   /last-ned/pakke.zip?<state>                                                 every chart (ZIP + index)
   /last-ned/seminar.pptx?<state>[&hva_om=FGK7&spak=coverage]                  the seminar deck
+  /last-ned/kapittel.docx?<state>                                             the plan chapter (Word)
   /tema.css                                                                   the theme (colours, font, logo)
 
-The chart pack and the deck are export jobs (drivers.ui.serving.jobs): a fixed number of render slots off the
+The files are made by `drivers.products` (pack.make, deck.make, chapter.make: the same makers as the CLI's).
+The chart pack, the deck and the chapter are export jobs (drivers.ui.serving.jobs): a fixed number of render slots off the
 request threads, identical requests on one job, finished files cached by (data version, view), a full queue a
 503 with Retry-After. The browser (assets/exports.js) uses the job routes:
 
-  POST|GET /last-ned/jobb/<pakke|seminar>?<state>       start (or join) → 202, JSON status with its URLs
+  POST|GET /last-ned/jobb/<pakke|seminar|kapittel>?<state>  start (or join) → 202, JSON status with its URLs
   GET      /last-ned/jobb/<kind>/<id>?<state>            status → JSON {state, step, steps, ahead, message}
   GET      /last-ned/jobb/<kind>/<id>/fil?<state>        the file when done (202 while it is being made)
 
@@ -43,10 +45,12 @@ FORMATS = {"png": "image/png", "svg": "image/svg+xml",
            "csv": "text/csv; charset=utf-8"}
 PACK_ROUTE = "/last-ned/pakke.zip"
 DECK_ROUTE = "/last-ned/seminar.pptx"
+CHAPTER_ROUTE = "/last-ned/kapittel.docx"
 JOBS_ROUTE = "/last-ned/jobb"
-PACK, DECK = "pakke", "seminar"  # the export jobs' kinds
+PACK, DECK, CHAPTER = "pakke", "seminar", "kapittel"  # the export jobs' kinds
 # ids of Oversikt's one-click export card
 PACK_LINK, DECK_LINK, EXPORTS, EXPORT_STATUS = "last-ned-pakke", "last-ned-seminar", "eksport-oversikt", "eksport-status"
+CHAPTER_LINK = "last-ned-kapittel"
 EXPORT_PROGRESS = "eksport-fremdrift"  # filled by assets/exports.js (Dash never writes it)
 DIRECT_WAITERS = 2  # request threads per process that may wait for a job on a direct URL (a waitress process has 4)
 DIRECT_WAIT_S = 900
@@ -92,7 +96,8 @@ def chart_links(chart):
 
 
 def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Div:
-    """One click for the whole chart pack (ZIP) and the seminar deck (PPTX) of the view's municipality, year,
+    """One click for the whole chart pack (ZIP), the seminar deck (PPTX) and the plan chapter (DOCX) of the
+    view's municipality, year,
     peer set, averaging and language. Plain links to the direct URLs; assets/exports.js turns a click into an
     export job, shows its progress in #eksport-fremdrift and fetches the file when it is ready."""
     from drivers.report import state as st
@@ -102,6 +107,8 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
     links = [
         html.A(i18n.t("dl.pack", lang), href=st.url(PACK_ROUTE, state, **shared), id=PACK_LINK, className="export-button"),
         html.A(i18n.t("dl.deck", lang), href=st.url(DECK_ROUTE, state, **shared), id=DECK_LINK, className="export-button"),
+        html.A(i18n.t("dl.chapter", lang), href=st.url(CHAPTER_ROUTE, state, **shared), id=CHAPTER_LINK,
+               className="export-button"),
     ]
     note = i18n.t("dl.note", lang, name=name, year=state.aar, peers=peers_label, konv=konv_label)
     # Shown on click (clientside callback in pages/oversikt.py): the pack takes a while to make, and a page that
@@ -109,6 +116,7 @@ def export_links(state, peers_label: str, konv_label: str, name: str) -> html.Di
     waiting = {
         "data-pack": i18n.t("dl.wait_pack", lang),
         "data-deck": i18n.t("dl.wait_deck", lang),
+        "data-chapter": i18n.t("dl.wait_chapter", lang),
     }
     return html.Div([html.H2(i18n.t("dl.heading", lang)),
                      html.Div(links, className="export-buttons"), html.P(note, className="export-note"),
@@ -191,35 +199,46 @@ class _Steps:
             self.progress(self.total, self.total)
 
 
+def _job_file(product) -> jobs.File:
+    return jobs.File(product.payload, product.mime, product.filename)
+
+
 def make_pack(params: dict, progress=lambda n, m=None: None) -> jobs.File:
-    from drivers.export import pack, theme
-    from drivers.report import story
+    from drivers.export import theme
+    from drivers.products import pack
 
     state = _state(params)
     steps = _Steps(progress)
-    charts = story.all_charts(state)
-    payload = pack.build_pack(charts, heading=story.heading(state), theme=theme.load(), progress=steps.image)
+    product = pack.make(state, theme=theme.load(), progress=steps.image)
     steps.finished()
-    return jobs.File(payload, "application/zip", f"figurer-{state.kommune}-{state.aar}.zip")
+    return _job_file(product)
 
 
 def make_deck(params: dict, progress=lambda n, m=None: None) -> jobs.File:
-    from drivers.export import deck, theme
-    from drivers.report import data, story
+    from drivers.export import theme
+    from drivers.products import deck
 
     state = _state(params)
     steps = _Steps(progress)
-    slides = story.build(state, params.get("hva_om") or None, params.get("spak", "coverage"))
-    title = i18n.t("deck.cover_title", state.lang, name=data.meta().name(state.kommune), year=state.aar)
-    payload = deck.build_deck(slides, title=title, subtitle=story.heading(state), theme=theme.load(),
-                              progress=steps.image)
+    product = deck.make(state, what_if=params.get("hva_om") or None, lever=params.get("spak", "coverage"),
+                        theme=theme.load(), progress=steps.image)
     steps.finished()
-    return jobs.File(payload, "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                     f"seminar-{state.kommune}-{state.aar}.pptx")
+    return _job_file(product)
 
 
-MAKERS = {PACK: make_pack, DECK: make_deck}
-ROUTES = {PACK: PACK_ROUTE, DECK: DECK_ROUTE}
+def make_chapter(params: dict, progress=lambda n, m=None: None) -> jobs.File:
+    from drivers.export import theme
+    from drivers.products import chapter
+
+    state = _state(params)
+    steps = _Steps(progress)
+    product = chapter.make(state, theme=theme.load(), progress=steps.image)
+    steps.finished()
+    return _job_file(product)
+
+
+MAKERS = {PACK: make_pack, DECK: make_deck, CHAPTER: make_chapter}
+ROUTES = {PACK: PACK_ROUTE, DECK: DECK_ROUTE, CHAPTER: CHAPTER_ROUTE}
 
 
 def import_exporters() -> None:
@@ -234,6 +253,9 @@ def import_exporters() -> None:
     import pptx.parts.image  # noqa: F401
 
     from drivers.export import deck, image, pack, tables, theme  # noqa: F401
+    from drivers.products import chapter as _chapter  # noqa: F401
+    from drivers.products import deck as _deck  # noqa: F401
+    from drivers.products import pack as _pack  # noqa: F401
     from drivers.report import story  # noqa: F401
 
 
@@ -441,6 +463,10 @@ def deck_file() -> Response:
     return _direct(DECK)
 
 
+def chapter_file() -> Response:
+    return _direct(CHAPTER)
+
+
 def theme_css() -> Response:
     from drivers.export import theme
 
@@ -490,6 +516,7 @@ def register(server) -> None:
     server.add_url_rule("/last-ned/chart/<chart_id>.<ext>", "drivers_last_ned_chart", chart_file)
     server.add_url_rule(PACK_ROUTE, "drivers_last_ned_pakke", pack_file)
     server.add_url_rule(DECK_ROUTE, "drivers_last_ned_seminar", deck_file)
+    server.add_url_rule(CHAPTER_ROUTE, "drivers_last_ned_kapittel", chapter_file)
     server.add_url_rule(f"{JOBS_ROUTE}/<kind>", "drivers_eksport_start", start_job, methods=["GET", "POST"])
     server.add_url_rule(f"{JOBS_ROUTE}/<kind>/<job_id>", "drivers_eksport_status", job_status)
     server.add_url_rule(f"{JOBS_ROUTE}/<kind>/<job_id>/fil", "drivers_eksport_fil", job_result)
