@@ -140,8 +140,7 @@ def open_template(path: Path | str | None, lang: str = "nb"):
                 raw = out.getvalue()
         doc = Document(io.BytesIO(raw))
     except (zipfile.BadZipFile, KeyError, PackageNotFoundError, ValueError, OSError) as exc:
-        why = "ikke en ZIP-pakke" if isinstance(exc, zipfile.BadZipFile) and lang == "nb" else (
-            "not a ZIP package" if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120])
+        why = i18n.t("ch.not_zip", lang) if isinstance(exc, zipfile.BadZipFile) else str(exc)[:120]
         raise UserError(i18n.t("ch.template_bad", lang, path=path, why=why)) from None
     body = doc.element.body
     for child in list(body):
@@ -367,7 +366,7 @@ def build_chapter(items: Sequence[Item], *, title: str, intro: Iterable[str] = (
     if template is None:
         _default_look(doc, theme, source_style)
     doc.core_properties.title = title
-    doc.core_properties.language = "nb-NO" if lang == "nb" else "en-GB"
+    doc.core_properties.language = i18n.t("ch.doc_language", lang)
 
     plain = [_plain(item.chart) if item.chart is not None else None for item in items]
     drawn_charts = [c for c in plain if c is not None]
