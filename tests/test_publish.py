@@ -202,6 +202,25 @@ def test_the_services_table_shows_the_engines_gaps(published, state):
     assert 'href="tjeneste-FGK7.html"' in (out / "index.html").read_text("utf-8")
 
 
+def test_the_goals_page_shows_every_goal_with_its_status(published, state):
+    from drivers.report import goals
+
+    out, _, _ = published
+    view = goals.view(state)
+    if not view.goals:
+        pytest.skip("no indikatorsett")
+    page = (out / "maal.html").read_text("utf-8")
+    headings = [h for lvl, h in _parse(out / "maal.html").headings if lvl == 2]
+    assert headings == [g.text for g in view.goals]
+    for g in view.goals:
+        assert site.esc(g.summary) in page
+        for r in g.rows:
+            assert site.esc(r.status_text) in page and site.esc(r.rule) in page
+    raw = (out / "data" / "maal.csv").read_bytes()
+    assert raw == tables.to_csv(type("T", (), {"data": goals.status_frame(state)})())
+    assert 'href="maal.html"' in (out / "index.html").read_text("utf-8")
+
+
 def test_missing_inputs_are_named_once_and_never_drawn(published):
     out, result, _ = published
     assert result.left_out, "Bærum 2024 has no what-if answer in the data: something is left out"

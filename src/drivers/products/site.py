@@ -403,6 +403,46 @@ def _map_chart(state: st.State) -> figures.Chart | None:
     return chart
 
 
+@dataclass
+class Goals:
+    """The «Mål og indikatorer» page's content: the view (drivers.report.goals), each indicator's chart (None
+    where it has no figure), and the status table for download."""
+
+    view: object
+    charts: dict[tuple[int, int], Figure]
+    table: pd.DataFrame
+
+
+def _goals(state: st.State) -> tuple[Goals | None, list[LeftOut]]:
+    """The indikatorsett against the view's figures; None without a goals module or with no goals in the file."""
+    try:
+        from drivers.report import goals as goalview
+    except ImportError:  # an older checkout without the goals view: no page
+        return None, []
+    lang = state.lang
+    v = goalview.view(state)
+    if not v.goals:
+        return None, []
+    charts: dict[tuple[int, int], Figure] = {}
+    left: list[LeftOut] = []
+    for i, goal in enumerate(v.goals):
+        for j, row in enumerate(goal.rows):
+            frame = goalview.chart_frame(row)
+            known = frame[frame["value"].notna()] if "value" in frame else frame.iloc[0:0]
+            if not len(known):
+                left.append(LeftOut(f"{row.name} ({t('pub.goals', lang)})", row.rule, row.fetch))
+                continue
+            span = f"{int(known['year'].min())}–{int(known['year'].max())}"
+            caption = figures.source_line(queries.tables(), list(row.tables), span, v.peers_label,
+                                          queries.konv_label(state), None, lang)
+            chart = figures.timeseries(frame, data.meta().name(state.kommune), v.peers_label, row.name,
+                                       row.unit, caption, norm=row.norm, decimals=row.decimals,
+                                       chart_id=f"maal-{i + 1}-{j + 1}", lang=lang)
+            summary = summary_of(chart, state)
+            charts[(i, j)] = Figure(chart, f"{chart.title}. {summary}", summary, "maal.html")
+    return Goals(v, charts, goalview.status_frame(state)), left
+
+
 def _left_out_from_story(state: st.State, slides: list) -> list[LeftOut]:
     """What the storyline left out (story.left_out); a chart drawn with nothing (an older storyline's stand-in
     for missing numbers) is named from its own table."""
@@ -575,8 +615,9 @@ def _figure(ctx: _Lang, f: Figure, look: xtheme.Theme, level: int = 3, detail_li
 # ---- the pages ----------------------------------------------------------------------------------------
 
 
-def _figures_for(state: st.State) -> tuple[list[Figure], dict[str, list[Figure]], Figure | None, list[LeftOut]]:
-    """(storyline figures in order, service -> its figures, the map, what was left out) for one language."""
+def _figures_for(state: st.State) -> tuple:
+    """(storyline figures in order, service -> its figures, the map, what was left out, the goals) for one
+    language."""
     lang = state.lang
     slides = story.build(state)
     left: list[LeftOut] = _left_out_from_story(state, slides)
@@ -622,11 +663,49 @@ def _figures_for(state: st.State) -> tuple[list[Figure], dict[str, list[Figure]]
         else:
             summary = summary_of(chart, state)
             map_fig = Figure(chart, f"{chart.title}. {summary}", summary, "kart.html")
-    return story_figs, services, map_fig, left
+    goals, goals_left = _goals(state)
+    return story_figs, services, map_fig, [*left, *goals_left], goals
+
+
+def _goals_page(ctx: _Lang, g: Goals) -> str:
+    v = g.view
+    parts = [f"<h1>{esc(ctx.w('pub.goals_title', name=ctx.name, year=ctx.state.aar))}</h1>"]
+    if v.title:
+        parts.append(f'<p class="lead">{esc(v.title)}</p>')
+    if v.about:
+        parts.append(f"<p>{esc(v.about)}</p>")
+    if v.example:
+        parts.append(f'<p class="note" role="note">{esc(ctx.w("pub.goals_example"))}</p>')
+    if v.problems:
+        parts.append(f'<div class="note" role="note"><p>{esc(ctx.w("pub.goals_problems", file=v.file))}</p><ul>'
+                     + "".join(f"<li>{esc(p)}</li>" for p in v.problems) + "</ul></div>")
+    parts.append(f'<p><a href="data/maal.csv" download>{esc(ctx.w("pub.goals_csv"))}</a></p>')
+    for i, goal in enumerate(v.goals):
+        parts.append(f'<section aria-labelledby="goal-{i + 1}"><h2 id="goal-{i + 1}">{esc(goal.text)}</h2>'
+                     f'<p class="key-label">{esc(goal.summary)}</p>')
+        about = [x for x in (goal.owner and ctx.w("pub.goals_owner", owner=goal.owner),
+                             goal.target_year and ctx.w("pub.goals_year", year=goal.target_year)) if x]
+        if about:
+            parts.append(f"<p>{esc(' · '.join(about))}</p>")
+        table = pd.DataFrame({
+            t("goal.col.indicator", ctx.lang): [r.name for r in goal.rows],
+            t("goal.col.value", ctx.lang): [r.value_text for r in goal.rows],
+            t("goal.col.year", ctx.lang): pd.array([r.year for r in goal.rows], dtype="Int64"),
+            t("goal.col.target", ctx.lang): [r.target_text for r in goal.rows],
+            t("goal.col.status", ctx.lang): [r.status_text for r in goal.rows],
+            t("goal.col.rule", ctx.lang): [r.rule for r in goal.rows]})
+        parts.append(_table(table, ctx, ctx.w("pub.goals_table", goal=goal.text), table_id=f"t-goal-{i + 1}"))
+        for j, _row in enumerate(goal.rows):
+            f = g.charts.get((i, j))
+            if f is not None:
+                parts.append(_figure(ctx, f, ctx.look, level=3))
+        parts.append("</section>")
+    crumbs = [(ctx.w("pub.overview"), "index.html"), (ctx.w("pub.goals"), None)]
+    return _page(ctx, "maal.html", f"{ctx.w('pub.goals')} – {ctx.name} {ctx.state.aar}", "\n".join(parts), crumbs)
 
 
 def _index(ctx: _Lang, story_figs: list[Figure], services: dict[str, list[Figure]], map_fig: Figure | None,
-           left: list[LeftOut], notes: list[str]) -> str:
+           left: list[LeftOut], notes: list[str], goals: Goals | None = None) -> str:
     state, lang = ctx.state, ctx.lang
     parts = [f"<h1>{esc(ctx.w('pub.index_title', name=ctx.name, year=state.aar))}</h1>",
              f'<p class="lead">{esc(story.heading(state))}</p>']
@@ -642,6 +721,8 @@ def _index(ctx: _Lang, story_figs: list[Figure], services: dict[str, list[Figure
     for i, (sec, _figs) in enumerate(sections):
         toc.append(f'<li><a href="#sec-{i}">{esc(sec)}</a></li>')
     toc.append(f'<li><a href="#tjenester">{esc(ctx.w("pub.services"))}</a></li>')
+    if goals is not None:
+        toc.append(f'<li><a href="maal.html">{esc(ctx.w("pub.goals"))}</a></li>')
     if map_fig is not None:
         toc.append(f'<li><a href="kart.html">{esc(ctx.w("pub.map"))}</a></li>')
     if left:
@@ -660,6 +741,11 @@ def _index(ctx: _Lang, story_figs: list[Figure], services: dict[str, list[Figure
                              f'{esc(ctx.w("pub.more_service", service=queries.service_name(service, lang)))}</a></p>')
         parts.append("</section>")
     parts.append(_services_table(ctx, services))
+    if goals is not None:
+        items = "".join(f'<li><a href="maal.html#goal-{i + 1}">{esc(g.text)}</a>: {esc(g.summary)}</li>'
+                        for i, g in enumerate(goals.view.goals))
+        parts.append(f'<section aria-labelledby="maal-h"><h2 id="maal-h">{esc(ctx.w("pub.goals"))}</h2>'
+                     f'<ul>{items}</ul></section>')
     if map_fig is not None:
         parts.append(f'<section aria-labelledby="kart-h"><h2 id="kart-h">{esc(ctx.w("pub.map"))}</h2>'
                      f'<p><a href="kart.html">{esc(ctx.w("pub.map_link", title=map_fig.chart.title))}</a></p></section>')
@@ -798,16 +884,17 @@ def _publish(state: st.State, out: Path, look: xtheme.Theme, progress, languages
         built = {code: _figures_for(views[code]) for code in langs}
         if any(b[2] is not None for b in built.values()):
             _write(assets / "geo.js", _geo_script())
-        total = sum(sum(f.chart is not None for f in b[0]) + sum(len(v) for v in b[1].values()) + (b[2] is not None) for b in built.values())
+        total = sum(sum(f.chart is not None for f in b[0]) + sum(len(v) for v in b[1].values()) + (b[2] is not None)
+                    + (len(b[4].charts) if b[4] is not None else 0) for b in built.values())
         done = 0
         for code in langs:
             view = views[code]
-            story_figs, services, map_fig, left = built[code]
+            story_figs, services, map_fig, left, goals = built[code]
             left = _dedupe(left)
             ctx = _Lang(view, root_lang, langs, look, logo)
             base = tmp / ctx.prefix if ctx.prefix else tmp
             pages: dict[str, str] = {}
-            pages["index.html"] = _index(ctx, story_figs, services, map_fig, left, notes_by_lang[code])
+            pages["index.html"] = _index(ctx, story_figs, services, map_fig, left, notes_by_lang[code], goals)
             detail: dict[str, tuple[Figure, str]] = {}
             for f in story_figs:
                 if f.chart is not None:
@@ -818,6 +905,11 @@ def _publish(state: st.State, out: Path, look: xtheme.Theme, progress, languages
                     detail.setdefault(f.slug, (f, queries.service_name(service, code)))
             if map_fig is not None:
                 pages["kart.html"] = _map_page(ctx, map_fig)
+            if goals is not None:
+                pages["maal.html"] = _goals_page(ctx, goals)
+                for f in goals.charts.values():
+                    detail.setdefault(f.slug, (f, ctx.w("pub.goals")))
+                _write(base / "data" / "maal.csv", xtables.to_csv(figures.Chart("maal", "", None, goals.table, "")))
             for slug, (f, parent_label) in detail.items():
                 pages[f"figur-{slug}.html"] = _detail_page(ctx, f, parent_label)
             csvs = {f.slug: f.chart for f, _ in detail.values()}
