@@ -30,7 +30,7 @@ from drivers import i18n
 from drivers.export.theme import Theme, plotly_layout, recolor
 
 TITLE_FONT = 21
-CAPTION_FONT = 13
+CAPTION_FONT = 15  # 7 pt at 16 cm wide
 
 
 @dataclass(frozen=True)
@@ -363,6 +363,11 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
     top += legend_h + (above_h + GAP if above else 0.0)
 
     if cartesian:
+        for letter in "xy":  # an axis title the chart's title already says ("…, mill. kr") only takes room
+            axis = layout.get(f"{letter}axis") or {}
+            said = _title_of(axis)
+            if said and said.strip().lower() in str(chart.title).lower():
+                _title_dict(axis)["text"] = ""
         left, right, bottom = _cartesian(fig, size, base, top, bottom)
     elif any(t.get("type") == "choropleth" for t in fig["data"]):
         traces = [cm._View(_plain_trace(t)) for t in fig["data"]]
@@ -430,7 +435,8 @@ def _caption_lines(chart, lang: str, font: float, width: float, room: float) -> 
         if not notes:
             break
         listed = notes[:shown] + ([i18n.t("lay.more", lang, n=len(notes) - shown)] if len(notes) > shown else [])
-        text = caption + "\n" + i18n.t("lay.notes", lang, notes="; ".join(listed))
+        text = caption + "\n" + (i18n.t("lay.notes", lang, notes="; ".join(listed)) if shown
+                                 else i18n.t("lay.notes_n", lang, n=len(notes)))
         lines = _wrap(text, font, width)
         if len(lines) * font * LINE <= room:
             break
@@ -583,8 +589,10 @@ def _after_plot_size(fig: dict, size: Size, base: float, plot_w: float, plot_h: 
         ends = []
         cats = list(dict.fromkeys(c for t in horizontal for c in _categories(t, "y")))
         per = plot_h / max(len(cats), 1)
-        # a label's box is about 1.15 font sizes high; rows closer than that would touch
-        label_h = max((c.count("<br>") + 1 for c in cats), default=1) * y_font * LINE - 0.1 * y_font
+        # a label's box is about 1.12 font sizes high (ascent and descent), its lines 1.3 apart; the test allows
+        # boxes to touch by TOLERANCE px
+        lines = max((c.count("<br>") + 1 for c in cats), default=1)
+        label_h = ((lines - 1) * 1.3 + 1.12) * y_font - 2
         highlight = _highlighted(horizontal)
         chosen = set(_thin(cats, label_h, per, [cats.index(c) for c in highlight if c in cats]))
         if len(chosen) < len(cats):
