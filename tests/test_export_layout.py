@@ -18,8 +18,6 @@ import pytest
 
 from drivers.export import image, layout
 
-pytestmark = [pytest.mark.kaleido, pytest.mark.browser, pytest.mark.slow]
-
 MUNICIPALITIES = ("0301", "3201", "1151")
 LANGS = ("nb", "en")
 SIZES = (layout.PRINT, layout.SLIDE)
@@ -272,6 +270,9 @@ def warm():
     r.close()
 
 
+@pytest.mark.kaleido
+@pytest.mark.browser
+@pytest.mark.slow
 def test_no_exported_text_leaves_the_picture_or_overlaps_and_slide_text_is_projector_size(warm):
     found, n_charts, n_boxes = run(engine=warm)
     assert n_charts >= 6 * len(MUNICIPALITIES) * len(LANGS) - 6  # every kind, Utsira may lack one or two
@@ -284,3 +285,85 @@ def test_slide_size_is_readable_when_projected():
     pt_per_px = 12.33 * 72 / layout.SLIDE.width
     assert SLIDE_MIN_FONT * pt_per_px >= 18 - 0.5
     assert math.isclose(layout.SLIDE.width / layout.SLIDE.height, 1200 / 620, rel_tol=0.01)
+
+
+# ------------------------------------------------------------------------------ the layout itself (no browser)
+
+
+def _fonts_in(obj, out=None, key=None):
+    out = [] if out is None else out
+    if isinstance(obj, dict):
+        if key is not None and "font" in key and isinstance(obj.get("size"), int | float):
+            out.append((key, obj["size"]))
+        for k, v in obj.items():
+            if k != "template":
+                _fonts_in(v, out, k)
+    elif isinstance(obj, list):
+        for v in obj:
+            _fonts_in(v, out, key)
+    return out
+
+
+@pytest.mark.parametrize("size", [layout.PRINT, layout.SLIDE], ids=lambda s: s.name)
+def test_title_and_caption_start_at_the_pictures_edge_and_wrap_to_its_width(size):
+    from export_data import service_chart
+
+    from drivers import chartmargins
+
+    chart = service_chart("0301")
+    fig = layout.export_figure(chart, size)
+    margin = fig["layout"]["margin"]
+    plot_w = size.width - margin["l"] - margin["r"]
+    title, caption = fig["layout"]["annotations"][-2:]
+    for note, font in ((title, size.title), (caption, size.caption)):
+        assert note["xanchor"] == "left"
+        assert note["x"] * plot_w + margin["l"] == pytest.approx(layout.PAD, abs=1)  # not the plot's left edge
+        for line in note["text"].replace("<b>", "").replace("</b>", "").split("<br>"):
+            assert chartmargins.text_width(line, font) <= size.width - 2 * layout.PAD
+    assert margin["autoexpand"] is False  # the plot area is where the layout says, so the annotations are too
+
+
+def test_long_category_labels_are_horizontal_bars_not_rotated_labels():
+    from export_data import service_chart
+
+    chart = service_chart("3201")  # 15 vertical bars named by service
+    fig = layout.export_figure(chart, layout.SLIDE)
+    assert all(t["orientation"] == "h" for t in fig["data"])
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"  # the first category on top, as it was on the left
+    assert not fig["layout"]["xaxis"].get("tickangle") and not fig["layout"]["yaxis"].get("tickangle")
+
+
+def test_every_text_on_a_slide_is_at_least_25_px():
+    from export_data import service_chart
+
+    fig = layout.export_figure(service_chart("3201"), layout.SLIDE)
+    sizes = _fonts_in({k: v for k, v in fig.items()})
+    assert sizes and min(size for _, size in sizes) >= 25, sorted(sizes, key=lambda x: x[1])[:5]
+
+
+def test_value_labels_get_room_inside_the_range_and_thin_out_only_with_their_names():
+    import pandas as pd
+
+    from drivers import figures
+
+    n = 40
+    frame = pd.DataFrame({"region": [f"{i:04d}" for i in range(n)], "name": [f"Kommune {i}" for i in range(n)],
+                          "value": [1000.0 + 250 * i for i in range(n)], "status": None})
+    chart = figures.peer_rank(frame, "0007", "T", "kr per innbygger", "Kilde", 5000.0, "Gruppens snitt", max_bars=n)
+    fig = layout.export_figure(chart, layout.SLIDE)
+    bar = fig["data"][0]
+    shown = fig["layout"]["yaxis"]["ticktext"]
+    assert "Kommune 7" in shown and "Kommune 0" in shown and f"Kommune {n - 1}" in shown  # selected, ends
+    assert len(shown) < n
+    named = {y for y, text in zip(bar["y"], bar["text"], strict=True) if text}
+    assert named == set(shown)  # a bar without its name has no value either
+    lo, hi = fig["layout"]["xaxis"]["range"]
+    assert hi > max(frame["value"]) and bar["cliponaxis"] is False
+    peer = next(a for a in fig["layout"]["annotations"] if "Gruppens snitt" in a["text"])
+    assert peer["text"] == "Gruppens snitt: 5 000 kr" and peer["yanchor"] == "bottom"
+    title = fig["layout"]["annotations"][-2]
+    margin = fig["layout"]["margin"]
+    plot_h = layout.SLIDE.height - margin["t"] - margin["b"]
+    # the peer label's row is under the title's last line
+    title_bottom = layout.PAD + len(title["text"].split("<br>")) * layout.SLIDE.title * layout.LINE
+    assert margin["t"] - title_bottom >= peer["font"]["size"] and plot_h > 0

@@ -67,3 +67,13 @@ def test_peer_rank_long_lists_keep_selected_and_all_data():
     assert len(chart.data) == n  # the download has every municipality
     assert chart.rank == (n - 150, n)
     assert chart.notes[0].startswith("Viser")
+
+
+def test_peer_average_line_says_its_number_in_the_charts_language():
+    frame = pd.DataFrame({"region": ["a", "b"], "name": ["A", "B"], "value": [52_000.0, 54_420.0], "status": None})
+    nb = figures.peer_rank(frame, "a", "T", "kr per innbygger", "Kilde", 53_210.4, "Gruppens snitt")
+    assert nb.figure.layout.annotations[0].text == "Gruppens snitt: 53 210 kr"
+    en = figures.peer_rank(frame, "a", "T", "NOK per resident", "Source", 53_210.4, "Peers' average", lang="en")
+    assert en.figure.layout.annotations[0].text == "Peers' average: NOK 53,210"
+    pct = figures.peer_rank(frame, "a", "T", "%", "Kilde", 12.34, "Gruppens snitt", decimals=1)
+    assert pct.figure.layout.annotations[0].text == "Gruppens snitt: 12,3 %"
