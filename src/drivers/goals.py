@@ -251,7 +251,7 @@ def parse(text: str, name: str = "indikatorsett", path: str | None = None) -> Go
             top = reader.mapping(root, "file")
             title = _text(reader, top, "tittel")
             about = _text(reader, top, "om")
-            example = bool(reader.scalar(top["eksempel"][1])) if "eksempel" in top else False
+            example = "eksempel" in top and reader.scalar(top["eksempel"][1]) is True
             if "mål" not in top:
                 raise _Bad(root, "goal.err.no_goals")
             goals_node = top["mål"][1]

@@ -210,10 +210,8 @@ def _goals(args) -> tuple[object, list[dict]]:
     from drivers.report import goals as gv
     from drivers.report import state as st
 
-    settings = Settings.from_env()
-    if args.db is not None:
-        settings = dataclasses.replace(settings, db_path=args.db, snapshot_path=args.db)
-    data.configure(settings)
+    if args.db is not None:  # else the data layer's database: the fetched one, else the snapshot
+        data.configure(dataclasses.replace(Settings.from_env(), db_path=args.db, snapshot_path=args.db))
     panel = data.get_panel()
     region = panel.municipalities[panel.check_region(args.region)]  # old codes are taken, unknown ones named
     query = {"kommune": region, "peers": args.peers, "konv": args.convention, "lang": args.lang}
