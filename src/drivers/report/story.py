@@ -237,9 +237,12 @@ def gaps_by_service(state: st.State) -> StorySlide | LeftOut:
         lines.append(t("rep.key.services_adds", lang, total=fmt.mill_kr(row["gap_nok"], sign=True, lang=lang),
                        other=fmt.mill_kr(other, sign=True, lang=lang)))
         key_value = row["gap_nok"]
-    else:
+    elif row is not None:
         lines.append(t("rep.key.services_sum", lang, total=fmt.mill_kr(end, sign=True, lang=lang),
-                       headline=fmt.mill_kr(row["gap_nok"], sign=True, lang=lang) if row is not None else fmt.MISSING))
+                       headline=fmt.mill_kr(row["gap_nok"], sign=True, lang=lang)))
+        key_value = end
+    else:
+        lines.append(t("rep.key.services_no_total", lang, total=fmt.mill_kr(end, sign=True, lang=lang), year=state.aar))
         key_value = end
     msg = t("rep.msg.services", lang, service=top["name"], gap=fmt.mill_kr(top["gap_nok"], sign=True, lang=lang),
             total=fmt.mill_kr(key_value, sign=True, lang=lang))
