@@ -16,6 +16,11 @@ Languages: the view's language at the top of the folder and the other language(s
 Written to a temporary folder beside `out_dir` and renamed into place; an earlier site there (it holds
 drivers-site.json) is replaced whole, any other non-empty folder is refused (`check_out`).
 Figures whose inputs are missing are left out and named once (Site.left_out), never drawn as a placeholder.
+
+Long on purpose: the site's five kinds of page (overview, service, detail, map, goals), the pieces they share
+(page frame, figure block, sortable table) and the map and series charts the storyline does not make, in one place,
+so every text goes into HTML through the one `esc` and every figure through the one `_figure`; each page is a
+short function. CSS and JavaScript are files in site_assets/.
 """
 
 from __future__ import annotations
