@@ -15,6 +15,9 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pandas as pd
 
 from drivers import i18n
 from drivers.export import image, tables
@@ -60,6 +63,27 @@ def unique_charts(charts) -> tuple[list, list[tuple[object, object]]]:
     return kept, dropped
 
 
+def plain_book(charts, lang: str = i18n.DEFAULT, heading: str = "") -> SimpleNamespace:
+    """A workbook of the charts' own tables, for charts packed without a view (benches, tests): no group rows.
+    The same shape as drivers.report.workbook.Book (which the products pass), so tables.workbook_xlsx renders it."""
+    about_name = i18n.t("wb.about_sheet", lang)
+    sheets, about, taken = [], [(i18n.t("wb.about.title", lang), heading)], {about_name.lower()}
+    for i, chart in enumerate(charts, start=1):
+        frame = chart.data.reset_index(drop=True)
+        name = re.sub(r"\s+", " ", re.sub(r"[\[\]:*?/\\]", " ", f"{i:02d} {chart.title}"))[:31].rstrip()
+        while name.lower() in taken:
+            name = name[:28].rstrip() + f" {i}"
+        taken.add(name.lower())
+        decimals = {c: None for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
+        sheets.append(SimpleNamespace(name=name, chart_id=chart.id, title=chart.title, caption=chart.caption,
+                                      frame=frame, decimals=decimals, text_columns=(),
+                                      notes=list(getattr(chart, "notes", None) or [])))
+        about += [(name, chart.title), ("", chart.caption)] + [("", n) for n in sheets[-1].notes]
+    about += [(i18n.t("wb.about.missing_label", lang), i18n.t("wb.about.missing", lang)),
+              (i18n.t("wb.about.licence_label", lang), i18n.t("wb.about.licence", lang))]
+    return SimpleNamespace(sheets=sheets, about_name=about_name, about=about, lang=lang)
+
+
 def zip_info(name: str, when: datetime | None = None) -> zipfile.ZipInfo:
     """A ZIP entry for a regular file with mode 0644, deflated."""
     stamp = (when or datetime.now(UTC)).timetuple()[:6]
@@ -76,17 +100,15 @@ def build_pack(charts, *, heading: str, theme: Theme | None = None, engine: imag
     """ZIP bytes: for each chart `NN-id.png` (16 cm, 300 dpi), `NN-id-skjerm.png`, `NN-id.svg`, `NN-id.csv`; the
     workbook `workbook_name`; and the index. `heading` opens the index (municipality, year, peers).
     `book`: the drivers.report.workbook.Book of these charts (its sheets by chart id); None: a workbook of the
-    charts' own tables (workbook.plain_book). `left_out`: drivers.products.LeftOut items, listed in the index;
+    charts' own tables (plain_book). `left_out`: drivers.products.LeftOut items, listed in the index;
     `notes`: sentences the user must read. `progress(done, total)`: called after each image."""
-    from drivers.report import workbook
-
     charts, dropped = unique_charts(list(charts))
     if not charts:
         from drivers.errors import UserError
 
         raise UserError("ingen figurer å pakke for dette utvalget")
     if book is None:
-        book = workbook.plain_book(charts, lang, heading)
+        book = plain_book(charts, lang, heading)
     sheets = {s.chart_id: s for s in book.sheets}
     images = image.render_charts(charts, FORMATS, theme, engine, progress)
     now = datetime.now(UTC)

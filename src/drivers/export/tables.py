@@ -114,10 +114,33 @@ def _write_sheet(ws, sheet, theme: Theme, year_col: str | None) -> None:
         values = frame[col].head(300).tolist()
         longest = max([_shown_width(_cell(v), sheet.decimals.get(col)) for v in values] + [0])
         ws.column_dimensions[letter].width = min(max(longest + 3, _header_width(str(col)), 8), 60)
+    _fit_rows(ws, start=2)
     # frozen: the header row and the code/name columns (the first two)
     ws.freeze_panes = "C2" if len(frame.columns) > 2 else "A2"
     ws.auto_filter.ref = ws.dimensions
     _print_setup(ws)
+
+
+LINE_POINTS = 15  # one line of 11 pt text
+CHARS_PER_WIDTH = 1.1  # characters of body text per unit of column width (Calibri/Carlito, roughly)
+
+
+def _lines(text: str, width: float) -> int:
+    per_line = max(int(width * CHARS_PER_WIDTH), 1)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def _fit_rows(ws, start: int = 1) -> None:
+    """Row heights for wrapped text: LibreOffice keeps a file's default height and lets long text run over the rows
+    below, so every row with text longer than its column is given the lines it needs."""
+    widths = {letter: dim.width or 10 for letter, dim in ws.column_dimensions.items()}
+    for row in ws.iter_rows(min_row=start):
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment is not None and cell.alignment.wrap_text:
+                lines = max(lines, _lines(cell.value, widths.get(cell.column_letter, 10)))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = LINE_POINTS * lines
 
 
 def _header_width(header: str) -> float:
@@ -152,13 +175,14 @@ def workbook_xlsx(book, theme: Theme | None = None) -> bytes:
     about = wb.create_sheet(book.about_name)
     for label, text in book.about:
         about.append([label, text])
-    about.column_dimensions["A"].width = 34
+    about.column_dimensions["A"].width = 36
     about.column_dimensions["B"].width = 120
     for (label, text) in about.iter_rows(min_row=1):
         label.font = Font(bold=True, name=theme.font_office)
         label.alignment = Alignment(wrap_text=True, vertical="top")
         text.alignment = Alignment(wrap_text=True, vertical="top")
         text.font = Font(name=theme.font_office)
+    _fit_rows(about)
     about.freeze_panes = "B1"
     _print_setup(about)
     about.print_title_rows = None

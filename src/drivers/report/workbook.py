@@ -17,6 +17,9 @@ Each figure's sheet holds the numbers an analyst builds a Word table from, in th
 `build(state, charts, left_out=..., notes=...)` -> Book. drivers.export.tables renders a Book as XLSX.
 Nothing is computed here beyond rounding and the group averages named above; the numbers come from the engine
 (drivers.report.queries) and the database's SSB rows (the Panel).
+
+Long on purpose: one sheet builder per kind of figure (indicator, gaps, decomposition, any other chart) and the
+«Om tallene» rows, kept together so what the workbook says about where each number comes from reads in one file.
 """
 
 from __future__ import annotations
@@ -255,7 +258,7 @@ def indicator_frame(state: st.State, ind_id: str) -> tuple[pd.DataFrame, dict, t
         rows.append({c["code"]: r.region, c["name"]: r.name, c["role"]: t(f"wb.role.{role}", lang),
                      c["year"]: state.aar, _shown(label, lang): _round(r.value, decimals),
                      _full(label, lang): _exact(r.value), c["status"]: _symbol(r.status, r.value),
-                     c["source"]: _source_text(own_source, state, r.region)})
+                     c["source"]: None if _missing(r.value) else _source_text(own_source, state, r.region)})
     view_average = values["peer_value"].dropna()
     view_average = float(view_average.iloc[0]) if len(view_average) else None
     for g in group_rows(state, ind_id, view_average):
@@ -423,23 +426,6 @@ def about_rows(state: st.State, sheets: list[Sheet], heading: str, left_out=(), 
         rows.append((t("wb.about.left_out", lang), f"{item.title}: {item.reason}.{command}"))
     rows.append((t("wb.about.licence_label", lang), t("wb.about.licence", lang)))
     return rows
-
-
-def plain_book(charts, lang: str = i18n.DEFAULT, heading: str = "") -> Book:
-    """A workbook of the charts' own tables, for charts made without a view (tests, benches): no group rows."""
-    taken = {t("wb.about_sheet", lang).lower()}
-    sheets = []
-    for i, chart in enumerate(charts, start=1):
-        frame = chart.data.reset_index(drop=True)
-        decimals = {c: None for c in frame.columns if pd.api.types.is_float_dtype(frame[c])}
-        sheets.append(Sheet(sheet_name(i, chart.title, taken), chart.id, chart.title, chart.caption, frame, decimals,
-                            (), list(getattr(chart, "notes", None) or [])))
-    about = [(t("wb.about.title", lang), heading)]
-    for sh in sheets:
-        about += [(sh.name, sh.title), ("", sh.caption)] + [("", n) for n in sh.notes]
-    about += [(t("wb.about.missing_label", lang), t("wb.about.missing", lang)),
-              (t("wb.about.licence_label", lang), t("wb.about.licence", lang))]
-    return Book(sheets, t("wb.about_sheet", lang), about, lang)
 
 
 def build(state: st.State, charts, *, heading: str | None = None, left_out=(), notes=()) -> Book:
