@@ -57,11 +57,11 @@ def _number_format(series: pd.Series) -> str | None:
     values = series.dropna()
     if len(values) and (values.astype(float) % 1 != 0).any():
         decimals = min(3, max(len(f"{abs(float(v)):.6g}".partition(".")[2]) for v in values))
-        return "#,##0." + "0" * max(decimals, 1)
+        return NB + "#,##0." + "0" * max(decimals, 1)
     header = str(series.name or "").lower()
     if header in ("år", "year", "aar"):
         return "0"
-    return "#,##0"
+    return NB + "#,##0"
 
 
 def number_format(decimals: int | None, year: bool = False) -> str:
