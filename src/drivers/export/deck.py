@@ -28,7 +28,7 @@ MIN_PT = 18  # the smallest text on a slide: readable at the back of a meeting r
 TITLE_PT, KEY_PT, TEXT_PT, POINTS_PT, COVER_PT = 28, 40, MIN_PT, 24, 40
 # inches on a 13.333 × 7.5 slide: the title (0.2–1.3), the key number and its label (KEY_TOP), the picture
 # (left, under the key) and the lines that tie the slide to the one before (right of the picture)
-KEY_TOP, KEY_W = 1.3, 4.3
+KEY_TOP, KEY_W = 1.3, 4.3  # KEY_W: the narrowest key box (it widens for a long number)
 PIC_LEFT, PIC_TOP, PIC_W = 0.4, 2.1, 9.3
 SIDE_LEFT, SIDE_W = 9.9, 3.1
 POTX = "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"
@@ -219,13 +219,14 @@ def build_deck(slides, *, title: str, subtitle: str, theme: Theme | None = None,
             alt = _attr(spec, "alt") or f"{spec.chart.title}. {spec.notes or ''}".strip()
             _alt(pic, alt, spec.chart.id)
             key, label = _attr(spec, "key"), _attr(spec, "key_label")
-            if key:  # the key number large, under the title, with what it is beside it
-                _text(slide, (g.x(0.4), g.y(KEY_TOP), g.x(KEY_W), g.y(0.75)), key.replace(" ", "\u00a0"), KEY_PT,
+            # the key number large, under the title, on one line (it is never broken), what it is beside it
+            key_w = min(7.0, max(KEY_W, 0.25 * len(key) + 0.5)) if key else 0.0
+            if key:
+                _text(slide, (g.x(0.4), g.y(KEY_TOP), g.x(key_w), g.y(0.75)), key.replace(" ", "\u00a0"), KEY_PT,
                       theme, "highlight", True, own)
             if label:
-                _text(slide, (g.x(0.4 + KEY_W if key else 0.4), g.y(KEY_TOP + 0.05),
-                              g.x(12.5 - (KEY_W if key else 0.0)), g.y(0.75)), label, TEXT_PT, theme, "text",
-                      own_look=own)
+                _text(slide, (g.x(0.4 + key_w), g.y(KEY_TOP + 0.05), g.x(12.5 - key_w), g.y(0.75)), label, TEXT_PT,
+                      theme, "text", own_look=own)
             if lines:
                 _text(slide, (g.x(SIDE_LEFT), g.y(PIC_TOP), g.x(SIDE_W), g.y(6.9 - PIC_TOP)), lines, TEXT_PT, theme,
                       "text", own_look=own, space=8)
