@@ -12,6 +12,9 @@ without one, python-docx's default document on A4 with the theme's Office font a
 Pure rendering: view-model data in (items with worded texts, the chart's `data`), .docx bytes out; the pictures are
 drawn by `drivers.export.image`. The texts the renderer itself writes («Figur», «Tabell», the legend) are words in
 `drivers.i18n` (keys "ch.*").
+
+Long on purpose: a Word document is built in one pass over one python-docx Document (styles, numbering fields,
+pictures, tables and captions refer to each other); split, every part would pass the document and its counters.
 """
 
 from __future__ import annotations

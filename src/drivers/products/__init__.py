@@ -10,15 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from drivers.report.leftout import LeftOut
 
-@dataclass(frozen=True)
-class LeftOut:
-    """A chart, slide or section left out because its inputs are missing: what, why, and the command that
-    supplies the numbers (None when no fetch can)."""
-
-    title: str
-    reason: str
-    command: str | None = None
+__all__ = ["LeftOut", "Product"]
 
 
 @dataclass

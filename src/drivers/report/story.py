@@ -21,10 +21,10 @@ import plotly.graph_objects as go
 
 from drivers import figures, fmt, i18n
 from drivers.i18n import t
-from drivers.products import LeftOut
 from drivers.report import data, queries
 from drivers.report import state as st
 from drivers.report.cache import cached
+from drivers.report.leftout import LeftOut
 
 SECTION_KEYS = ["rep.sec.income", "rep.sec.total", "rep.sec.services", "rep.sec.drivers", "rep.sec.what_if",
                 "rep.sec.meaning"]
