@@ -410,8 +410,8 @@ def _errors(browser) -> list[dict]:
 def test_the_site_opens_from_disk_with_every_chart_drawn(published, browser):
     out, _, _ = published
     browser.get_log("browser")
-    pages = [out / "index.html", *sorted(out.glob("tjeneste-*.html")), out / "kart.html", out / "en" / "index.html",
-             out / "en" / "kart.html", next(out.glob("figur-*.html"))]
+    pages = [out / "index.html", *sorted(out.glob("tjeneste-*.html")), out / "kart.html", *out.glob("maal.html"),
+             out / "en" / "index.html", out / "en" / "kart.html", next(out.glob("figur-*.html"))]
     drawn = 0
     for page in pages:
         drawn += _open_drawn(browser, page)
