@@ -31,6 +31,7 @@ NAV = [
     ("/", "nav_oversikt"),
     ("/tjenester", "nav_tjenester"),
     ("/sammenlign", "nav_sammenlign"),
+    ("/maal", "nav_maal"),  # Mål og indikatorer (issue 15)
     ("/kart", "nav_kart"),
     ("/metode", "nav_metode"),
     ("/presentasjon", "nav_presentasjon"),

@@ -31,12 +31,6 @@ TEXT = "shell-text"  # dcc.Store: the shell's words in both languages and every 
 OWN_SETS = "sets-own"
 LABELS = ["ctl_kommune", "ctl_aar", "ctl_peers", "ctl_konv"]
 HIDDEN_ON = ["/presentasjon"]
-# Mål og indikatorer (drivers.ui.pages.maal, issue 15) in the navigation, after Sammenlign. Added to the shared list
-# here, before the header is built, so the header, its clientside words and the warm-up order all list it.
-GOALS_NAV = ("/maal", "nav_maal")
-if GOALS_NAV not in components.NAV:
-    components.NAV.insert(next((i + 1 for i, (path, _) in enumerate(components.NAV) if path == "/sammenlign"),
-                               len(components.NAV)), GOALS_NAV)
 
 
 def layout() -> list:
