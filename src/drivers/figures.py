@@ -177,6 +177,7 @@ def gap_waterfall(gaps: pd.DataFrame, name: str, peers_label: str, caption: str,
             text=[fmt.number(v, 1, lang=lang) for v in [*mill, total]],
             textposition="outside",
             textfont=dict(size=16),
+            cliponaxis=False,  # the highest step's label may reach above the plot area: drawn, not cut
             increasing=dict(marker=dict(color=MORE)),
             decreasing=dict(marker=dict(color=LESS)),
             totals=dict(marker=dict(color=HIGHLIGHT)),
