@@ -200,11 +200,16 @@ def test_release_dates_follow_the_weekend_rule():
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_export_long_format_with_codes_labels_value_status(tmp_path, fmt):
+    """The long format, and CSV in the Norwegian Excel dialect."""
     con = store.connect(tmp_path / "db.duckdb")
     _load(con, SALARY)
     out = tmp_path / f"out.{fmt}"
     n = store.export_table(con, "11654", out, fmt)
-    frame = pd.read_csv(out, dtype={"status": str}) if fmt == "csv" else pd.read_parquet(out)
+    if fmt == "csv":  # Norwegian Excel by default: semicolons, decimal comma, UTF-8 with BOM
+        assert out.read_bytes().startswith("\ufeff".encode())
+        frame = pd.read_csv(out, dtype={"status": str}, sep=";", decimal=",", encoding="utf-8-sig")
+    else:
+        frame = pd.read_parquet(out)
     assert len(frame) == n == 1998
     assert list(frame.columns) == ["table_id", "region", "region_label", "year", "contents_code", "contents_label",
                                    "dims", "dims_label", "measure", "value", "status"]
