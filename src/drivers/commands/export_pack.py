@@ -272,15 +272,16 @@ def _pack(state, theme, progress):
     return pack.make(state, theme=theme, progress=progress)
 
 
-def _report(products: list, lang: str) -> None:
-    """Notes, then what was left out, each once across the products (the pack and the deck share the storyline)."""
-    notes, left = [], []
+def _report(products: list, lang: str, said: list[str]) -> None:
+    """Notes not `said` yet, then what was left out, each once across the products (the pack and the deck share
+    the storyline)."""
+    notes, left = list(said), []
     for product in products:
         notes += [n for n in product.notes if n not in notes]
         for item in product.left_out:
             if (item.title, item.reason) not in [(i.title, i.reason) for i in left]:
                 left.append(item)
-    for note in notes:
+    for note in notes[len(said):]:
         print(f"drivers: {i18n.t('cli.note', lang, note=note)}", file=sys.stderr)
     for item in left:
         key = "cli.left_out_cmd" if item.command else "cli.left_out"
@@ -338,6 +339,13 @@ def _run(args: argparse.Namespace, written: list[Path]) -> int:
     state = parse_state(code, args.year, args.peers, args.convention, lang)
     if note:
         print(f"drivers: {i18n.t('cli.note', lang, note=note)}", file=sys.stderr)
+    from drivers.report import story
+
+    # a switched peer group changes every file: said before the work starts (and not again after it)
+    _prepared, switched = story.prepare(state)
+    said = [switched] if switched else []
+    for sentence in said:
+        print(f"drivers: {i18n.t('cli.note', lang, note=sentence)}", file=sys.stderr)
     look = theme.load()
     made = []
 
@@ -378,5 +386,5 @@ def _run(args: argparse.Namespace, written: list[Path]) -> int:
         product = chapter.make(state, theme=look, template=args.docx_template, progress=bar)
         bar.end()
         emit(product, args.docx, "cli.what.chapter", started)
-    _report(made, lang)
+    _report(made, lang, said)
     return 0

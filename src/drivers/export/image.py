@@ -231,18 +231,21 @@ class Renderer:
     """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread).
 
     Figures are drawn in parallel, one per tab (`tabs`), each figure once per size for all its formats
-    (`_DRAW_JS`). bench/export.py, 20 charts x (print PNG, screen PNG, SVG) warm on a shared 2-core machine:
-    see RENDER_BENCH below for the figures that chose `tabs`.
+    (`_DRAW_JS`). Measured on Bærum's first 20 storyline charts x (print PNG, screen PNG, SVG), warm, on the
+    shared 2-core machine (load 18-28, 2026-12-03): one calc_fig per image on 2 tabs (before) 80.8 s wall and
+    35.2 s of browser CPU; one draw per figure and size: 40.1 s / 28.2 s on 2 tabs, 42.5 s / 24.9 s on 3 and
+    42.5 s / 25.8 s on 1 (python's own CPU 0.6-0.7 s in every case). More tabs buy nothing on 2 cores, so 2.
     """
 
-    def __init__(self, browser: str | None = None, tabs: int = 3, timeout: float = 90):
+    def __init__(self, browser: str | None = None, tabs: int = 2, timeout: float = 90):
         self.browser = browser
         self.tabs = tabs
         self.timeout = timeout
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido = None
-        self._lock = threading.Lock()
+        self._opening = None  # the browser while it starts (closed too if Ctrl-C comes then)
+        self._lock = threading.RLock()
 
     def start(self) -> None:
         with self._lock:
@@ -259,7 +262,7 @@ class Renderer:
             try:
                 self._kaleido = self._call(self._open(browser), timeout=120)
             except KeyboardInterrupt:
-                self._abandon()
+                self._abandon()  # the lock is reentrant: close() takes it again on this thread
                 raise
             except Exception as exc:
                 self._stop_loop()
@@ -271,7 +274,7 @@ class Renderer:
 
     def browser_pid(self) -> int | None:
         """The process id of the browser's process (a wrapper whose session holds Chromium), None if not up."""
-        proc = getattr(self._kaleido, "subprocess", None)
+        proc = getattr(self._kaleido or self._opening, "subprocess", None)
         return getattr(proc, "pid", None)
 
     async def _open(self, browser: str):
@@ -281,7 +284,9 @@ class Renderer:
 
         page = PageGenerator(mathjax=False, others=[geo_assets_dir() / "plotly-geo-assets.js"])
         k = _warm_kaleido_class()(n=self.tabs, timeout=self.timeout, page_generator=page, path=browser)
+        self._opening = k
         await k.open()
+        self._opening = None
         return k
 
     def _call(self, coro, timeout: float | None = None):
@@ -389,20 +394,32 @@ class Renderer:
                 signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
-        with self._lock:
-            if self._kaleido is not None and self._loop is not None:
-                try:
-                    self._call(self._kaleido.close(), timeout=30)
-                except Exception:  # noqa: BLE001  closing a dead browser is best effort
-                    self._kill()
-            self._kaleido = None
-            self._stop_loop()
+        import logging
 
-    def _kill(self) -> None:
+        with self._lock:
+            browser = self._kaleido if self._kaleido is not None else self._opening
+            # a browser that exits mid-message makes choreographer log a traceback for the cut message it then
+            # ignores: on the way out that is noise on the user's terminal (a CLI's Ctrl-C, exit), not news
+            quiet = logging.getLogger("choreographer")
+            level = quiet.level
+            quiet.setLevel(logging.CRITICAL + 1)
+            try:
+                if browser is not None and self._loop is not None:
+                    try:
+                        self._call(browser.close(), timeout=30)
+                    except Exception:  # noqa: BLE001  closing a dead (or half-started) browser is best effort
+                        self._kill(browser)
+                self._kaleido = self._opening = None
+                self._stop_loop()
+            finally:
+                quiet.setLevel(level)
+
+    @staticmethod
+    def _kill(browser) -> None:
         """The browser would not close: end its process group (choreographer starts it in its own session)."""
         import signal
 
-        pid = self.browser_pid()
+        pid = getattr(getattr(browser, "subprocess", None), "pid", None)
         if pid is None:
             return
         try:
