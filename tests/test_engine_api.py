@@ -173,8 +173,12 @@ def test_show_json_records(db, capsys):
 def test_show_csv_table_and_errors(db, capsys):
     assert main(["show", "--region", "3222", "--format", "csv", "--indicator", "ndu_fgk2_per_innb",
                  "--peers", "landet-uten-oslo", "--convention", "unweighted", "--db", str(db)]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("indicator,") and len(out) == 2 and "ndu_fgk2_per_innb" in out[1]
+    out = capsys.readouterr().out.splitlines()  # Norwegian Excel: BOM, semicolons, decimal comma
+    assert out[0].startswith("\ufeffindicator;") and len(out) == 2 and "ndu_fgk2_per_innb" in out[1]
+    assert main(["show", "--region", "3222", "--format", "csv-plain", "--indicator", "ndu_fgk2_per_innb",
+                 "--db", str(db)]) == 0
+    plain = capsys.readouterr().out.splitlines()
+    assert plain[0].startswith("indicator,") and len(plain) == 2
     assert main(["show", "--region", "3222", "--year", "2024", "--db", str(db), "--what", "gaps"]) == 0
     assert "Helse og omsorg" in capsys.readouterr().out
     assert main(["show", "--region", "9998", "--db", str(db)]) == 2

@@ -285,15 +285,15 @@ def test_fetch_then_export_round_trip_by_subprocess(tmp_path):
     exported = subprocess.run([str(DRIVERS), "export", "--db", str(db), "--table", "12134", "--format", "csv",
                                "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0, exported.stderr
-    frame = pd.read_csv(out, dtype=str)
-    values = dict(zip(frame.filter(regex="region").iloc[:, 0], frame["value"].astype(float), strict=False))
+    frame = pd.read_csv(out, dtype=str, sep=";", encoding="utf-8-sig")  # Norwegian Excel dialect
+    values = dict(zip(frame.filter(regex="region").iloc[:, 0], frame["value"].str.replace(",", ".").astype(float), strict=False))
     assert values == {"0301": 81240.0, "4601": 66605.0, "5001": 62853.0}
     # 07459 lives in the population table (by age), and exports in the same long format with SSB's age codes
     pop_out = tmp_path / "07459.csv"
     exported = subprocess.run([str(DRIVERS), "export", "--db", str(db), "--table", "07459", "--format", "csv",
                                "--out", str(pop_out)], capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0, exported.stderr
-    pop = pd.read_csv(pop_out, dtype={"region": str, "value": "Int64"})
+    pop = pd.read_csv(pop_out, dtype={"region": str, "value": "Int64"}, sep=";", decimal=",", encoding="utf-8-sig")
     source = population_frame()
     source = source[source["year"] == 2024]
     assert len(pop) == len(source) and set(pop["year"]) == {2024}

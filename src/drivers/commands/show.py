@@ -46,7 +46,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--service", action="append", default=None, help="tjeneste (FGK7, FGK9, …) for dekomponering")
     p.add_argument("--what", default=None, choices=SECTIONS, help="hva som skrives ut (standard: all for table, "
                    "indicators for json/csv)")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv"])
+    p.add_argument("--format", default="table", choices=["table", "json", "csv", "csv-plain"],
+                   help="csv: for Norwegian Excel (semikolon, desimalkomma, UTF-8 med BOM); csv-plain: komma og "
+                        "desimalpunktum, for andre verktøy")
     p.add_argument("--exclude-oslo", action="store_true", help="ta Oslo ut av sammenligningsgruppen")
     p.add_argument("--k", type=int, default=10, help="antall naboer for --peers naboer")
     p.add_argument("--lang", default="nb", choices=list(LANGS))
@@ -264,7 +266,7 @@ def _run(args) -> int:
             json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
             sys.stdout.write("\n")
         else:
-            pd.DataFrame(records, columns=GOAL_FIELDS).to_csv(sys.stdout, index=False)
+            _write_csv(pd.DataFrame(records, columns=GOAL_FIELDS), args.format)
         for problem in v.problems:  # json/csv stay clean on stdout; what could not be used goes to stderr
             if args.format != "table":
                 print(problem, file=sys.stderr)
@@ -294,5 +296,18 @@ def _run(args) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        pd.DataFrame(payload).to_csv(sys.stdout, index=False)
+        _write_csv(pd.DataFrame(payload), args.format)
     return 0
+
+
+def _write_csv(frame: pd.DataFrame, fmt: str) -> None:
+    """CSV on stdout in the dialect `drivers export` writes files in (store.CSV_DIALECTS): Norwegian Excel for
+    "csv", plain for "csv-plain"."""
+    from drivers.store import CSV_DIALECTS
+
+    dialect = dict(CSV_DIALECTS["plain" if fmt == "csv-plain" else "nb"])
+    encoding = dialect.pop("encoding")
+    text = frame.to_csv(index=False, **dialect)
+    if encoding == "utf-8-sig":
+        text = "\ufeff" + text
+    sys.stdout.write(text)
