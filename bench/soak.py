@@ -10,7 +10,10 @@ Printed: RSS after start-up (idle), at the start of the soak, at its end, the hi
 end and highest to start; the RSS per minute; and 20 s after the load stops (the server returns freed heap pages
 every 15 s). Requests and errors as in bench/load.py. Not a test: it prints figures and never fails a build.
 
-    python -P bench/soak.py [--minutes 10] [--users 10] [--think 1.0] [--save-every 5]
+    python -P bench/soak.py [--minutes 10] [--users 10] [--think 1.0] [--save-every 5] [--warmup 5]
+
+Every cache is bounded (by entries), so RSS rises while they fill; --warmup runs the same browsing first and the
+figures then say whether memory stays flat once they are full.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between a user's actions, s (±50 %%)")
     ap.add_argument("--save-every", type=int, default=5, help="every n-th action of a user saves a peer set")
     ap.add_argument("--settle", type=float, default=10.0, help="seconds between server start and the soak")
+    ap.add_argument("--warmup", type=float, default=0.0,
+                    help="minutes of the same browsing before the measured soak: the bounded caches fill first, so "
+                         "the soak shows whether memory stays flat once they are full")
     args = ap.parse_args()
     seconds = args.minutes * 60
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; figures are noisy on a shared machine")
@@ -49,6 +55,12 @@ def main() -> int:
                   f"after {args.settle:.0f} s idle")
             print(f"\n== {args.users} users browsing and saving for {args.minutes:g} min, think {args.think:g} s ==")
             load.read_callback_map(proc.port)
+            if args.warmup > 0:
+                before = load.rss_mb(proc.pid)
+                warm = load.simulate(proc.port, args.users, args.warmup * 60, args.think, save_every=args.save_every,
+                                     seed=3)
+                print(f"warm-up {args.warmup:g} min: RSS {before:.0f} -> {load.rss_mb(proc.pid):.0f} MB, "
+                      f"{warm.requests()} requests, {sum(warm.errors.values())} errors")
             watcher.start()
             stats = load.simulate(proc.port, args.users, seconds, args.think, save_every=args.save_every, seed=7)
             watcher.stop()
