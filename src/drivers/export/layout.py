@@ -349,7 +349,7 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
     # title and caption (with the notes a reader must see), wrapped to the picture's width
     title_font, caption_font = size.title, size.caption
     title_lines = _wrap(chart.title, title_font, text_w, bold=True)
-    caption_lines = _caption_lines(chart, _lang(fig), caption_font, text_w, 0.28 * H)
+    caption_lines = _caption_lines(chart, _lang(fig), caption_font, text_w, 0.33 * H)
     title_h = len(title_lines) * title_font * LINE
     caption_h = len(caption_lines) * caption_font * LINE
 
