@@ -26,7 +26,7 @@ SLIDE_W, SLIDE_H = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in: 16:9 exactly
 BLANK = 6  # the blank layout in python-pptx's default template
 MIN_PT = 18  # the smallest text on a slide: readable at the back of a meeting room
 TITLE_PT, KEY_PT, TEXT_PT, POINTS_PT, COVER_PT = 28, 40, MIN_PT, 24, 40
-# inches on a 13.333 × 7.5 slide: the title (0.2–1.3), the key number and its label (KEY_TOP), the picture
+# inches on a 13.333 × 7.5 slide: the title (0.1–1.25), the key number and its label (KEY_TOP), the picture
 # (left, under the key) and the lines that tie the slide to the one before (right of the picture)
 KEY_TOP, KEY_W = 1.3, 4.3  # KEY_W: the narrowest key box (it widens for a long number)
 PIC_LEFT, PIC_TOP, PIC_W = 0.4, 2.1, 9.3
@@ -202,7 +202,7 @@ def build_deck(slides, *, title: str, subtitle: str, theme: Theme | None = None,
     for number, spec in enumerate(slides, start=1):
         slide = prs.slides.add_slide(title_only)
         head = _title(slide, _attr(spec, "title") or (spec.chart.title if spec.chart is not None else spec.section),
-                      (g.x(0.4), g.y(0.2), g.x(11.0 if theme.logo else 12.5), g.y(1.2)), TITLE_PT, theme, "text", own)
+                      (g.x(0.4), g.y(0.1), g.x(11.0 if theme.logo else 12.5), g.y(1.15)), TITLE_PT, theme, "text", own)
         _clear_placeholders(slide, [head])
         _logo(slide, theme, g)
         _text(slide, (g.x(0.4), g.y(6.95), g.x(9.3), g.y(0.45)), f"{number}/{total} · {spec.section}",
