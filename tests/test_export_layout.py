@@ -1,6 +1,6 @@
 """Exported charts cannot clip (issue 14 item 1): every chart kind the app exports, for a big, a middle-sized and a
-tiny municipality (Oslo 0301, Bærum 3201, Utsira 1151) in both languages, is rendered to SVG at the print and slide
-sizes through one warm renderer, each SVG is opened in one headless Chromium, and every <text> element's box is
+tiny municipality (Oslo 0301, Bærum 3201, Utsira 1151) in both languages, is rendered to SVG at the print, screen
+and slide sizes through one warm renderer, each SVG is opened in one headless Chromium, and every <text> element's box is
 measured: none may leave the picture or overlap another, and at the slide size none is smaller than 25 CSS px
 (≥ 18 pt on a 16:9 slide: the picture is 1200 px placed 12.33 in wide, 1 px ≈ 0.74 pt).
 
@@ -20,7 +20,7 @@ from drivers.export import image, layout
 
 MUNICIPALITIES = ("0301", "3201", "1151")
 LANGS = ("nb", "en")
-SIZES = (layout.PRINT, layout.SLIDE)
+SIZES = (layout.PRINT, layout.SCREEN, layout.SLIDE)  # the pack's PNG/SVG and the deck's pictures
 TOLERANCE = 2.0  # px a box may stick out or overlap (font rounding)
 SLIDE_MIN_FONT = 25.0
 
