@@ -666,7 +666,6 @@ WORDS: dict[str, str] = {
     "rep.msg.driver": "{service}: {gap} {dir} than {peers}, largest part: {part} ({nok})",
     "rep.msg.driver_rank": "{service}: {gap} {dir} than {peers}",
     "rep.key.driver": "gap (our calculation): {own} against {peer} per resident",
-    "rep.key.driver_need": "Need in the split: {need}. The need-corrected gap {nc} subtracts {diff}: the split is logarithmic (LMDI), hence two figures. Both are our calculations.",
     "rep.key.driver_unsplit": "Coverage and unit cost cannot be told apart with the figures we have; the bars show where the municipality stands.",
     "rep.msg.whatif": "With {lever} in {service} at the median of {peers}: {change}",
     "rep.key.whatif": "change in net operating expenditure, all else equal",

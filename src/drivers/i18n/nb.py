@@ -666,7 +666,6 @@ WORDS: dict[str, str] = {
     "rep.msg.driver": "{service}: {gap} {dir} enn {peers}, størst del: {part} ({nok})",
     "rep.msg.driver_rank": "{service}: {gap} {dir} enn {peers}",
     "rep.key.driver": "avvik (vår beregning): {own} mot {peer} per innbygger",
-    "rep.key.driver_need": "Behov i oppdelingen: {need}. Behovskorrigert avvik {nc} trekker fra {diff}: oppdelingen er logaritmisk (LMDI), derfor to tall. Begge er våre beregninger.",
     "rep.key.driver_unsplit": "Dekningsgrad og enhetskostnad kan ikke skilles ut med tallene vi har; søylene viser hvor kommunen står.",
     "rep.msg.whatif": "Med {lever} i {service} som medianen i {peers}: {change}",
     "rep.key.whatif": "endring i netto driftsutgifter, alt annet likt",

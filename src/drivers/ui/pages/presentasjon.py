@@ -53,8 +53,13 @@ def check(state: st.State) -> st.State:
 # Not kept in the page cache (a slide is one figure, built in a few ms from the cached storyline) and not warmed.
 @serving.page("/presentasjon", extra=("lysbilde", "hva_om", "spak"), check=check, cache=False, warm=False)
 def layout(state: st.State):
+    from drivers.report import story
+
     service, lever = _what_if_choice(state)
-    slides = _slides(state.kommune, state.aar, state.peers, state.konv, state.lang, service, lever)
+    # a peer group of the municipality alone (Oslo in KOSTRA-gruppe 13) switches to a named alternative, as the
+    # deck does, and the cover says so; the links keep the URL's own choice
+    used, switched = story.prepare(state)
+    slides = _slides(used.kommune, used.aar, used.peers, used.konv, used.lang, service, lever)
     total = len(slides) + 1
     raw = state.extra.get("lysbilde", "1")
     try:
@@ -65,7 +70,7 @@ def layout(state: st.State):
         raise st.StateError(
             i18n.t("deck.no_slide", state.lang, raw=str(raw)[:10], total=total),
             [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
-    return slide_view(state, slides, number, total)
+    return slide_view(state, slides, number, total, used, switched)
 
 
 def _nav(state: st.State, number: int, total: int) -> html.Nav:
@@ -104,14 +109,19 @@ def _what_if_picker(state: st.State) -> html.Div:
     ], id="pres-what-if", className="pres-what-if")
 
 
-def slide_view(state: st.State, slides, number: int, total: int) -> html.Div:
+def slide_view(state: st.State, slides, number: int, total: int, used: st.State | None = None,
+               switched: str | None = None) -> html.Div:
+    """Slide `number` (1 = the cover). `used`: the state the storyline was made for (peers switched when the
+    URL's group has no other member), `switched` the sentence that says so."""
     lang = state.lang
+    used = used or state
     name = data.meta().name(state.kommune)
     if number == 1:
         body = [
             html.H1(i18n.t("deck.cover_title", lang, name=name, year=state.aar), id=TITLE, className="pres-title pres-cover"),
-            html.P(i18n.t("deck.subtitle", lang, peers=views.peers_label(state), konv=views.konv_label(state)),
+            html.P(i18n.t("deck.subtitle", lang, peers=views.peers_label(used), konv=views.konv_label(used)),
                    className="pres-subtitle"),
+            *([html.P(switched, id="pres-switched", className="pres-lead")] if switched else []),
             html.Ol([html.Li(f"{s.section}: {s.title}") for s in slides], className="pres-agenda"),
         ]
     else:
