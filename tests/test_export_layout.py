@@ -281,9 +281,12 @@ def test_no_exported_text_leaves_the_picture_or_overlaps_and_slide_text_is_proje
 
 
 def test_slide_size_is_readable_when_projected():
-    # the deck places the slide picture 12.33 in wide: 1 CSS px is 12.33 × 72 / width pt
-    pt_per_px = 12.33 * 72 / layout.SLIDE.width
-    assert SLIDE_MIN_FONT * pt_per_px >= 18 - 0.5
+    from drivers.export import deck
+
+    # the deck places the slide picture deck.PIC_W inches wide: 1 CSS px is PIC_W × 72 / width pt
+    pt_per_px = deck.PIC_W * 72 / layout.SLIDE.width
+    assert SLIDE_MIN_FONT * pt_per_px >= 18
+    assert layout.SLIDE.text >= SLIDE_MIN_FONT and layout.SLIDE.caption >= SLIDE_MIN_FONT
     assert math.isclose(layout.SLIDE.width / layout.SLIDE.height, 1200 / 620, rel_tol=0.01)
 
 

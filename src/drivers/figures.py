@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from drivers import chartmargins, fmt, i18n
+from drivers import chartmargins, fmt, i18n, provenance
 
 # Our maps draw only their own boundaries (geo.visible=False), yet plotly.js fetches a base-map topojson for every
 # geo subplot; this empty topology, served locally, stands in for all of them (dashboard and static export alike).
@@ -115,7 +115,10 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
     for tid in table_ids:
         text = i18n.t("fig.source_table", lang, table=tid)
         row = info.get(str(tid))
-        if row is not None:
+        if row is not None and provenance.third_party(row):
+            # a copy of SSB's figures, not SSB's answer: neither its date nor «endelig/foreløpig» is SSB's own
+            text += ", " + i18n.t("wb.third_party", lang)
+        elif row is not None:
             updated = row.get("updated")
             if updated is not None and not pd.isna(updated):
                 text += ", " + i18n.t("fig.source_updated", lang, date=f"{pd.Timestamp(updated):%d.%m.%Y}")

@@ -56,6 +56,7 @@ import pandas as pd
 
 from drivers import jsonstat, reference, store
 from drivers.errors import UserError
+from drivers.provenance import SSB_SOURCES, third_party  # noqa: F401 - named here by callers
 
 SOURCE_LIPPEN = "https://github.com/Lippen1995/Project_statsbudsjett/blob/215c01688a773611b305300736a395b8138a5f45/data/kostra/index.json"
 SOURCE_FIXTURE = (
@@ -200,22 +201,6 @@ def _obs_12134(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         "notes_json": json.dumps(fixture.notes, ensure_ascii=False),
     }
     return obs, cats, meta
-
-
-SSB_SOURCES = ("https://data.ssb.no/",)  # a snapshot table whose source_url starts so is SSB's own recorded response
-
-
-def third_party(row) -> bool:
-    """True for a table the snapshot holds as a third party's copy of SSB's figures (a GitHub file, a workbook):
-    neither its `updated` nor its release word (endelig/foreløpig) is SSB's own, so a caption must not call the
-    figures final or preliminary but say they are a copy to check against Statistikkbanken before publishing.
-    Tables fetched from SSB (origin 'ssb-api'), loaded from an SSB file ('statbank-file') and the snapshot's
-    recorded SSB responses (source_url at data.ssb.no) are SSB's. `row`: a provenance row (store.read_tables)."""
-    get = row.get if hasattr(row, "get") else (lambda k: getattr(row, k, None))
-    origin = str(get("origin") or "")
-    if not origin.startswith("snapshot"):
-        return False
-    return not str(get("source_url") or "").startswith(SSB_SOURCES)
 
 
 def build(shared: Path, out: Path) -> dict:

@@ -23,7 +23,7 @@ import io
 import math
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +39,7 @@ from docx.shared import Cm, Emu, Pt, RGBColor
 from drivers import fmt, i18n
 from drivers.errors import UserError
 from drivers.export import image
+from drivers.export.layout import PRINT_BARE as BARE
 from drivers.export.theme import Theme
 
 PICTURE_WIDTH = Cm(16)
@@ -340,17 +341,6 @@ def _table(doc, data: pd.DataFrame, lang: str, theme: Theme, styled: bool, highl
     return shown, total, missing
 
 
-def _plain(chart):
-    """The chart without its title, caption and notes, so the picture carries none of the text Word's caption and
-    source line give (the print layout otherwise draws them into the image)."""
-    try:
-        return replace(chart, title="", caption="", notes=[])
-    except TypeError:  # not a dataclass: a light copy
-        clone = type("PlainChart", (), {})()
-        clone.__dict__.update({**vars(chart), "title": "", "caption": "", "notes": []})
-        return clone
-
-
 def build_chapter(items: Sequence[Item], *, title: str, intro: Iterable[str] = (), left_out: Iterable[str] = (),
                   sources: Iterable[str] = (), lang: str = "nb", highlight: str | None = None,
                   theme: Theme | None = None, template: Path | str | None = None,
@@ -371,9 +361,10 @@ def build_chapter(items: Sequence[Item], *, title: str, intro: Iterable[str] = (
     doc.core_properties.title = title
     doc.core_properties.language = i18n.t("ch.doc_language", lang)
 
-    plain = [_plain(item.chart) if item.chart is not None else None for item in items]
+    # the pictures carry no title or source line: the Word caption and the source paragraph under them do
+    plain = [item.chart for item in items]
     drawn_charts = [c for c in plain if c is not None]
-    pictures = image.render_charts(drawn_charts, (("png", image.PRINT),), theme, engine, progress) if drawn_charts else {}
+    pictures = image.render_charts(drawn_charts, (("png", BARE),), theme, engine, progress) if drawn_charts else {}
     width = Emu(min(PICTURE_WIDTH, _text_width(doc)))
     bullet = "List Bullet" if _has_style(doc, "List Bullet") else None
 
@@ -409,7 +400,7 @@ def build_chapter(items: Sequence[Item], *, title: str, intro: Iterable[str] = (
         figure_no += 1
         para = doc.add_paragraph()
         para.paragraph_format.keep_with_next = True
-        shape = para.add_run().add_picture(io.BytesIO(pictures[(drawn.id, "png", image.PRINT.name)]), width=width)
+        shape = para.add_run().add_picture(io.BytesIO(pictures[(drawn.id, "png", BARE.name)]), width=width)
         doc_pr = shape._inline.docPr
         doc_pr.set("descr", item.alt or chart.title)
         doc_pr.set("title", chart.title)

@@ -11,9 +11,13 @@ picture's edges. On the way:
   as its font allows (the selected municipality, the first and the last always), bars without a label lose their
   value text too;
 - texts above the plot (the peer average's label, a what-if's change) get a row of their own under the title;
-- at the slide size every text is at least `SLIDE.text` px (≥ 18 pt when the picture is 12.33 in wide on a slide).
+- at the slide size every text is at least `SLIDE.text` px (18 pt where the deck places the picture, 9.3 in wide).
 
 Pure: a figure dict in, a figure dict out; the renderer (`drivers.export.image`) turns it into PNG/SVG.
+
+Long on purpose: the margins, the plot area and every text placed in them depend on each other (a label's width
+sets a margin, the margin sets the plot width, the plot width decides which labels fit); one module computes them
+in one pass so the render test's guarantee has one place to hold.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ CAPTION_FONT = 15  # 7 pt at 16 cm wide
 @dataclass(frozen=True)
 class Size:
     """An output size: CSS pixels the layout is made for, the scale factor, the dpi written to PNG, and the
-    smallest text, the title's and the caption's font size (CSS px)."""
+    smallest text, the title's and the caption's font size (CSS px). A title or caption size of 0 draws none: the
+    document around the picture says it (a Word caption, a slide's message title)."""
 
     name: str
     width: int
@@ -53,10 +58,13 @@ class Size:
 
 
 PRINT = Size("trykk", 945, 590, 2, 300)  # 1890 × 1180 px = 16.0 × 10.0 cm at 300 dpi
+# the same picture for the Word chapter, whose own caption («Figur N: …») and source line stand under it
+PRINT_BARE = Size("trykk-uten-tekst", 945, 590, 2, 300, 14, 0, 0)
 SCREEN = Size("skjerm", 1280, 720, 1, 96, 15, 23, 14)
-# the deck's picture area (16:9 slide minus the title), placed 12.33 in wide: 1 px ≈ 0.74 pt, 25 px ≈ 18.5 pt
-SLIDE = Size("lysbilde", 1200, 620, 2, 192, 25, 30, 25)
-SIZES = {s.name: s for s in (PRINT, SCREEN, SLIDE)}
+# the deck's picture, placed 9.3 in (670 pt) wide on the slide (export/deck.py PIC_W): 1 CSS px ≈ 0.72 pt, so
+# 25 px ≈ 18 pt when projected. No title: the slide's message title stands above it; the source line stays.
+SLIDE = Size("lysbilde", 930, 480, 2.58, 192, 25, 0, 25)
+SIZES = {s.name: s for s in (PRINT, PRINT_BARE, SCREEN, SLIDE)}
 
 PAD = 14  # px between the picture's edge and any text
 GAP = 8  # px between two bands of text
@@ -348,13 +356,13 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
 
     # title and caption (with the notes a reader must see), wrapped to the picture's width
     title_font, caption_font = size.title, size.caption
-    title_lines = _wrap(chart.title, title_font, text_w, bold=True)
-    caption_lines = _caption_lines(chart, _lang(fig), caption_font, text_w, 0.33 * H)
+    title_lines = _wrap(chart.title, title_font, text_w, bold=True) if title_font else []
+    caption_lines = _caption_lines(chart, _lang(fig), caption_font, text_w, 0.33 * H) if caption_font else []
     title_h = len(title_lines) * title_font * LINE
     caption_h = len(caption_lines) * caption_font * LINE
 
-    top = PAD + title_h + GAP
-    bottom = PAD + caption_h + GAP
+    top = PAD + (title_h + GAP if title_lines else 0.0)
+    bottom = PAD + (caption_h + GAP if caption_lines else 0.0)
     left, right = float(PAD), float(PAD)
     cartesian = _is_cartesian(fig)
     above = _above_notes(layout)
@@ -396,20 +404,22 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
     for note in annotations:
         note.pop("_lines", None)
     x_edge = (PAD - round(left)) / plot_w  # the picture's left edge plus PAD, in paper units
-    annotations.append(dict(
-        text="<br>".join(f"<b>{_escape(line)}</b>" for line in title_lines),
-        xref="paper", x=x_edge, xanchor="left", yref="paper", y=1 + (round(top) - PAD) / plot_h, yanchor="top",
-        showarrow=False, align="left",
-        font=dict(size=title_font, color=theme.color("primary"), family=theme.font),
-    ))
-    annotations.append(dict(
-        text="<br>".join(_escape(line) for line in caption_lines),
-        xref="paper", x=x_edge, xanchor="left", yref="paper", y=-(round(bottom) - PAD) / plot_h, yanchor="bottom",
-        showarrow=False, align="left",
-        font=dict(size=caption_font, color=theme.color("muted"), family=theme.font),
-    ))
+    if title_lines:
+        annotations.append(dict(
+            text="<br>".join(f"<b>{_escape(line)}</b>" for line in title_lines),
+            xref="paper", x=x_edge, xanchor="left", yref="paper", y=1 + (round(top) - PAD) / plot_h, yanchor="top",
+            showarrow=False, align="left",
+            font=dict(size=title_font, color=theme.color("primary"), family=theme.font),
+        ))
+    if caption_lines:
+        annotations.append(dict(
+            text="<br>".join(_escape(line) for line in caption_lines),
+            xref="paper", x=x_edge, xanchor="left", yref="paper", y=-(round(bottom) - PAD) / plot_h,
+            yanchor="bottom", showarrow=False, align="left",
+            font=dict(size=caption_font, color=theme.color("muted"), family=theme.font),
+        ))
     layout["annotations"] = annotations
-    logo = theme.logo_data_uri()
+    logo = theme.logo_data_uri() if title_lines else None  # the logo sits beside the title
     if logo:
         images = list(layout.get("images") or [])
         images.append(dict(source=logo, xref="paper", yref="paper", x=1 + (round(right) - PAD) / plot_w,

@@ -9,6 +9,10 @@ Nothing is computed here beyond formatting and the differences the slides state 
 gaps, decompositions and the what-if come from `drivers.engine.api`. A slide whose numbers are missing is left out
 (never drawn as a placeholder) and listed once by `left_out` with the reason and the `drivers fetch` command.
 A peer group with only the municipality itself (Oslo in KOSTRA-gruppe 13) is switched, stated, by `prepare`.
+
+Long on purpose: the slides reconcile with each other (the services add up to the total, the drivers to the
+service's gap, the closing slide repeats the figures shown), so they are built side by side from one set of
+queries; split per slide, each module would recompute or pass around the others' numbers.
 """
 
 from __future__ import annotations

@@ -382,7 +382,7 @@ def sheet_for(state: st.State, chart, i: int = 1, taken: set[str] | None = None)
 
 def _table_rows(state: st.State, table_ids: list[str]) -> list[tuple[str, str]]:
     """One «Om tallene» row per table the figures stand on: title, where the copy comes from, SSB's `updated`."""
-    from drivers import snapshot
+    from drivers import provenance
 
     lang = state.lang
     tables = queries.tables()
@@ -392,7 +392,7 @@ def _table_rows(state: st.State, table_ids: list[str]) -> list[tuple[str, str]]:
         row = info.get(tid)
         if row is None:
             continue
-        if snapshot.third_party(row):
+        if provenance.third_party(row):
             how = t("wb.about.third_party", lang, url=row.get("source_url") or "")
         else:
             updated = row.get("updated")
