@@ -2,7 +2,7 @@
 the warm renderer, against today's path in the same run.
 
 "Today's path" (the baseline, kept callable here as `OldRenderer`): the renderer before issue 14, one kaleido
-`calc_fig` per image (a full plotly layout for every PNG and SVG), two tabs. The new path (`image.Renderer`): one
+`calc_fig` per image (a full plotly layout for every PNG and SVG) and a page reload after each, two tabs. The new path (`image.Renderer`): one
 layout per figure and size, its PNG rasterised from the SVG in the page, figures drawn in parallel on `--tabs`
 tabs of one browser. Both render the same charts into the same pack; old and new runs alternate (`--rounds`) so
 a machine shared with other work loads both alike, and the best of each is compared. The script also checks
@@ -34,10 +34,20 @@ from drivers.export import image, pack  # noqa: E402
 
 
 class OldRenderer(image.Renderer):
-    """The renderer as it was before issue 14: one kaleido calc_fig per image, two tabs (the baseline)."""
+    """The renderer as it was before issue 14 (the baseline): one kaleido calc_fig per image, two tabs, and stock
+    kaleido's page reload after every image (its warm-tab subclass never took effect: it looked for `tabs_ready`
+    on the class, where kaleido 1.x only annotates it)."""
 
     def __init__(self):
         super().__init__(tabs=2)
+
+    async def _open(self, browser: str):
+        import kaleido
+
+        page = kaleido.PageGenerator(mathjax=False, others=[image.geo_assets_dir() / "plotly-geo-assets.js"])
+        k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, page_generator=page, path=browser)
+        await k.open()
+        return k
 
     async def _render_all(self, jobs, progress=None):
         done = 0

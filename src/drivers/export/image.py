@@ -193,7 +193,11 @@ def _warm_kaleido_class():
     """
     import kaleido
 
-    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab") or not hasattr(kaleido.Kaleido, "tabs_ready"):
+    # `tabs_ready` is only annotated on the class (set in __init__): hasattr() on the class is False, which made
+    # this fall back to stock kaleido (a page reload after every image: 5.1 s instead of 1.2 s for 12 draws in
+    # one tab, 2026-12-03) ever since kaleido 1.x
+    if not hasattr(kaleido.Kaleido, "_return_kaleido_tab") or "tabs_ready" not in getattr(
+            kaleido.Kaleido, "__annotations__", {}):
         return kaleido.Kaleido
 
     class WarmKaleido(kaleido.Kaleido):
@@ -231,10 +235,11 @@ class Renderer:
     """A warm kaleido session on its own event loop thread; thread-safe (`render_many` from any thread).
 
     Figures are drawn in parallel, one per tab (`tabs`), each figure once per size for all its formats
-    (`_DRAW_JS`). Measured on Bærum's first 20 storyline charts x (print PNG, screen PNG, SVG), warm, on the
-    shared 2-core machine (load 18-28, 2026-12-03): one calc_fig per image on 2 tabs (before) 80.8 s wall and
-    35.2 s of browser CPU; one draw per figure and size: 40.1 s / 28.2 s on 2 tabs, 42.5 s / 24.9 s on 3 and
-    42.5 s / 25.8 s on 1 (python's own CPU 0.6-0.7 s in every case). More tabs buy nothing on 2 cores, so 2.
+    (`_DRAW_JS`), on pages kept loaded between figures (WarmKaleido). bench/export.py, Bærum's first 20 storyline
+    charts x (print PNG, screen PNG, SVG) + workbook/CSV + ZIP, warm, shared 2-core machine (load 3-10,
+    2026-12-03): before (calc_fig per image, page reload after each, 2 tabs) 21.4 s wall / 27.8 s CPU; now
+    4.9 s / 5.2 s on 1 tab, 3.3 s / 5.7 s on 2, 4.4 s / 5.3 s on 3 (best of two runs; the other runs 6-8 s as the
+    machine's load moved). 2 tabs: the best wall time; a third buys nothing on 2 cores.
     """
 
     def __init__(self, browser: str | None = None, tabs: int = 2, timeout: float = 90):
