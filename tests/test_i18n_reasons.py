@@ -24,7 +24,15 @@ SRC = Path(drivers.__file__).parent
 ENGINE = sorted(p for p in (SRC / "engine").glob("*.py") if p.name != "reasons.py")  # reasons.py defines why/term
 # f"<prefix>{…}" keys: the values the braces take
 FSTRING_KEYS = {"conv.long.": CONVENTIONS, "sum.conv.": CONVENTIONS, "comp.": decompose.COMPONENTS,
-                "peer.var.": list(peers.VARIABLES)}
+                "peer.var.": list(peers.VARIABLES),
+                # the goal rules (engine/goals.py): a direction, a side of the peers, or the bound a level missed
+                **{f"goal.rule.{k}_": ["up", "down"] for k in ("direction_not", "direction_on_track", "direction_met",
+                                                               "last_year_met", "last_year_not_met")},
+                **{f"goal.rule.{k}_": ["at_most", "at_least"] for k in ("peers_met", "peers_on_track",
+                                                                        "peers_not_met")},
+                **{f"goal.rule.{k}_": ["min", "max"] for k in ("level_on_track", "level_not_closer", "level_not_met_by",
+                                                               "level_not_met")},
+                "goal.rule.level_met_": ["min", "max"], "goal.sum.": ["on_track", "not_met", "missing"]}
 BOKMAL_ONLY = ("mangler", "kommunen", "hent med", "snitt", "tabell ", "databasen", "ingen ", "sammenligning",
                "finnes", " uten ", "ikke ")
 
