@@ -193,7 +193,15 @@ def test_pack_product_of_a_view(db, monkeypatch, kommune):
     xlsx = [n for n in zf.namelist() if n.endswith(".xlsx")]
     assert xlsx == [f"tall-{kommune}-2024.xlsx"]
     wb = openpyxl.load_workbook(io.BytesIO(zf.read(xlsx[0])))
-    assert len(wb.sheetnames) == product.count + 1 and wb.sheetnames[-1] == "Om tallene"
+    # a sheet per chart, the indikatorsett's status table for the annual report, and «Om tallene»
+    assert len(wb.sheetnames) == product.count + 2 and wb.sheetnames[-2:] == ["Mål og indikatorer", "Om tallene"]
+    from drivers.report import goals
+
+    status = goals.status_frame(state if kommune != "0301" else st.parse({"kommune": kommune, "aar": "2024",
+                                                                         "peers": "landet"}))
+    rows = list(wb["Mål og indikatorer"].iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == status.columns[0])
+    assert [list(r[:2]) for r in rows[header + 1:header + 1 + len(status)]] == status.iloc[:, :2].values.tolist()
     index = zf.read(zippack.INDEX_NAME).decode("utf-8")
     for item in product.left_out:
         assert f"{item.title}: {item.reason}" in index

@@ -8,11 +8,12 @@ peer group, Landet and Landet uten Oslo, and «Om tallene»), and what was left 
 
 from __future__ import annotations
 
+from drivers import i18n
 from drivers.export import pack as zippack
 from drivers.export import theme as themes
 from drivers.products import Product
+from drivers.report import goals, story, workbook
 from drivers.report import state as st
-from drivers.report import story, workbook
 
 MIME = "application/zip"
 
@@ -37,7 +38,27 @@ def make(state: st.State, *, theme=None, progress=None, engine=None) -> Product:
     left = story.left_out(state)
     heading = story.heading(state)
     book = workbook.build(state, charts, heading=heading, left_out=left, notes=notes)
+    status = goals_sheet(state)
+    if status is not None:
+        book.sheets.append(status)
     payload = zippack.build_pack(charts, heading=heading, theme=theme if theme is not None else themes.load(),
                                  engine=engine, progress=progress, book=book, left_out=left, notes=notes,
                                  lang=state.lang, workbook_name=workbook_name(state))
     return Product(payload, filename(state), MIME, left_out=left, notes=notes, count=len(charts))
+
+
+def goals_sheet(state: st.State) -> workbook.Sheet | None:
+    """The status table of the indikatorsett (Mål og indikatorer) as a sheet of the pack's workbook, for the annual
+    report: goal, indicator, value as shown, year, target, status and the rule that decided it. None when the set
+    has no goals (a file that could not be read: the page and `drivers show --what goals` say why)."""
+    frame = goals.status_frame(state)
+    if frame.empty:
+        return None
+    lang = state.lang
+    caption = i18n.t("goal.intro", lang, year=state.aar)
+    notes = [i18n.t("goal.example", lang)] if frame.attrs.get("example") else []
+    notes += [str(p) for p in frame.attrs.get("problems", [])]
+    title = i18n.t("nav_maal", lang)
+    return workbook.Sheet(title[:31], "maal-og-indikatorer", title, caption, frame.reset_index(drop=True),
+                          text_columns=tuple(str(c) for c in frame.columns if frame[c].dtype == object),
+                          notes=notes)
