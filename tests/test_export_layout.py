@@ -317,8 +317,12 @@ def test_title_and_caption_start_at_the_pictures_edge_and_wrap_to_its_width(size
     fig = layout.export_figure(chart, size)
     margin = fig["layout"]["margin"]
     plot_w = size.width - margin["l"] - margin["r"]
-    title, caption = fig["layout"]["annotations"][-2:]
-    for note, font in ((title, size.title), (caption, size.caption)):
+    drawn = [(size.title, "title"), (size.caption, "caption")]
+    drawn = [(font, what) for font, what in drawn if font]  # a size may leave the title to its document (slides)
+    notes = fig["layout"]["annotations"][-len(drawn):]
+    texts = [n["text"] for n in fig["layout"]["annotations"]]
+    assert (chart.title.split()[0] in " ".join(texts)) == bool(size.title)
+    for note, (font, _what) in zip(notes, drawn, strict=True):
         assert note["xanchor"] == "left"
         assert note["x"] * plot_w + margin["l"] == pytest.approx(layout.PAD, abs=1)  # not the plot's left edge
         for line in note["text"].replace("<b>", "").replace("</b>", "").split("<br>"):

@@ -377,6 +377,14 @@ def export_figure(chart, size: Size = PRINT, theme: Theme | None = None) -> dict
             if said and said.strip().lower() in str(chart.title).lower():
                 _title_dict(axis)["text"] = ""
         left, right, bottom = _cartesian(fig, size, base, top, bottom)
+        # a wrapped category label is centred on its band and may reach past the plot area's top and bottom (the
+        # first and the last category): give it that room (measured: «Primary and lower secondary school» on a
+        # slide rose 5 px out of the picture)
+        y_lines = max((str(c).count("<br>") + 1 for t in fig["data"] for c in _categories(t, "y")), default=1)
+        if y_lines > 1:
+            y_font = _font_of((layout.get("yaxis") or {}).get("tickfont"), base)
+            extra = (y_lines - 1) * y_font * LINE / 2
+            top, bottom = top + extra, bottom + extra
     elif any(t.get("type") == "choropleth" for t in fig["data"]):
         traces = [cm._View(_plain_trace(t)) for t in fig["data"]]
         right = max(right, cm._colorbar_width(traces, base) + PAD)
