@@ -5,7 +5,8 @@
 // browser saves under the name the server gives. A full queue (503) is tried again after its Retry-After.
 // Without this script the link is a plain download, as before.
 (function () {
-  var KINDS = {"/last-ned/pakke.zip": "pakke", "/last-ned/seminar.pptx": "seminar"};
+  var KINDS = {"/last-ned/pakke.zip": "pakke", "/last-ned/seminar.pptx": "seminar",
+               "/last-ned/kapittel.docx": "kapittel"};
   var JOBS = "/last-ned/jobb/";
   var POLL_MS = 1000;
   var busy = {};  // kind + query -> true while a job runs: a second click changes nothing

@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"drivers: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("drivers: avbrutt (interrupted); the database is unchanged for the table in progress", file=sys.stderr)
+        # a command says what an interruption leaves (fetch: the table in progress is unchanged); else this
+        print(getattr(args, "interrupted", None) or "drivers: avbrutt (interrupted); nothing was written half",
+              file=sys.stderr)
         return 130
 
 

@@ -26,7 +26,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--full", action="store_true",
                    help="fetch every table and year, also those SSB has not republished since the last fetch")
     p.add_argument("--region", help="list the largest revisions for this region (default: the largest overall)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, interrupted="drivers: avbrutt (interrupted); the database is unchanged for the table in "
+                   "progress")
 
 
 def run(args) -> int:

@@ -19,7 +19,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("file", type=Path, help="JSON-stat 2.0 or 1.x file (json-stat2 from PxWebApi v2, json-stat from v0)")
     p.add_argument("--db", type=Path, help="DuckDB file to write (default: data/drivers.duckdb, or $DRIVERS_DB)")
     p.add_argument("--table", help="table id, when the file does not name one (extension.px.tableid or label)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, interrupted="drivers: avbrutt (interrupted); the database is unchanged for the table in "
+                   "progress")
 
 
 def load_file(path: Path, db: Path, table_id: str | None = None) -> tuple[str, int]:

@@ -13,6 +13,9 @@ Maps export offline: plotly.js loads a base-map topojson for every geo subplot (
 even with every base layer hidden. The renderer's page preloads an empty topology under every name plotly.js
 can ask for, and points `topojsonURL` at a local folder holding the same, so no image needs the network.
 
+Long on purpose: the Chromium session's life (start, warm tabs drawing each figure once per size, offline base
+maps, Ctrl-C and shutdown) is one piece of state with one event-loop thread; split, each part would reach into the
+others' session.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def content(state: st.State) -> list:
     warn = [components.no_peers_notice(state, views.peers_label(state))] if views.no_peers(state) else []
     return [*warn,
         html.Section(components.guarded(profile, state, lang=state.lang), id=ids.PROFILE, className="card profile"),
-        # the whole pack and the seminar deck one click from the first page (issue 5), for this exact view
+        # the whole pack, the seminar deck and the plan chapter one click from the first page, for this exact view
         downloads.export_links(state, views.peers_label(state), views.konv_label(state), data.meta().name(state.kommune)),
         html.Section(serving.deferred("oversikt-summary", state), id=ids.SUMMARY, className="card summary"),
         html.Section(components.guarded(gap_section, state, lang=state.lang), className="gap-section"),
@@ -128,16 +128,19 @@ def health_section(state: st.State) -> list:
     return out
 
 
-# A click on the pack or deck link says the file is being made (in the browser: no request, no history entry).
+# A click on the pack, deck or chapter link says the file is being made (in the browser: no request, no history
+# entry).
 dash.clientside_callback(
-    "function(pack, deck) {"
+    "function(pack, deck, chapter) {"
     " const trig = (dash_clientside.callback_context.triggered[0] || {}).prop_id || '';"
     f" const el = document.getElementById('{downloads.EXPORT_STATUS}');"
     " if (!el) { return dash_clientside.no_update; }"
-    f" return trig.startsWith('{downloads.PACK_LINK}') ? el.dataset.pack : el.dataset.deck; }}",
+    f" if (trig.startsWith('{downloads.PACK_LINK}')) {{ return el.dataset.pack; }}"
+    f" return trig.startsWith('{downloads.CHAPTER_LINK}') ? el.dataset.chapter : el.dataset.deck; }}",
     Output(downloads.EXPORT_STATUS, "children"),
     Input(downloads.PACK_LINK, "n_clicks"),
     Input(downloads.DECK_LINK, "n_clicks"),
+    Input(downloads.CHAPTER_LINK, "n_clicks"),
     prevent_initial_call=True,
 )
 
