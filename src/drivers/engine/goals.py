@@ -5,11 +5,13 @@ A target (`Target`) is one of four kinds, as the indikatorsett file names them (
     level       a level: at least `minimum` and/or at most `maximum` (e.g. netto driftsresultat at least 1.75 %)
     direction   a direction since a start year: up or down from `base_year`'s value
     peers       «på eller under KOSTRA-gruppen»: at most (or at least) the peer average of `peers`
-    last_year   «bedre enn fjoråret»: better than the year before (better = `direction`, else the indicator's polarity)
+    last_year   «bedre enn fjoråret»: better than the year before (better = `direction`,
+                                                                   else the indicator's polarity)
 
 `assess` takes the municipality's series (year -> value), the year of the view, the peer values the rule needs
 and the target year, and says one of STATUSES with the rule that decided it, as a Reason (key "goal.rule.*") whose
-arguments are the numbers it compared (`Figure`s: a value with its unit and decimals, worded by the report layer in
+arguments are the numbers it compared (`Figure`s: a value with its unit and decimals,
+                                       worded by the report layer in
 the view's language). Values are compared as they are shown: rounded to the indicator's decimals, so a reader
 can check every status by hand from the numbers on the page.
 
@@ -25,20 +27,11 @@ from dataclasses import dataclass
 from drivers.engine.reasons import Reason, joined, term
 
 MET, ON_TRACK, NOT_MET, MISSING = "met", "on_track", "not_met", "missing"
-STATUSES = (
-    MET,
-    ON_TRACK,
-    NOT_MET,
-    MISSING,
-)  # nådd, på vei, ikke nådd, mangler tall (words "goal.status.<code>")
+STATUSES = (MET, ON_TRACK, NOT_MET, MISSING)  # nådd, på vei, ikke nådd, mangler tall (words "goal.status.<code>")
 KINDS = ("level", "direction", "peers", "last_year")
 DIRECTIONS = ("up", "down")
-PEER_SETS = (
-    "kostragruppe",
-    "fylke",
-    "landet",
-    "landet-uten-oslo",
-)  # the built-in sets a peers target may name
+PEER_SETS = ("kostragruppe", "fylke", "landet",
+             "landet-uten-oslo")  # the built-in sets a peers target may name
 MAX_AGE = 1  # years: the figure assessed is from the view's year or the year before, never older
 POLARITY_DIRECTION = {"higher_is_better": "up", "lower_is_better": "down"}
 
@@ -74,9 +67,7 @@ class Target:
     kind: str
     minimum: float | None = None
     maximum: float | None = None
-    direction: str | None = (
-        None  # direction: up/down; peers: "up" = at least, "down" = at most; last_year: better
-    )
+    direction: str | None = None  # direction: up/down; peers: "up" = at least, "down" = at most; last_year: better
     base_year: int | None = None
     peers: str | None = None
 
@@ -152,20 +143,10 @@ def assessed_year(series: dict[int, float], year: int, decimals: int = 0) -> int
     return max(have)
 
 
-def assess(
-    target: Target,
-    series: dict[int, float],
-    year: int,
-    *,
-    unit: str = "",
-    decimals: int = 0,
-    polarity: str = "neutral",
-    target_year: int | None = None,
-    peer_values: dict[int, float] | None = None,
-    peer_label=None,
-    peer_reason: Reason | None = None,
-    missing_reason: Reason | None = None,
-) -> Verdict:
+def assess(target: Target, series: dict[int, float], year: int, *, unit: str = "", decimals: int = 0,
+           polarity: str = "neutral", target_year: int | None = None, peer_values: dict[int,
+                                                                                        float] | None = None,
+           peer_label=None, peer_reason: Reason | None = None, missing_reason: Reason | None = None) -> Verdict:
     """The status of `target` for the view's `year`. `series`: the municipality's values by year; `peer_values`:
     the peer average by year (peers targets); `peer_label`: the peer set's name (a Reason or text); `peer_reason`:
     why the peer average is missing (e.g. alone in the group); `missing_reason`: why the municipality's figure is
@@ -175,9 +156,8 @@ def assess(
     if y is None:
         last = [yy for yy, v in series.items() if yy <= year and _round(v, decimals) is not None]
         if last:
-            rule = term(
-                "goal.rule.too_old", last=Year(max(last)), value=fig(series[max(last)]), year=Year(year)
-            )
+            rule = term("goal.rule.too_old", last=Year(max(last)), value=fig(series[max(last)]),
+                        year=Year(year))
         else:
             rule = joined([term("goal.rule.no_figure", year=Year(year)), missing_reason])
         return Verdict(MISSING, rule)
@@ -185,152 +165,55 @@ def assess(
     prev = _round(series.get(y - 1), decimals)
     before_target_year = target_year is None or y < target_year
     if target.kind == "level":
-        return _level(
-            target,
-            y,
-            v,
-            prev,
-            fig,
-            lambda x: target_figure(x, unit, decimals),
-            target_year,
-            before_target_year,
-        )
+        return _level(target, y, v, prev, fig, lambda x: target_figure(x, unit, decimals), target_year,
+                      before_target_year)
     if target.kind == "direction":
         base = _round(series.get(target.base_year), decimals)
         if base is None:
             return Verdict(MISSING, term("goal.rule.no_base", base_year=Year(target.base_year)), y, v)
         if y <= target.base_year:
-            return Verdict(
-                MISSING,
-                term("goal.rule.not_after_base", base_year=Year(target.base_year), year=Year(y)),
-                y,
-                v,
-            )
+            return Verdict(MISSING, term("goal.rule.not_after_base", base_year=Year(target.base_year),
+                                         year=Year(y)),
+                           y, v)
         moved = v > base if target.direction == "up" else v < base
         if not moved:
-            return Verdict(
-                NOT_MET,
-                term(
-                    f"goal.rule.direction_not_{target.direction}",
-                    value=fig(v),
-                    year=Year(y),
-                    base=fig(base),
-                    base_year=Year(target.base_year),
-                ),
-                y,
-                v,
-            )
+            return Verdict(NOT_MET, term(f"goal.rule.direction_not_{target.direction}", value=fig(v),
+                                         year=Year(y), base=fig(base), base_year=Year(target.base_year)), y, v)
         if target_year is not None and y < target_year:
-            return Verdict(
-                ON_TRACK,
-                term(
-                    f"goal.rule.direction_on_track_{target.direction}",
-                    value=fig(v),
-                    year=Year(y),
-                    base=fig(base),
-                    base_year=Year(target.base_year),
-                    target_year=Year(target_year),
-                ),
-                y,
-                v,
-            )
-        return Verdict(
-            MET,
-            term(
-                f"goal.rule.direction_met_{target.direction}",
-                value=fig(v),
-                year=Year(y),
-                base=fig(base),
-                base_year=Year(target.base_year),
-            ),
-            y,
-            v,
-        )
+            return Verdict(ON_TRACK, term(f"goal.rule.direction_on_track_{target.direction}", value=fig(v),
+                                          year=Year(y), base=fig(base), base_year=Year(target.base_year),
+                                          target_year=Year(target_year)), y, v)
+        return Verdict(MET, term(f"goal.rule.direction_met_{target.direction}", value=fig(v), year=Year(y),
+                                 base=fig(base), base_year=Year(target.base_year)), y, v)
     if target.kind == "peers":
         peers = {k: _round(x, decimals) for k, x in (peer_values or {}).items()}
         p = peers.get(y)
         if p is None:
-            return Verdict(
-                MISSING,
-                joined([term("goal.rule.no_peer", peers=peer_label or "", year=Year(y)), peer_reason]),
-                y,
-                v,
-            )
+            return Verdict(MISSING, joined([term("goal.rule.no_peer", peers=peer_label or "", year=Year(y)),
+                                            peer_reason]), y, v)
         at_most = target.direction == "down"
         met = v <= p if at_most else v >= p
         side = "at_most" if at_most else "at_least"
         if met:
-            return Verdict(
-                MET,
-                term(
-                    f"goal.rule.peers_met_{side}",
-                    value=fig(v),
-                    year=Year(y),
-                    peer=fig(p),
-                    peers=peer_label or "",
-                ),
-                y,
-                v,
-            )
+            return Verdict(MET, term(f"goal.rule.peers_met_{side}", value=fig(v), year=Year(y),
+                                     peer=fig(p), peers=peer_label or ""), y, v)
         pp = peers.get(y - 1)
         if before_target_year and prev is not None and pp is not None and abs(v - p) < abs(prev - pp):
-            return Verdict(
-                ON_TRACK,
-                term(
-                    f"goal.rule.peers_on_track_{side}",
-                    value=fig(v),
-                    year=Year(y),
-                    peer=fig(p),
-                    peers=peer_label or "",
-                    prev=fig(prev),
-                    prev_peer=fig(pp),
-                    prev_year=Year(y - 1),
-                ),
-                y,
-                v,
-            )
-        return Verdict(
-            NOT_MET,
-            term(
-                f"goal.rule.peers_not_met_{side}",
-                value=fig(v),
-                year=Year(y),
-                peer=fig(p),
-                peers=peer_label or "",
-            ),
-            y,
-            v,
-        )
+            return Verdict(ON_TRACK, term(f"goal.rule.peers_on_track_{side}", value=fig(v), year=Year(y),
+                                          peer=fig(p), peers=peer_label or "", prev=fig(prev),
+                                          prev_peer=fig(pp), prev_year=Year(y - 1)), y, v)
+        return Verdict(NOT_MET, term(f"goal.rule.peers_not_met_{side}", value=fig(v), year=Year(y),
+                                     peer=fig(p), peers=peer_label or ""), y, v)
     # last_year
     direction = better_direction(target, polarity)
     if prev is None:
         return Verdict(MISSING, term("goal.rule.no_prev", prev_year=Year(y - 1), year=Year(y)), y, v)
     better = v > prev if direction == "up" else v < prev
     if better:
-        return Verdict(
-            MET,
-            term(
-                f"goal.rule.last_year_met_{direction}",
-                value=fig(v),
-                year=Year(y),
-                prev=fig(prev),
-                prev_year=Year(y - 1),
-            ),
-            y,
-            v,
-        )
-    return Verdict(
-        NOT_MET,
-        term(
-            f"goal.rule.last_year_not_met_{direction}",
-            value=fig(v),
-            year=Year(y),
-            prev=fig(prev),
-            prev_year=Year(y - 1),
-        ),
-        y,
-        v,
-    )
+        return Verdict(MET, term(f"goal.rule.last_year_met_{direction}", value=fig(v), year=Year(y),
+                                 prev=fig(prev), prev_year=Year(y - 1)), y, v)
+    return Verdict(NOT_MET, term(f"goal.rule.last_year_not_met_{direction}", value=fig(v), year=Year(y),
+                                 prev=fig(prev), prev_year=Year(y - 1)), y, v)
 
 
 def _figure(unit: str, decimals: int):
@@ -352,16 +235,8 @@ def target_figure(x: float, unit: str, decimals: int) -> Figure:
     return Figure(float(x), unit, max(decimals, places(x)))
 
 
-def _level(
-    target: Target,
-    y: int,
-    v: float,
-    prev: float | None,
-    fig,
-    tfig,
-    target_year: int | None,
-    before_target_year: bool,
-) -> Verdict:
+def _level(target: Target, y: int, v: float, prev: float | None, fig, tfig, target_year: int | None,
+           before_target_year: bool) -> Verdict:
     lo, hi = target.minimum, target.maximum
 
     met = (lo is None or v >= lo) and (hi is None or v <= hi)
@@ -369,76 +244,29 @@ def _level(
     limit = lo if bound == "min" else hi
     if met:
         if lo is not None and hi is not None:
-            return Verdict(
-                MET,
-                term(
-                    "goal.rule.level_met_range",
-                    value=fig(v),
-                    year=Year(y),
-                    minimum=tfig(lo),
-                    maximum=tfig(hi),
-                ),
-                y,
-                v,
-            )
+            return Verdict(MET, term("goal.rule.level_met_range", value=fig(v), year=Year(y),
+                                     minimum=tfig(lo),
+                                     maximum=tfig(hi)), y, v)
         side = "min" if lo is not None else "max"
-        return Verdict(
-            MET,
-            term(
-                f"goal.rule.level_met_{side}",
-                value=fig(v),
-                year=Year(y),
-                target=tfig(lo if side == "min" else hi),
-            ),
-            y,
-            v,
-        )
+        return Verdict(MET, term(f"goal.rule.level_met_{side}", value=fig(v), year=Year(y),
+                                 target=tfig(lo if side == "min" else hi)), y, v)
     if before_target_year and prev is not None:
         closer = (limit - v < limit - prev) if bound == "min" else (v - limit < prev - limit)
         if closer:
-            rule = term(
-                f"goal.rule.level_on_track_{bound}",
-                value=fig(v),
-                year=Year(y),
-                target=tfig(limit),
-                prev=fig(prev),
-                prev_year=Year(y - 1),
-            )
+            rule = term(f"goal.rule.level_on_track_{bound}", value=fig(v), year=Year(y),
+                        target=tfig(limit), prev=fig(prev), prev_year=Year(y - 1))
             if target_year is not None:
                 rule = joined([rule, term("goal.rule.until", target_year=Year(target_year))])
             return Verdict(ON_TRACK, rule, y, v)
-        return Verdict(
-            NOT_MET,
-            term(
-                f"goal.rule.level_not_closer_{bound}",
-                value=fig(v),
-                year=Year(y),
-                target=tfig(limit),
-                prev=fig(prev),
-                prev_year=Year(y - 1),
-            ),
-            y,
-            v,
-        )
+        return Verdict(NOT_MET, term(f"goal.rule.level_not_closer_{bound}", value=fig(v), year=Year(y),
+                                     target=tfig(limit), prev=fig(prev),
+                                     prev_year=Year(y - 1)), y, v)
     if not before_target_year:
-        return Verdict(
-            NOT_MET,
-            term(
-                f"goal.rule.level_not_met_by_{bound}",
-                value=fig(v),
-                year=Year(y),
-                target=tfig(limit),
-                target_year=Year(target_year),
-            ),
-            y,
-            v,
-        )
-    return Verdict(
-        NOT_MET,
-        term(f"goal.rule.level_not_met_{bound}", value=fig(v), year=Year(y), target=tfig(limit)),
-        y,
-        v,
-    )
+        return Verdict(NOT_MET, term(f"goal.rule.level_not_met_by_{bound}", value=fig(v), year=Year(y),
+                                     target=tfig(limit), target_year=Year(target_year)),
+                       y, v)
+    return Verdict(NOT_MET, term(f"goal.rule.level_not_met_{bound}", value=fig(v), year=Year(y),
+                                 target=tfig(limit)), y, v)
 
 
 def summary(statuses: list[str]) -> Reason:
@@ -451,3 +279,4 @@ def summary(statuses: list[str]) -> Reason:
     head = term("goal.sum.met", met=counts[MET], n=n)
     rest = [term(f"goal.sum.{s}", k=counts[s]) for s in (ON_TRACK, NOT_MET, MISSING) if counts[s]]
     return joined([head, *rest], "; ")
+
