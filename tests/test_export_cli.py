@@ -21,6 +21,9 @@ from drivers.commands import export_pack
 from drivers.export import image
 from drivers.products import LeftOut, Product
 
+# left out of `make test-fast` (the edit-test loop): each case runs the CLI on the real database, some in a subprocess (Ctrl-C)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def db() -> Path:

@@ -17,6 +17,9 @@ from drivers.export import tables
 from drivers.report import state as st
 from drivers.report import story, workbook
 
+# left out of `make test-fast` (the edit-test loop): each case builds real storylines and workbooks (2-60 s)
+pytestmark = pytest.mark.slow
+
 SNAPSHOT = Settings.from_env().snapshot_path
 VIEWS = [("0301", "kostragruppe"), ("3201", "kostragruppe"), ("1151", "kostragruppe"), ("3201", "landet")]
 

@@ -25,6 +25,9 @@ from drivers.export import tables
 from drivers.export.theme import Theme
 from drivers.products import site
 
+# left out of `make test-fast` (the edit-test loop): each case publishes a real site (10-35 s)
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
