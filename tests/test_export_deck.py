@@ -46,7 +46,10 @@ def _check(prs, slides) -> None:
     for slide, spec in zip(list(prs.slides)[1:], slides, strict=True):
         pictures = [s for s in slide.shapes if s.shape_type == PICTURE]
         assert len(pictures) == (spec.chart is not None)
-        assert slide.notes_slide.notes_text_frame.text == spec.notes
+        notes = slide.notes_slide.notes_text_frame.text
+        assert notes.startswith(spec.notes)  # the summary, then the chart's whole source line (the picture's is short)
+        if spec.chart is not None:
+            assert spec.chart.caption in notes
         assert spec.section in _texts(slide)
         assert slide.shapes.title.is_placeholder and slide.shapes.title.text_frame.text == spec.title
         for pic in pictures:

@@ -70,7 +70,13 @@ def layout(state: st.State):
         raise st.StateError(
             i18n.t("deck.no_slide", state.lang, raw=str(raw)[:10], total=total),
             [(str(n), st.url("/presentasjon", state, lysbilde=n)) for n in range(1, total + 1)], state.lang)
-    return slide_view(state, slides, number, total, used, switched)
+    view = slide_view(state, slides, number, total, used, switched)
+    if service and number == total and not any(s.chart is not None and s.chart.id.endswith("hva-om") for s in slides):
+        # the what-if the user picked cannot be computed (so it is not a slide): say why where they picked it, and
+        # keep the choice open
+        sentence = story.what_if(used, service, lever)["sentence"]
+        view.children[2:2] = [html.P(sentence, id="pres-what-if-note", className="pres-lead"), _what_if_picker(state)]
+    return view
 
 
 def _nav(state: st.State, number: int, total: int) -> html.Nav:
