@@ -135,7 +135,10 @@ def test_export_pack_command_writes_zip_and_deck(snapshot_db, state, chromium, t
     slides = story.build(state)
     prs = Presentation(deck_path)
     assert len(prs.slides) == len(slides) + 1
-    assert [s.notes_slide.notes_text_frame.text for s in list(prs.slides)[1:]] == [s.notes for s in slides]
+    # the speaker notes: the slide's summary, then the chart's whole source line (the picture shows a short one)
+    for shown, slide in zip(list(prs.slides)[1:], slides, strict=True):
+        notes = shown.notes_slide.notes_text_frame.text
+        assert notes.startswith(slide.notes) and (slide.chart is None or slide.chart.caption in notes)
     assert [s.shapes.title.text_frame.text for s in list(prs.slides)[1:]] == [s.title for s in slides]
 
 
