@@ -37,18 +37,12 @@ NUMBER_NB = re.compile(r"^-?\d{1,3}( \d{3})*(,\d+)?$")
 
 
 @pytest.fixture(scope="module")
-def snapshot_db(tmp_path_factory):
-    settings = Settings.from_env()
-    if not (settings.shared_dir / "ssb").exists():
-        pytest.skip(f"real data missing: {settings.shared_dir / 'ssb'}")
-    from drivers import snapshot
-
-    path = tmp_path_factory.mktemp("snap") / "snapshot.duckdb"
-    snapshot.build(settings.shared_dir, path)
+def snapshot_db(snapshot_db):
+    """The session's snapshot (tests/shared_data.py), configured as the data layer's database."""
     from drivers.report import data
 
-    data.configure(replace(Settings.from_env(), db_path=path))
-    return path
+    data.configure(replace(Settings.from_env(), db_path=snapshot_db))
+    return snapshot_db
 
 
 def _state(kommune: str, lang: str = "nb"):

@@ -22,18 +22,6 @@ PICTURE = 13  # MSO_SHAPE_TYPE.PICTURE
 
 
 @pytest.fixture(scope="module")
-def snapshot_db(tmp_path_factory):
-    settings = Settings.from_env()
-    if not (settings.shared_dir / "ssb").exists():
-        pytest.skip(f"real data missing: {settings.shared_dir / 'ssb'}")
-    from drivers import snapshot
-
-    path = tmp_path_factory.mktemp("snap") / "snapshot.duckdb"
-    snapshot.build(settings.shared_dir, path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def decks(snapshot_db, warm):
     """code -> (prepared state, StorySlides, Product, Presentation) for the three municipalities, 2024."""
     from drivers.products import deck

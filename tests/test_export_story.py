@@ -22,18 +22,6 @@ from drivers.report import story
 
 
 @pytest.fixture(scope="module")
-def snapshot_db(tmp_path_factory):
-    settings = Settings.from_env()
-    if not (settings.shared_dir / "ssb").exists():
-        pytest.skip(f"real data missing: {settings.shared_dir / 'ssb'}")
-    from drivers import snapshot
-
-    path = tmp_path_factory.mktemp("snap") / "snapshot.duckdb"
-    snapshot.build(settings.shared_dir, path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def state(snapshot_db):
     from drivers.report import data
     from drivers.report import state as st
