@@ -11,16 +11,18 @@ page linking to its counterpart. See docs/publish.md.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
+from drivers import i18n
 from drivers.engine.averages import CONVENTIONS
 from drivers.i18n import LANGS
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("publish", help="the municipality's analysis as a static website (HTML, no Python)")
-    p.add_argument("--region", required=True, help="4-digit municipality number, e.g. 3201")
+    p.add_argument("--region", required=True, help="municipality number (3201), name (Bærum) or old number (0219)")
     p.add_argument("--out", type=Path, required=True,
                    help="folder to write (new, empty, or an earlier site from drivers publish, which is replaced)")
     p.add_argument("--year", type=int, default=None, help="KOSTRA year (default: latest with data)")
@@ -34,25 +36,15 @@ def add_parser(subparsers) -> None:
 
 
 def _load_state(region: str, year: int | None, peers: str, convention: str, lang: str, db: Path | None):
-    """Point the data layer at the database and validate the view as the dashboard's URL does (one line)."""
-    from drivers.commands.serve import settings_for
-    from drivers.errors import UserError
-    from drivers.report import data
-    from drivers.report import state as st
+    """Open the database and the view as `drivers export-pack` does: a number, a name (any case) or an old number
+    (with a note on stderr); a bad one is one line."""
+    from drivers.commands import export_pack
 
-    settings = settings_for(db)
-    if not settings.database_for_reading().exists():
-        raise UserError(f"fant ingen database ({settings.database_for_reading()}); kjør `drivers snapshot build` "
-                        "eller `drivers fetch`")
-    data.configure(settings)
-    query = {"kommune": region, "peers": peers, "konv": convention, "lang": lang}
-    if year is not None:
-        query["aar"] = str(year)
-    try:
-        return st.parse(query)
-    except st.StateError as exc:
-        hints = "; ".join(label for label, _ in exc.suggestions[:5])
-        raise UserError(exc.message + (f" Forslag: {hints}" if hints else "")) from None
+    export_pack.open_data(db, lang)
+    code, note = export_pack.resolve_region(region, lang)
+    if note:
+        print(f"drivers: {i18n.t('cli.note', lang, note=note)}", file=sys.stderr)
+    return export_pack.parse_state(code, year, peers, convention, lang)
 
 
 def run(args: argparse.Namespace) -> int:
