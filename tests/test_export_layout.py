@@ -254,20 +254,15 @@ def _renamed(chart, chart_id: str):
 
 
 @pytest.fixture(scope="module")
-def warm():
+def warm(warm):
+    """The shared warm renderer (tests/export_fixtures.py), once the database and the browser are known to be there."""
     from drivers.config import Settings
 
     if not Settings.from_env().database_for_reading().exists():
         pytest.skip("no database: run `drivers snapshot build`")
     if not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()):
         pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver")
-    r = image.Renderer()
-    try:
-        r.start()
-    except image.ExportUnavailable as exc:
-        pytest.skip(f"kaleido cannot drive Chromium here: {exc}")
-    yield r
-    r.close()
+    return warm
 
 
 @pytest.mark.kaleido

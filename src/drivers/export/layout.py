@@ -133,16 +133,7 @@ def _array(value) -> list:
     return list(value.tolist() if hasattr(value, "tolist") else value)
 
 
-def _numbers(values) -> list[float]:
-    out = []
-    for v in values:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(f):
-            out.append(f)
-    return out
+_numbers = cm._numbers  # the finite numbers among plotly values: parsed as the dashboard's margins parse them
 
 
 def _is_cartesian(fig: dict) -> bool:
