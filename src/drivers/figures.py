@@ -115,7 +115,11 @@ def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | s
     for tid in table_ids:
         text = i18n.t("fig.source_table", lang, table=tid)
         row = info.get(str(tid))
-        if row is not None and provenance.third_party(row):
+        if row is None and info:
+            # the database records where its other tables come from, not this one (the snapshot's population,
+            # 07459, is a third party's copy): not SSB's answer as far as we know
+            text += ", " + i18n.t("fig.source_unrecorded", lang)
+        elif row is not None and provenance.third_party(row):
             # a copy of SSB's figures, not SSB's answer: neither its date nor «endelig/foreløpig» is SSB's own
             text += ", " + i18n.t("wb.third_party", lang)
         elif row is not None:

@@ -951,4 +951,6 @@ WORDS: dict[str, str] = {
     # ch
     "ch.not_zip": "not a ZIP package",
     "ch.doc_language": "en-GB",
+    # fig
+    "fig.source_unrecorded": "copy of unrecorded origin",
 }

@@ -951,4 +951,6 @@ WORDS: dict[str, str] = {
     # ch
     "ch.not_zip": "ikke en ZIP-pakke",
     "ch.doc_language": "nb-NO",
+    # fig
+    "fig.source_unrecorded": "kopi uten registrert opphav",
 }
