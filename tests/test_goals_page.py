@@ -10,6 +10,7 @@ import re
 import sys
 
 import pytest
+from ui_pages_data import text, walk
 
 from drivers.config import Settings
 
@@ -25,27 +26,6 @@ def maal():
 
     create_app(settings, preload=False)
     return sys.modules["pages.maal"]
-
-
-def walk(node):
-    yield node
-    children = getattr(node, "children", None)
-    if children is None:
-        return
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            yield from walk(child)
-
-
-def text(tree) -> str:
-    out = []
-    for node in walk(tree):
-        c = getattr(node, "children", None)
-        if isinstance(c, str | int | float):
-            out.append(str(c))
-        elif isinstance(c, list | tuple):
-            out += [str(x) for x in c if isinstance(x, str | int | float)]
-    return " ".join(out)
 
 
 def rows(tree) -> list[dict]:

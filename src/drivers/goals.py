@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from drivers import i18n
+from drivers import filestat, i18n
 from drivers.engine import goals as rules
 from drivers.engine import indicators as registry
 
@@ -133,7 +133,7 @@ def load(where: Path | str | None = None, text: str | None = None, name: str | N
             with _lock:
                 _seen[None] = cached
         return cached[1]
-    sig = _signature(file)
+    sig = filestat.signature(file)
     with _lock:
         cached = _seen.get(str(file))
     if cached is not None and cached[0] == sig and sig is not None:
@@ -150,15 +150,7 @@ def version() -> tuple:
     """What the indikatorsett in use is now: its path and stat signature (the example: its name), for caches of
     views built from it (a page built from the file is built again once the file is edited)."""
     file = path()
-    return (EXAMPLE,) if file is None else (str(file), _signature(file))
-
-
-def _signature(file: Path) -> tuple | None:
-    try:
-        s = file.stat()
-    except OSError:
-        return None
-    return (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
+    return (EXAMPLE,) if file is None else (str(file), filestat.signature(file))
 
 
 def _read(file: Path) -> GoalSet:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from drivers import i18n
+from drivers import filestat, i18n
 from drivers.engine.peers import BUILTIN, PeerSet
 from drivers.engine.reasons import Reason
 from drivers.errors import UserError
@@ -238,14 +238,6 @@ def _parse(file: Path) -> Team:
     return Team(sets, tuple(problems))
 
 
-def _signature(file: Path) -> tuple | None:
-    try:
-        s = file.stat()
-    except OSError:
-        return None
-    return (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
-
-
 _seen: dict[Path, tuple] = {}  # file -> (stat signature, read at, Team)
 
 
@@ -254,7 +246,7 @@ def team(where: Path | str | None = None) -> Team:
     mtime to trust it: two edits within the file system's timestamp granularity look alike). Problems are
     logged once per version of the file."""
     file = _path(where)
-    sig = _signature(file)
+    sig = filestat.signature(file)
     with _seen_lock:
         seen = _seen.get(file)
     if seen is not None and seen[0] == sig and (sig is None or seen[1] - sig[2] / 1e9 > RACY):

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from drivers import filestat
+
 RACY = 2.0  # seconds: a read this close to the file's mtime is repeated on the next call
 _lock = threading.Lock()
 _db_seen: dict[str, tuple] = {}  # path -> its last stat signature (kept when the file is gone)
@@ -28,14 +30,6 @@ _sets_seen: tuple | None = None  # (path, stat signature, read at, digest)
 _sets_paths: dict[str | None, Path] = {}
 # () -> an object to memoise the version on for the current request, or None outside one (set by the server)
 request_scope = None
-
-
-def _signature(path: Path) -> tuple | None:
-    try:
-        s = path.stat()
-    except OSError:
-        return None
-    return (s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns)
 
 
 def database() -> tuple:
@@ -47,7 +41,7 @@ def database() -> tuple:
     bundle = data.loaded()
     if bundle is not None and str(bundle.path) == path:
         return bundle.version
-    sig = _signature(Path(path))
+    sig = filestat.signature(Path(path))
     with _lock:
         if sig is None:  # gone after start-up: the loaded data is what is served
             sig = _db_seen.get(path)
@@ -73,7 +67,7 @@ def sets_path() -> Path:
 def _sets() -> bytes:
     global _sets_seen
     path = sets_path()
-    sig = _signature(path)
+    sig = filestat.signature(path)
     now = time.time()
     with _lock:
         seen = _sets_seen
