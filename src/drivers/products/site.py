@@ -239,13 +239,6 @@ def _figure_dict(fig, look: xtheme.Theme) -> dict:
     return {"data": d.get("data", []), "layout": layout}
 
 
-def _has_drawing(chart) -> bool:
-    """True when the chart draws any numbers (a chart without traces stands for something missing)."""
-    fig = getattr(chart, "browser_figure", None) or chart.figure
-    traces = fig.get("data") if isinstance(fig, dict) else list(fig.data)
-    return bool(traces)
-
-
 def _geo_script() -> str:
     """assets/geo.js: the stored boundaries and empty base-map topologies in plotly's own look-up."""
     assets = {"topojson": {name: figures.EMPTY_TOPOLOGY for name in TOPOJSON_NAMES}}
@@ -448,29 +441,6 @@ def _goals(state: st.State) -> tuple[Goals | None, list[LeftOut]]:
     return Goals(v, charts, goalview.status_frame(state)), left
 
 
-def _left_out_from_story(state: st.State, slides: list) -> list[LeftOut]:
-    """What the storyline left out (story.left_out); a chart drawn with nothing (an older storyline's stand-in
-    for missing numbers) is named from its own table."""
-    out: list[LeftOut] = []
-    if hasattr(story, "left_out"):
-        out.extend(story.left_out(state))
-    for slide in slides:
-        if slide.chart is not None and not _has_drawing(slide.chart):
-            row = [str(v) for v in slide.chart.data.iloc[0].tolist()] if len(slide.chart.data) else []
-            out.append(LeftOut(slide.chart.title, row[1] if len(row) > 1 and row[1] else (row[0] if row else ""),
-                               row[2] if len(row) > 2 and row[2] else None))
-    return out
-
-
-def _dedupe(items: list[LeftOut]) -> list[LeftOut]:
-    seen, out = set(), []
-    for item in items:
-        if item.title not in seen:
-            seen.add(item.title)
-            out.append(item)
-    return out
-
-
 # ---- HTML ---------------------------------------------------------------------------------------------
 
 
@@ -625,7 +595,7 @@ def _figures_for(state: st.State) -> tuple:
     language."""
     lang = state.lang
     slides = story.build(state)
-    left: list[LeftOut] = _left_out_from_story(state, slides)
+    left: list[LeftOut] = story.left_out(state)
     story_figs: list[Figure] = []
     for slide in slides:
         c = slide.chart
@@ -636,12 +606,10 @@ def _figures_for(state: st.State) -> tuple:
                 story_figs.append(Figure(None, "", "", "index.html", title, None if lines else slide.notes, key,
                                          slide.section, key_label, lines))
             continue
-        if not _has_drawing(c):
-            continue
         summary = summary_of(c, state)
         alt = getattr(slide, "alt", None) or f"{c.title}. {summary}"
         story_figs.append(Figure(c, alt, summary, "index.html", title, slide.notes, key, slide.section, key_label))
-    by_id = {c.id: c for c in story.all_charts(state) if _has_drawing(c)}
+    by_id = {c.id: c for c in story.all_charts(state)}
     services: dict[str, list[Figure]] = {}
     for service in queries.SERVICES:
         page = f"tjeneste-{service}.html"
@@ -895,7 +863,7 @@ def _publish(state: st.State, out: Path, look: xtheme.Theme, progress, languages
         for code in langs:
             view = views[code]
             story_figs, services, map_fig, left, goals = built[code]
-            left = _dedupe(left)
+            left = story.once(left)
             ctx = _Lang(view, root_lang, langs, look, logo)
             base = tmp / ctx.prefix if ctx.prefix else tmp
             pages: dict[str, str] = {}

@@ -499,7 +499,8 @@ def all_charts(state: st.State) -> list[figures.Chart]:
     return list(_pack(state)[0])
 
 
-def _once(items: list[LeftOut]) -> list[LeftOut]:
+def once(items: list[LeftOut]) -> list[LeftOut]:
+    """Each left-out item once (by its title), in order."""
     out, seen = [], set()
     for item in items:
         if item.title not in seen:
@@ -514,7 +515,7 @@ def left_out(state: st.State, what_if_service: str | None = None, lever: str = "
     items = list(_story(state, what_if_service, lever)[1])
     if charts:
         items += _pack(state)[1]
-    return _once(items)
+    return once(items)
 
 
 def find_chart(state: st.State, chart_id: str) -> figures.Chart | None:
