@@ -9,15 +9,18 @@ touch DuckDB and a writer is never blocked.
 A new database while serving. Writers never change the served file: drivers.store.writer builds the new database
 beside it and renames it into place when complete. A request (the serving layer's `request_scope`, Flask's g) takes
 the current Bundle at its first data access and keeps it to its end: every part of one request reads one version.
-That first access also stats the file, at most once per STAT_INTERVAL for the process; when the file's identity
-(inode, size, mtime, ctime) differs from the Bundle's, one background thread reads it into a new Bundle and swaps
-it in whole (one reference). Requests meanwhile keep the old Bundle; the first request after the swap gets the new
-one. The old Bundle is freed when the last request holding it ends (caches of values derived from it are keyed on
-the data version, drivers.report.version, and forget them on their next access).
+That first access also stats the file (~9 µs); when the file's identity (inode, size, mtime, ctime) differs from
+the Bundle's, one thread reads it into a new Bundle and swaps it in whole (one reference). A request whose first data
+access comes while a new version is being read waits for it (at most SWAP_WAIT), so the first page asked for after
+a fetch has renamed its database in shows the new numbers: a rare wait of a few seconds, rather than seconds of
+pages with the old numbers after the fetch said it was done. Requests that began before keep the Bundle they hold.
+The old Bundle is freed when the last request holding it ends (caches of values derived from it are keyed on the
+data version, drivers.report.version, and forget them on their next access).
 
-A file is not used, and the old Bundle kept, when it changed less than SETTLE seconds ago (it may still be being
-written), is locked by a writer (DuckDB's lock on a file open read-write in place), is no database of this schema,
-or changes while it is read: one log line says why, and it is tried again when it changes, or after RETRY seconds.
+A file is not used, and the old Bundle kept, when it was written in place less than SETTLE seconds ago (it may still
+be being written; a file renamed in, a new inode, is complete by the writers' contract), is locked by a writer
+(DuckDB's lock on a file open read-write in place), is no database of this schema, or changes while it is read: one
+log line says why, and it is tried again when it changes, or after RETRY seconds.
 A database file that disappears keeps being served from memory. Outside a request (CLI, exports, the warm-up
 thread) the current Bundle is used and the file is not watched.
 """
@@ -43,11 +46,12 @@ log = logging.getLogger(__name__)
 
 TOTAL_DIMS = "KOKart0000=AGD1"
 # Watching the database file while serving. Measured on this machine (2 cores, the 7.6 MB snapshot, other tests
-# running): reading a Bundle takes ~3.4 s (Panel ~2.9 s, describe ~0.5 s, boundaries and changes ~0.07 s), done off
-# the request threads; a stat costs ~9 µs, and at most one per STAT_INTERVAL is made however many requests come
-# (tests/test_fetch_while_serving.py: the new figure on a page ~8 s after the rename, under 4 clients' load).
-STAT_INTERVAL = 1.0  # seconds: the database file is stat'ed at most this often (by the first request after it)
-SETTLE = 1.0  # seconds: a file modified more recently than this may still be being written; looked at again later
+# running): reading a Bundle takes ~3.4 s (Panel ~2.9 s, describe ~0.5 s, boundaries and changes ~0.07 s); a stat
+# costs ~9 µs, so every request's first data access makes one (STAT_INTERVAL 0). Before, with one stat a second and
+# no waiting, tests/test_fetch_while_serving.py saw the new figure on a page ~8 s after the rename.
+STAT_INTERVAL = 0.0  # seconds: the database file is stat'ed at most this often (by the first request after it)
+SETTLE = 1.0  # seconds: a file written in place more recently than this may be incomplete; looked at again later
+SWAP_WAIT = 30.0  # seconds a request waits at most for a new version being read (then it reads the old one)
 RETRY = 5.0  # seconds: a file that could not be used is tried again after this even if it has not changed
 REVISIONS_PER_TABLE = 10  # Metode's largest revisions kept per table and region
 BOUNDARIES = (("kommune", "S"), ("fylke", "S"))  # what the map serves
@@ -61,6 +65,7 @@ _bundle: Bundle | None = None
 _generation = 0  # bumped by configure: a load started for another database is not swapped in
 _loads = 0  # Bundles read in this process (their number)
 _checked = 0.0  # time.monotonic() of the last stat
+_inodes: dict[Path, int] = {}  # path -> the inode its last stat saw (a new inode: a file renamed in)
 _failed: dict[tuple, float] = {}  # (path, identity) -> time.monotonic() of its last failed load
 _loader: threading.Thread | None = None
 
@@ -156,6 +161,9 @@ def _take(load: bool) -> Bundle | None:
         if held is not None:
             return held
         _watch()
+        loader = _loader
+        if loader is not None and loader.is_alive():
+            loader.join(SWAP_WAIT)  # a new version is being read: this request shows it (see the docstring)
     bundle = _bundle or (_load_first() if load else None)
     if scope is not None and bundle is not None:
         setattr(scope, _HELD, bundle)
@@ -292,7 +300,7 @@ def _watch() -> None:
     in the background (`_reload`)."""
     global _checked, _loader
     now = time.monotonic()
-    if now - _checked < STAT_INTERVAL or not _watch_lock.acquire(blocking=False):
+    if now - _checked < STAT_INTERVAL or not _watch_lock.acquire(timeout=1.0):
         return
     try:
         if now - _checked < STAT_INTERVAL:
@@ -307,8 +315,10 @@ def _watch() -> None:
         ident = identity(path)
         if ident is None or (path == bundle.path and ident == bundle.identity):
             return
-        if time.time() - ident[2] / 1e9 < SETTLE:
-            return  # just written: maybe not complete yet; the next check looks again
+        renamed_in = ident[0] not in (_inodes.get(path), bundle.identity[0] if path == bundle.path else None)
+        _inodes[path] = ident[0]
+        if not renamed_in and time.time() - ident[2] / 1e9 < SETTLE:
+            return  # just written in place: maybe not complete yet; the next check looks again
         failed = _failed.get((path, ident))
         if failed is not None and now - failed < RETRY:
             return
