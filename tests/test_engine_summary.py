@@ -81,10 +81,16 @@ def test_fast_summary_equals_the_reference_path(panel, peers, convention):
 
 
 def test_summary_cache_is_bounded(panel):
+    from drivers.engine.panel import LRU_ENTRIES
+
     api.summary_text(panel, "3222", 2024)
     cache = panel.__dict__["_lru"]["summary"]  # one bounded cache per kind of entry
     before = len(cache)
     for region in panel.municipalities:
         api.summary_text(panel, region, 2024, "landet")
-    assert len(cache) <= 4096 and len(cache) > before
+    assert len(cache) > before
+    for convention in ("unweighted", "weighted-excl-self", "unweighted-excl-self"):  # 3 × 357 summaries more
+        for region in panel.municipalities:
+            api.summary_text(panel, region, 2024, "landet", convention)
+    assert len(cache) == LRU_ENTRIES  # full, and no fuller
     assert api.summary_text(panel, "3222", 2024) == api.summary_text_reference(panel, "3222", 2024)

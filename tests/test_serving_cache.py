@@ -32,6 +32,35 @@ def test_bounded_least_recently_used_first(sets_file):
     assert len(c) == 3
 
 
+def test_a_byte_bound_drops_the_least_recently_used_until_the_values_fit(sets_file):
+    import numpy as np
+
+    c = cache_mod.Cache("test-bytes", 100, maxbytes=3 * 2**20 + 2**19)  # room for three 1 MB arrays, not four
+    for key in "abcd":
+        c.put(key, np.zeros(2**17))  # 1 MB each
+    assert len(c) == 3 and "a" not in c and all(k in c for k in "bcd")
+    assert 3 * 2**20 <= c.nbytes <= c.maxbytes
+    c.put("b", np.zeros(2**16))  # a key put again is counted once, at its new size
+    assert 2.5 * 2**20 <= c.nbytes < 2.6 * 2**20
+    c.put("huge", np.zeros(2**20))  # 8 MB: larger than the whole cache, so not kept (it would evict everything)
+    assert "huge" not in c and len(c) == 3
+    c.clear()
+    assert c.nbytes == 0 and len(c) == 0
+
+
+def test_approx_bytes_counts_what_frames_and_figures_hold():
+    import numpy as np
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    frame = pd.DataFrame({"region": [f"{i:04d}" for i in range(1000)], "value": np.arange(1000.0)})
+    assert frame.memory_usage(deep=True).sum() <= cache_mod.approx_bytes(frame) < 2 * frame.memory_usage(deep=True).sum()
+    fig = go.Figure(go.Bar(x=list(range(20_000)), y=list(range(20_000))))
+    assert cache_mod.approx_bytes(fig) > 20_000 * 2 * 24  # two lists of 20 000 ints (28 bytes each in CPython)
+    shared = np.zeros(2**17)
+    assert cache_mod.approx_bytes([shared, shared]) < 1.1 * shared.nbytes  # one buffer, counted once
+
+
 def test_maxsize_zero_keeps_nothing(sets_file):
     c = cache_mod.Cache("test-off", 0)
     calls = []

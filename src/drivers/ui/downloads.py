@@ -56,8 +56,11 @@ DIRECT_WAITERS = 2  # request threads per process that may wait for a job on a d
 DIRECT_WAIT_S = 900
 IMPORT_WAIT_S = 60  # the first requests wait at most this long for the exporters' imports (warm)
 # key -> Chart drawn on a page. Not a speed-up but the charts behind the download links; forgotten with the pages
-# that link to them when the data changes (a link from before says it has expired and to reload the page).
-_CHARTS = Cache("download-charts", 2000)
+# that link to them when the data changes (a link from before says it has expired and to reload the page). A chart
+# holds ~50-60 KB (its figure and data, by report.cache.approx_bytes): 800 are ~45 MB, the links of the last ~100
+# page views this process drew. 2 000 (~110 MB) took bench/soak.py's 8 users ~10 minutes to fill, and the server
+# grew all that while.
+_CHARTS = Cache("download-charts", 800)
 
 
 def _chart_lang(chart) -> str:

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 ENV = "DRIVERS_EXPORT_SLOTS"
 QUEUE = 8  # distinct jobs waiting for a slot, at most (identical requests join a job and take no place)
 RESULTS = 6  # finished jobs kept (a pack is ~6.5 MB)
+RESULT_BYTES = 64 * 2**20  # and at most this much of their files (a deck with many slides can be larger)
 RETRY_AFTER = 30  # seconds a full queue asks to wait before any job has been timed
 BROWSER_NICE = 19  # Chromium's nice value (and a slot process's): pages first, exports with what is left
 
@@ -208,7 +209,7 @@ class Exports:
         self.makers = dict(makers)
         self.prepare, self.setup, self.setup_args = prepare, setup, setup_args
         self.renders: Counter = Counter()  # maker calls by kind
-        self._done = Cache("export-results", results)
+        self._done = Cache("export-results", results, maxbytes=RESULT_BYTES)
         self._active: dict[str, Job] = {}
         self._pending: deque[Job] = deque()
         self._cond = threading.Condition()
