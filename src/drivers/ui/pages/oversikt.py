@@ -36,7 +36,7 @@ def content(state: st.State) -> list:
 def profile(state: st.State) -> list:
     lang = state.lang
     p = views.profile(state)
-    m = data.meta().municipalities.set_index("code").loc[state.kommune]
+    m = views.municipality(state.kommune)
     pop = p.get("population")
     free = p.get("frie_inntekter_per_innb")
     need = p.get("need_index")
