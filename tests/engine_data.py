@@ -184,10 +184,17 @@ def build_duckdb(path: Path) -> Path:
 
 
 def snapshot_panel():
-    """The Panel of the embedded snapshot (data/snapshot.duckdb, read-only), as a newcomer's dashboard loads it."""
-    from drivers.loading import load_panel_from
-
+    """The Panel of the embedded snapshot (data/snapshot.duckdb, read-only), as a newcomer's dashboard loads it;
+    one per test process for the file as it is (as shared_panel: ~1 s to read, and the modules only read it)."""
     path = Settings.from_env().snapshot_path
     if not path.exists():
         pytest.skip(f"{path} not built (run `drivers snapshot build`)")
+    stat = path.stat()
+    return _snapshot_panel(path.resolve(), (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
+
+
+@functools.lru_cache(maxsize=1)
+def _snapshot_panel(path: Path, _identity: tuple):
+    from drivers.loading import load_panel_from
+
     return load_panel_from(path)

@@ -9,6 +9,7 @@ import json
 import math
 
 import pytest
+from engine_data import snapshot_panel
 
 import drivers.i18n  # noqa: F401  (gives the engine its words: drivers.engine.reasons)
 from drivers import peersets
@@ -30,9 +31,8 @@ def _snapshot_path():
 
 @pytest.fixture(scope="module")
 def snap():
-    from drivers.loading import load_panel_from
-
-    return load_panel_from(_snapshot_path())
+    _snapshot_path()
+    return snapshot_panel()
 
 
 @pytest.fixture

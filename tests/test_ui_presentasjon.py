@@ -9,7 +9,7 @@ from ui_pages_data import make_app, page_layout, text
 
 @pytest.fixture(scope="module")
 def app():
-    return make_app()
+    return make_app(preload=False)  # no export Chromium, no warm-up thread beside the tests (ui_pages_data.pages_app)
 
 
 def _cover(lang: str) -> str:

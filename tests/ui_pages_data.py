@@ -34,12 +34,13 @@ def database() -> Path:
     return _built["snapshot"]
 
 
-def make_app(db: Path | None = None):
-    """A fresh app (pages re-imported) on `db`, or on the real database."""
+def make_app(db: Path | None = None, preload: bool = True):
+    """A fresh app (pages re-imported) on `db`, or on the real database. `preload` as create_app's: True loads
+    everything a server loads at start (and starts the export slots' Chromium and the background warm-up)."""
     from drivers.ui.app import create_app
 
     settings = dataclasses.replace(Settings.from_env(), db_path=db or database())
-    return create_app(settings)
+    return create_app(settings, preload=preload)
 
 
 def copy_database(tmp_path: Path) -> Path:
@@ -95,9 +96,11 @@ def text(component) -> str:
 
 @pytest.fixture(scope="module")
 def pages_app():
+    """The app as the page tests read it: without create_app's preload, which would start Chromium for the export
+    slots (kaleido: not the fast tier's) and a warm-up thread computing every peer set's tables beside the tests."""
     from drivers.report import data
 
-    app = make_app()
+    app = make_app(preload=False)
     yield app
     data.configure(Settings.from_env())
 
