@@ -1,6 +1,7 @@
 """The views' quick look-ups give exactly what the plain pandas way gives, on the real database: one indicator's
-rows for a view (against the engine's whole driver table filtered with isin), the coverage/unit-cost frame, the
-municipality's row of the controls' table; and a coverage tile shows the municipality's own figure, not a peer's."""
+rows for a view (against the engine's whole driver table filtered with isin) and the municipality's own figure from
+them, the coverage/unit-cost frame, the municipality's row of the controls' table; and a coverage tile shows the
+municipality's own figure, not a peer's."""
 
 import math
 
@@ -44,6 +45,11 @@ def test_indicator_values_are_the_driver_tables_rows_for_the_view(pages, kommune
         got = views.indicator_values(state, ind.id)
         pd.testing.assert_frame_equal(got, _reference_values(full, state, ind.id), obj=f"{ind.id} {state}")
         compared += got["value"].notna().sum()
+        own = got[got["region"] == state.kommune]
+        value, peer, status, with_value = views.indicator_own(state, ind.id)  # what a tile reads, with no frame
+        assert with_value == got["value"].notna().sum()
+        for have, want in ((value, own["value"].iloc[0]), (peer, own["peer_value"].iloc[0]), (status, own["status"].iloc[0])):
+            assert have == want or (fmt.is_missing(have) and fmt.is_missing(want)), (ind.id, have, want)
     assert compared > 0  # real figures were compared, not only empty frames
 
 

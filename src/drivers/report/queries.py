@@ -240,17 +240,40 @@ def _members(kommune: str, aar: int, peers: str) -> tuple[str, ...]:
     return tuple(data.api().peer_members(data.get_panel(), kommune, aar, peers))
 
 
-def indicator_values(state: st.State, indicator: str) -> pd.DataFrame:
-    """region, name, value, status, peer_value for the peers and the selected municipality (one indicator)."""
+def _view_rows(state: st.State, indicator: str) -> tuple[pd.DataFrame | None, np.ndarray]:
+    """The indicator's rows of the view's driver table (None if it has none) and the positions of the peers' and
+    the municipality's rows in it, in table order (the rows an isin on the regions picks)."""
     peers = peer_arg(state)
     table = _driver_table(state.aar, peers, state.konv).get(indicator)
     if table is None:
-        return pd.DataFrame({"region": [], "value": [], "status": [], "peer_value": [], "name": []})
+        return None, np.zeros(0, dtype=np.int64)
     wanted = {*_members(state.kommune, state.aar, peers), state.kommune}
-    pos = np.fromiter((i for i, r in enumerate(table["region"].to_numpy()) if r in wanted), dtype=np.int64)
+    return table, np.fromiter((i for i, r in enumerate(table["region"].to_numpy()) if r in wanted), dtype=np.int64)
+
+
+def indicator_values(state: st.State, indicator: str) -> pd.DataFrame:
+    """region, name, value, status, peer_value for the peers and the selected municipality (one indicator)."""
+    table, pos = _view_rows(state, indicator)
+    if table is None:
+        return pd.DataFrame({"region": [], "value": [], "status": [], "peer_value": [], "name": []})
     frame = table.take(pos).reset_index(drop=True)
     frame["name"] = frame["region"].map(data.meta().name)
     return frame
+
+
+def indicator_own(state: st.State, indicator: str) -> tuple:
+    """(value, peer_value, status) of the municipality itself (None each without a row), and how many of the
+    view's municipalities (the peers and itself) have a value: what a tile shows, read from indicator_values'
+    rows with no frame built (~0.1 ms instead of ~1 ms, CPU)."""
+    table, pos = _view_rows(state, indicator)
+    if table is None:
+        return None, None, None, 0
+    value = table["value"].to_numpy()[pos]
+    own = pos[table["region"].to_numpy()[pos] == state.kommune]
+    n = int(np.count_nonzero(~np.isnan(value)))
+    if not len(own):
+        return None, None, None, n
+    return table["value"].to_numpy()[own[0]], table["peer_value"].to_numpy()[own[0]], table["status"].to_numpy()[own[0]], n
 
 
 def service_values(state: st.State, service: str) -> pd.DataFrame | None:
@@ -301,12 +324,15 @@ def coverage_unit_cost(state: st.State, service: str) -> pd.DataFrame | None:
     pair = COVERAGE.get(service)
     if not pair or not all(has_indicator(i) for i in pair):
         return None
-    cov, cost = indicator_values(state, pair[0]), indicator_values(state, pair[1])
-    regions = cov["region"].to_numpy()
-    unit_cost = (cost["value"].to_numpy() if np.array_equal(regions, cost["region"].to_numpy())  # the same rows
-                 else cost.set_index("region")["value"].reindex(regions).to_numpy())
-    return pd.DataFrame({"region": pd.Series(regions, dtype="str"), "name": cov["name"], "coverage": cov["value"],
-                         "unit_cost": unit_cost})
+    (cov, pos), (cost, _) = _view_rows(state, pair[0]), _view_rows(state, pair[1])
+    if cov is not None and cost is not None and np.array_equal(cov["region"].to_numpy(), cost["region"].to_numpy()):
+        region = pd.Series(cov["region"].to_numpy()[pos], dtype="str")  # one driver table's rows: no alignment
+        return pd.DataFrame({"region": region, "name": region.map(data.meta().name),
+                             "coverage": cov["value"].to_numpy()[pos], "unit_cost": cost["value"].to_numpy()[pos]})
+    cov = indicator_values(state, pair[0]).set_index("region")
+    cost = indicator_values(state, pair[1]).set_index("region")
+    frame = pd.DataFrame({"name": cov["name"], "coverage": cov["value"], "unit_cost": cost["value"].reindex(cov.index)})
+    return frame.reset_index()
 
 
 def coverage_indicators(service: str) -> tuple[str, str] | None:

@@ -5,7 +5,6 @@ rank among its peers, and coverage against unit cost with iso-cost curves."""
 from __future__ import annotations
 
 import dash
-import numpy as np
 from dash import dcc, html
 
 from drivers import figures, fmt, i18n
@@ -133,14 +132,11 @@ def coverage_tiles(state: st.State, service: str):
              (pair[1], i18n.t("tj.unit_cost", lang), "kr", 0)]
     for ind, label, unit, dec in specs:
         what = views.indicator_name(ind, lang)
-        rows = views.indicator_values(state, ind)
-        own = np.flatnonzero(rows["region"].to_numpy() == state.kommune)
-        value, peer, status = ((rows["value"].iat[own[0]], rows["peer_value"].iat[own[0]], rows["status"].iat[own[0]])
-                               if len(own) else (None, None, None))
+        value, peer, status, with_value = views.indicator_own(state, ind)
         if fmt.is_missing(value):
             tiles.append(html.Div([html.Div(label, className="stat-label"), components.status_note(status, lang),
                                    components.missing_notice(f"{what} ({state.aar})", views.fetch_command(service), lang,
-                                                             _coverage_reason(state, ind, rows))],
+                                                             _coverage_reason(state, ind, with_value))],
                                   className="stat stat-missing"))
             continue
         derived = " " + (i18n.t("tj.derived", lang) if views.is_derived(ind) else f"SSB, {state.aar}.")
@@ -150,11 +146,10 @@ def coverage_tiles(state: st.State, service: str):
     return html.Div([html.H3(title, className="chart-title"), html.Div(tiles, className="stats")], className="card")
 
 
-def _coverage_reason(state: st.State, ind: str, frame) -> str | None:
+def _coverage_reason(state: st.State, ind: str, with_value: int) -> str | None:
     """Why the municipality has no figure: the engine's reason, or that the data holds the figure for other years.
-    `frame`: views.indicator_values(state, ind), which the tile has read already."""
-    others = frame["value"].notna().sum()
-    if others:
+    `with_value`: how many of the view's municipalities have the figure (views.indicator_own)."""
+    if with_value:
         return i18n.t("tj.reason_peers_have", state.lang, name=data.meta().name(state.kommune), year=state.aar)
     series = views.indicator_years(ind)
     if series:
