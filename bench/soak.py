@@ -12,8 +12,8 @@ every 15 s). Requests and errors as in bench/load.py. Not a test: it prints figu
 
     python -P bench/soak.py [--minutes 10] [--users 10] [--think 1.0] [--save-every 5] [--warmup 5]
 
-Every cache is bounded (by entries), so RSS rises while they fill; --warmup runs the same browsing first and the
-figures then say whether memory stays flat once they are full.
+Every cache is bounded (by entries, some also by bytes), so RSS rises while they fill; --warmup runs the same
+browsing first and the figures then say whether memory stays flat once they are full (docs/deploy.md, "Memory").
 """
 
 from __future__ import annotations
