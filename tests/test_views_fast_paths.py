@@ -98,3 +98,17 @@ def _walk(node):
     for child in children if isinstance(children, list | tuple) else [children]:
         if hasattr(child, "to_plotly_json"):
             yield from _walk(child)
+
+
+def test_ssb_group_figures_memoised_per_indicator_and_year(pages):
+    from drivers.engine import measures
+
+    panel = data.get_panel()
+    held = 0
+    for year in data.meta().years:
+        for ind in views.all_indicators():
+            got = measures.ssb_aggregate(panel, ind, year)
+            assert got == measures._ssb_aggregate(panel, ind, year), (ind.id, year)
+            assert measures.ssb_aggregate(panel, ind, year) is got  # computed once
+            held += len(got)
+    assert held > 0
