@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/ruff check src tests bench app.py
 	$(BIN)/pytest
 
-## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests (~80 s on 2 cores).
+## The edit-test loop: everything but the browser, kaleido (PNG export) and slow tests (~60 s on 2 cores).
 ## Compiled modules are kept under .venv/pycache even where PYTHONDONTWRITEBYTECODE is set: otherwise each of the
 ## three processes compiles src/ and pytest rewrites every test module on every run (~6 s of CPU each).
 test-fast: setup
