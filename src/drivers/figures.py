@@ -106,6 +106,30 @@ def _layout(fig: go.Figure, title: str, height: int = 440, lang: str = "nb", **k
     return fig
 
 
+def _reference_line(fig: go.Figure, axis: str, at: float, line: dict, text: str | None = None,
+                    position: str = "top", font: dict | None = None) -> None:
+    """A vertical (axis "x") or horizontal ("y") line across the plot at `at`, with its label, exactly as
+    fig.add_vline / add_hline(annotation_position=`position`: "top" for a vertical line, "top left" for a
+    horizontal one) add them (the same figure JSON), in one layout update: measured, a rank chart with the peer
+    line took ~24 ms (CPU) with add_vline, ~17 ms with this (plotly's add_vline walks the figure's subplots and
+    validates each property step by step)."""
+    other = "y" if axis == "x" else "x"
+    shape = {"type": "line", f"{axis}0": at, f"{axis}1": at, f"{axis}ref": axis, f"{other}0": 0, f"{other}1": 1,
+             f"{other}ref": f"{other} domain", "line": line}
+    update = {"shapes": [*fig.layout.shapes, shape]}
+    if text is not None:
+        note = {"text": text, "showarrow": False, "font": font or {}, axis: at, f"{axis}ref": axis,
+                f"{other}ref": f"{other} domain"}
+        if axis == "x" and position == "top":
+            note.update({other: 1, "xanchor": "center", "yanchor": "bottom"})
+        elif axis == "y" and position == "top left":
+            note.update({other: 0, "xanchor": "left", "yanchor": "bottom"})
+        else:
+            raise ValueError(f"no label position {position!r} for a line along {axis}")
+        update["annotations"] = [*fig.layout.annotations, note]
+    fig.update_layout(**update)
+
+
 def source_line(tables: pd.DataFrame | None, table_ids: list[str], year: int | str | None,
                 peers_label: str | None = None, konv_label: str | None = None, extra: str | None = None,
                 lang: str = "nb") -> str:
@@ -226,9 +250,8 @@ def timeseries(frame: pd.DataFrame, name: str, peers_label: str, title: str, uni
         fig.add_trace(go.Scatter(x=frame["year"], y=frame["peer_value"], name=peers_label, mode="lines+markers",
                                  line=dict(color=PEER, width=3, dash="dot"), marker=dict(size=9)))
     if norm is not None:
-        fig.add_hline(y=norm, line=dict(color=NORM, width=2, dash="dash"),
-                      annotation_text=norm_label or fmt.number(norm, 1, lang=lang), annotation_position="top left",
-                      annotation_font=dict(size=15, color=NORM))
+        _reference_line(fig, "y", norm, dict(color=NORM, width=2, dash="dash"),
+                        norm_label or fmt.number(norm, 1, lang=lang), "top left", dict(size=15, color=NORM))
     _layout(fig, title, lang=lang, yaxis_title=unit)
     fig.update_xaxes(dtick=1, tickformat="d")
     table = pd.DataFrame({i18n.t("fig.col_year", lang): frame["year"], f"{name} ({unit})": frame["value"]})
@@ -277,10 +300,8 @@ def peer_rank(frame: pd.DataFrame, selected: str, title: str, unit: str, caption
         hovertemplate="%{y}: %{x:,." + str(decimals) + "f} " + unit + "<extra></extra>", cliponaxis=False,
     ))
     if peer_value is not None and not fmt.is_missing(peer_value):
-        fig.add_vline(x=peer_value, line=dict(color=PEER, width=3, dash="dot"),
-                      annotation_text=_peer_label(peer_label, peer_value, unit, decimals, lang),
-                      annotation_position="top",
-                      annotation_font=dict(size=15, color=PEER))
+        _reference_line(fig, "x", peer_value, dict(color=PEER, width=3, dash="dot"),
+                        _peer_label(peer_label, peer_value, unit, decimals, lang), "top", dict(size=15, color=PEER))
     if len(have):  # room for the value labels right of the longest bar
         lo, hi = float(min(0.0, have["value"].min())), float(max(0.0, have["value"].max()))
         fig.update_xaxes(range=[lo * 1.18, hi * 1.18 if hi > 0 else 1])
@@ -354,7 +375,7 @@ def decomposition(frame: pd.DataFrame, title: str, caption: str, lang: str = "nb
     fig = go.Figure(go.Bar(y=wrapped, x=mill, orientation="h", marker_color=[MORE if v >= 0 else LESS for v in mill],
                            text=[fmt.number(v, 1, lang=lang) for v in mill], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
-    fig.add_vline(x=0, line=dict(color="#52606D", width=1))
+    _reference_line(fig, "x", 0, dict(color="#52606D", width=1))
     if len(mill):  # room for the value labels on both sides of zero
         lo, hi = float(min(0.0, mill.min())), float(max(0.0, mill.max()))
         pad = 0.35 * max(hi - lo, 1e-9)

@@ -75,7 +75,8 @@ class FakeSSB:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.httpd.handle_error = lambda request, address: None  # resets are on purpose
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short shutdown poll: the default 0.5 s made each test using the server wait ~0.5 s at its teardown
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
         return self
 

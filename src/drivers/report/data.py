@@ -6,6 +6,9 @@ controls and URL validation, built from the Panel on first use), the map's bound
 Metode shows (`describe()`, `changes()`). It is read through one read-only connection, closed again: callbacks never
 touch DuckDB and a writer is never blocked.
 
+Long on purpose: reading a version, holding it for a request and swapping in the next are one protocol (the locks,
+the watcher and the reader share its state); split over modules, its rules would be harder to check together.
+
 A new database while serving. Writers never change the served file: drivers.store.writer builds the new database
 beside it and renames it into place when complete. A request (the serving layer's `request_scope`, Flask's g) takes
 the current Bundle at its first data access and keeps it to its end: every part of one request reads one version.
