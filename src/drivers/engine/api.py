@@ -212,7 +212,7 @@ def _decompose_rows(panel: Panel, i: int, year: int, service: str, peers: PeerAr
         return rows, int((idx != i).sum())  # the other members: 0 when the municipality is alone
 
     key = ("decompose_rows", i, year, service, peers, convention, exclude_oslo, k)
-    return panel.lru(key, compute, maxsize=8192)
+    return panel.lru(key, compute)
 
 
 def _ssb_peer_value(panel: Panel, i: int, year: int, service: str, peers: PeerArg, convention: str, exclude_oslo: bool,
@@ -300,7 +300,7 @@ def timeseries(panel: Panel, region: str, indicator: str, peers: PeerArg = "kost
     ind = reg.get(indicator)
     i = panel.check_region(region)
     key = ("timeseries", i, ind.id, peers, convention, exclude_oslo, k)
-    out = panel.lru(key, lambda: _timeseries(panel, i, ind, peers, convention, exclude_oslo, k), maxsize=2048)
+    out = panel.lru(key, lambda: _timeseries(panel, i, ind, peers, convention, exclude_oslo, k))
     res = out.copy()
     res.attrs = dict(out.attrs)
     return res

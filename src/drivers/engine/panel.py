@@ -308,16 +308,14 @@ class Panel:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def lru(self, key, compute, maxsize: int = 4096, *, cache: str = "_lru"):
+    def lru(self, key, compute, maxsize: int = LRU_ENTRIES, *, cache: str = "_lru"):
         """Like memo, but bounded: for per-municipality results (a long-running dashboard would otherwise
         keep one per municipality × year × peers × convention × language forever). Least recently used
         entries go first. Each kind of entry (key[0], e.g. "summary") has its own bound, so thousands of
         cheap per-municipality entries never push out the few expensive per-country-year ones. `cache`
         names the attribute that holds the caches (driver tables live apart from per-municipality results).
-        A kind of per-municipality result keeps at most LRU_ENTRIES, whatever `maxsize` asks: with 4 096-8 192 a
-        kind, a soak of 8 users (bench/soak.py) kept filling them (summaries ~12 KB each) for the whole run."""
-        if cache == "_lru":
-            maxsize = min(maxsize, LRU_ENTRIES)
+        A kind keeps LRU_ENTRIES by default: with 4 096-8 192 a kind, a soak of 8 users (bench/soak.py) kept
+        filling them (summaries ~12 KB each) for the whole run."""
         kinds = self.__dict__.setdefault(cache, {})
         lock = self.__dict__.setdefault("_lru_lock", threading.Lock())  # the dashboard serves from threads
         kind = key[0] if isinstance(key, tuple) and key else None

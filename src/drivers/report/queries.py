@@ -66,8 +66,6 @@ def municipality(kommune: str) -> dict:
     return dict(_rows().get(kommune, {}))
 
 
-_row = municipality
-
 
 def group_number(code: str | None) -> str:
     return str(int(code[3:])) if isinstance(code, str) and code.startswith("EKG") else fmt.MISSING
@@ -85,9 +83,9 @@ def peers_label(state: st.State) -> str:
 def _peers_name(state: st.State) -> str:
     lang = state.lang
     if state.peers == "kostragruppe":
-        return group_label(_row(state.kommune).get("group_code"), lang)
+        return group_label(municipality(state.kommune).get("group_code"), lang)
     if state.peers == "fylke":
-        return _row(state.kommune).get("county_name") or t("peers_fylke", lang)
+        return municipality(state.kommune).get("county_name") or t("peers_fylke", lang)
     return t(f"peers_{state.peers}", lang) if state.peers in st.PEER_SETS else state.peers
 
 

@@ -205,7 +205,7 @@ def group_figure(state: st.State, ind_id: str, code: str, name: str) -> GroupFig
 
 def _peer_group(state: st.State) -> tuple[str, str] | None:
     """(SSB code, name) of the view's peer group when SSB publishes a figure for it (KOSTRA group, county, Landet)."""
-    row = queries._row(state.kommune)
+    row = queries.municipality(state.kommune)
     if state.peers == "kostragruppe" and isinstance(row.get("group_code"), str):
         return row["group_code"], queries.group_label(row["group_code"], state.lang)
     if state.peers == "fylke" and isinstance(row.get("county"), str):
