@@ -5,10 +5,10 @@ database file or a saved set saved again empties every cache at once.
 A value is built outside the lock (two threads may build the same key once each; the later one wins). Every
 cache is listed in CACHES (name, size, bound), for tests and for a look at a running server.
 
-A cache of large values also has a byte bound (`maxbytes`): each value's size is estimated once when it is put
-(`approx_bytes`), and the least recently used go until the total is under the bound. An entry count alone let the
-caches holding driver tables, pages and charts keep growing for many minutes of a soak (bench/soak.py) as they
-filled up to counts worth hundreds of MB.
+A cache whose values differ much in size may also have a byte bound (`maxbytes`; the export results have one):
+each value's size is estimated once when it is put (`approx_bytes`, a walk that costs a few ms for a page or a
+chart, so the caches of pages and charts keep entry counts sized from it), and the least recently used go until
+the total is under the bound.
 """
 
 from __future__ import annotations
@@ -153,11 +153,11 @@ class Cache:
         return f"Cache({self.name!r}, {len(self)}/{self.maxsize}{held})"
 
 
-def cached(name: str, maxsize: int, versioned: bool = True, maxbytes: int | None = None):
+def cached(name: str, maxsize: int, versioned: bool = True):
     """Decorator: the function's results in a Cache, keyed on its (hashable) positional arguments."""
 
     def wrap(fn):
-        cache = Cache(name, maxsize, versioned, maxbytes)
+        cache = Cache(name, maxsize, versioned)
 
         @functools.wraps(fn)
         def call(*args):
